@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: Apache-2.0
+# prometheus-cluster-exporter: plain GNU make, non-recursive.
+
+VERSION		:= 0.1.0
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+LIBEXECDIR	?= $(PREFIX)/libexec
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+
+CC		?= cc
+CFLAGS		?= -O2 -g
+CPPFLAGS	?=
+LDFLAGS		?=
+LDLIBS		?=
+
+B		:= build
+ABS_B		:= $(abspath $(B))
+
+PKGS		:= libmicrohttpd libcurl libseccomp
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wformat-security \
+	  -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wsign-compare -Wimplicit-fallthrough -Wvla -Werror
+HARDEN	= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	  -ftrivial-auto-var-init=zero -fno-strict-aliasing
+HARDEN_LD = -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+SAN	:=
+else ifeq ($(SANITIZE),address)
+SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+HARDEN	:= $(filter-out -D_FORTIFY_SOURCE=2,$(HARDEN))
+else ifeq ($(SANITIZE),undefined)
+SAN	:= -fsanitize=undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+else
+$(error SANITIZE must be address or undefined, not '$(SANITIZE)')
+endif
+
+# TEST_HOOKS=1 compiles test-only switches (never in an installed binary).
+TEST_HOOKS ?= 0
+ifeq ($(TEST_HOOKS),1)
+HOOKS	:= -DPCE_TEST_HOOKS
+else
+HOOKS	:=
+endif
+
+ALL_CPPFLAGS = -D_GNU_SOURCE -DJSMN_STRICT -DJSMN_PARENT_LINKS \
+	-DPCE_VERSION='"$(VERSION)"' -DPCE_BUILDDIR='"$(ABS_B)"' \
+	-DPCE_LIBEXECDIR='"$(LIBEXECDIR)/prometheus-cluster-exporter"' \
+	$(HOOKS) $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(HARDEN_LD) $(SAN) $(LDFLAGS)
+
+LIB_SRC	:= $(sort $(wildcard lib/*.c))
+LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o)
+SBX_SRC	:= $(sort $(wildcard sandbox/*.c))
+SBX_OBJ	:= $(SBX_SRC:%.c=$(B)/%.o)
+CMD_SRC	:= $(sort $(wildcard cmd/*.c))
+CMD_OBJ	:= $(CMD_SRC:%.c=$(B)/%.o)
+HELPERS	:= slurm accounts promql
+HELPER_BIN := $(HELPERS:%=$(B)/helpers/%)
+
+EXPORTER := $(B)/prometheus-cluster-exporter
+
+UNIT_SRC := $(sort $(wildcard tests/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
+
+.PHONY: all check check-unit check-e2e check-sanitize check-valgrind \
+	check-all lint install uninstall clean deps demo bench policy-dump
+
+all: $(EXPORTER) $(HELPER_BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lseccomp $(LDLIBS)
+
+$(B)/helpers/promql: $(B)/helpers/promql.o $(LIB_OBJ) $(SBX_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcurl -lseccomp $(LDLIBS)
+
+$(B)/helpers/%: $(B)/helpers/%.o $(LIB_OBJ) $(SBX_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
+
+# A unit test includes its module's .c to reach statics, so that module's
+# object stays out of the link (chrony, cmocka uptime example).
+$(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -DUNIT_TESTING $(ALL_CFLAGS) \
+	    $(shell pkg-config --cflags cmocka) $(ALL_LDFLAGS) -o $@ $< \
+	    $(filter-out $(B)/lib/$*.o $(B)/sandbox/$*.o,$(LIB_OBJ) $(SBX_OBJ)) \
+	    -lcmocka -lseccomp $(LDLIBS)
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check-e2e: all
+	tests/e2e.sh
+
+lint:
+	tests/lint.sh
+
+check: lint check-unit check-e2e
+
+# Sanitizer run: unit tests and the end-to-end suite, in a separate tree.
+check-sanitize:
+	$(MAKE) B=build-asan SANITIZE=address TEST_HOOKS=1 check-unit
+	$(MAKE) B=build-asan SANITIZE=address TEST_HOOKS=1 all
+	PCE_BUILD=build-asan PCE_SANITIZE=1 tests/e2e.sh
+
+check-all: check check-sanitize
+
+deps:
+	packaging/deps.sh
+
+demo: all
+	packaging/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter
+	install -m 0755 $(EXPORTER) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(HELPER_BIN) \
+	    $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/prometheus-cluster-exporter
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef FLAGS_H
+#define FLAGS_H
+
+#include <stddef.h>
+
+/*
+ * Command line.  Every flag of the original keeps its name, default and
+ * single-dash form; each flag is accepted as -name=v, -name v, --name=v and
+ * --name v (booleans: -name, -name=true|false).  New-style names sit beside
+ * the old ones; an old flag and its twin given with different values is an
+ * error naming both.
+ *
+ *	-promserver URL		required; http:// or https:// with a host
+ *	-port N			9846; 1..65535  (twin: --web.listen-address)
+ *	-timeout N		15; whole seconds, 1..3600
+ *	-timerange R		1m; 1-3 digits then s, m, h or d
+ *	-log LEVEL		INFO; ERROR WARNING INFO DEBUG TRACE
+ *				(twin: --log.level error warn info debug trace)
+ *	-version, -help
+ *	--web.listen-address [HOST]:PORT	default :9846 (all addresses,
+ *				IPv6 and IPv4); HOST may be [v6addr]
+ *	--web.telemetry-path P	/metrics; starts with '/', not "/"
+ *	--web.max-connections N	64; 1..10000
+ *	--log.format F		logfmt | json
+ *	--path.squeue P, --path.getent P	absolute paths of the commands
+ *				(default: found through PATH at start-up)
+ *	--accounts.cache-ttl D	5m; a duration like -timerange, or 0 to
+ *				disable caching
+ *	-sandbox MODE		enforce | log | off
+ *	-user NAME		nobody; the account to run as when started as root
+ */
+
+#define FLAGS_MAX_STR	1024
+
+enum sandbox_mode {
+	SANDBOX_ENFORCE = 0,
+	SANDBOX_LOG = 1,
+	SANDBOX_OFF = 2,
+};
+
+struct config {
+	char		 promserver[FLAGS_MAX_STR];
+	char		 listen_host[256];	/* "" = every address */
+	unsigned int	 port;
+	unsigned int	 timeout_s;
+	char		 timerange[8];		/* as given, e.g. "1m" */
+	unsigned long	 timerange_s;
+	int		 log_level;		/* enum log_level */
+	int		 log_format;		/* enum log_format */
+	char		 telemetry_path[256];
+	unsigned int	 max_connections;
+	char		 squeue_path[FLAGS_MAX_STR];	/* "" = search PATH */
+	char		 getent_path[FLAGS_MAX_STR];
+	unsigned long	 cache_ttl_s;
+	int		 sandbox_mode;		/* enum sandbox_mode */
+	char		 user[64];
+	int		 show_version;
+	int		 show_help;
+};
+
+/* Sets every field to its default. */
+void	flags_defaults(struct config *cfg);
+
+/*
+ * Parses argv[1..argc) into cfg (defaults first).  Returns 0, or ERR_USAGE
+ * with err receiving one line that names the flag and the accepted form
+ * (e.g. "-timerange: invalid value \"5x\": want 1-3 digits followed by s,
+ * m, h or d").  A successful parse with -help or -version set skips the
+ * check for the required -promserver.
+ */
+int	flags_parse(int argc, char **argv, struct config *cfg, char *err,
+	    size_t errsz);
+
+/* Writes the usage text (every flag, its default and form) to buf. */
+void	flags_usage(char *buf, size_t bufsz);
+
+/*
+ * Validates a time range: 1-3 digits then s, m, h or d.  Returns 0 and the
+ * length in seconds in *secs, or ERR_INVAL.
+ */
+int	flags_parse_range(const char *s, unsigned long *secs);
+
+#endif /* FLAGS_H */

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef JOIN_H
+#define JOIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The join of one scrape: squeue jobs, accounts and Lustre series in, summed
+ * rows per output family out, in O(jobs + accounts + series) through hash
+ * tables.  All strings are copied in; rows are in first-seen order.
+ *
+ * A job series whose jobid is not a known job, a proc series whose uid or
+ * primary gid is unknown, and a metadata series whose target is not an MDT
+ * are skipped and counted in struct join_stats.
+ */
+
+enum join_family {
+	JOIN_JOB_METADATA = 0,	/* account, target, user */
+	JOIN_PROC_METADATA = 1,	/* group_name, proc_name, target, user_name */
+	JOIN_JOB_READ = 2,	/* account, user */
+	JOIN_PROC_READ = 3,	/* group_name, proc_name, user_name */
+	JOIN_JOB_WRITE = 4,
+	JOIN_PROC_WRITE = 5,
+	JOIN_NFAMILIES = 6,
+};
+
+#define JOIN_MAX_LABELS	4
+
+/* One input series (mirrors the SERIES record). */
+struct join_series {
+	int		 kind;		/* PROTO_KIND_JOB or PROTO_KIND_PROC */
+	uint64_t	 jobid;
+	uint32_t	 uid;
+	const char	*proc;
+	size_t		 proc_len;
+	const char	*target;	/* metadata only */
+	size_t		 target_len;
+	double		 value;
+};
+
+/* One output row: label values in the family's label order (see above). */
+struct join_row {
+	const char	*values[JOIN_MAX_LABELS];
+	size_t		 lens[JOIN_MAX_LABELS];
+	size_t		 nlabels;
+	double		 value;
+};
+
+struct join_stats {
+	size_t	 rows;
+	size_t	 no_job;	/* job not in squeue */
+	size_t	 no_user;	/* uid unknown */
+	size_t	 no_group;	/* primary gid unknown */
+	size_t	 not_mdt;	/* metadata target is not an MDT */
+};
+
+struct join;
+
+struct join	*join_new(void);
+void		 join_free(struct join *j);
+
+/*
+ * Inputs.  Return 0, ERR_NOMEM or ERR_TOOBIG (MAX_RECORDS, MAX_LABEL).  A
+ * job id, uid or gid given twice keeps its first entry.  source is
+ * enum query_source.
+ */
+int	join_add_job(struct join *j, uint64_t jobid, const char *account,
+	    size_t alen, const char *user, size_t ulen);
+int	join_add_user(struct join *j, uint32_t uid, const char *name,
+	    size_t nlen, uint32_t gid);
+int	join_add_group(struct join *j, uint32_t gid, const char *name,
+	    size_t nlen);
+int	join_add_series(struct join *j, int source,
+	    const struct join_series *s);
+
+/*
+ * The uids of the proc series added so far, each once, in first-seen order
+ * (to ask the accounts helper about).  Valid until the next join_add_*.
+ */
+const uint32_t	*join_proc_uids(const struct join *j, size_t *n);
+
+/*
+ * Sums the series of source into its two families (JOB_x and PROC_x).
+ * Call once per source, after all jobs, users and groups are in.  Returns 0,
+ * ERR_NOMEM or ERR_TOOBIG; st (may be NULL) receives the counts.
+ */
+int	join_build(struct join *j, int source, struct join_stats *st);
+
+/* Rows of a family after join_build(); row i in 0..join_rows()-1. */
+size_t	join_rows(const struct join *j, int family);
+void	join_row(const struct join *j, int family, size_t i,
+	    struct join_row *row);
+
+#endif /* JOIN_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+/*
+ * Every cap of the exporter in one place.  Inputs beyond a cap are refused
+ * with ERR_TOOBIG and a log line naming the cap; nothing grows unbounded.
+ * Sized for sites of 20 000 running jobs and 100 000 Lustre series with
+ * a wide margin.
+ */
+
+/* A label value (account, user, group, process name, target), in bytes. */
+#define MAX_LABEL		512
+/* A Lustre jobid as the upstream reports it. */
+#define MAX_JOBID		512
+
+/* Record protocol: one frame, type plus body. */
+#define PROTO_MAX_FRAME		(64 * 1024)
+/* Records one request may answer with (jobs, series, accounts). */
+#define MAX_RECORDS		2000000
+
+/* One upstream answer, held whole because jsmn tokenizes a full buffer. */
+#define MAX_JSON_BODY		(256 * 1024 * 1024)
+/* JSON tokens in one answer: about 11 per series. */
+#define MAX_JSON_TOKENS		(16 * 1024 * 1024)
+
+/* One line of squeue or getent output. */
+#define MAX_LINE		4096
+/* Whole squeue or getent output. */
+#define MAX_CMD_OUTPUT		(64 * 1024 * 1024)
+/* Captured stderr of a command, for the error message. */
+#define MAX_CMD_STDERR		4096
+
+/* Keys passed to one getent invocation (argv stays far below ARG_MAX). */
+#define MAX_GETENT_KEYS		1000
+/* Ids the parent asks the accounts helper about in one request. */
+#define MAX_ACCOUNT_IDS		200000
+
+/* A log message, after escaping. */
+#define MAX_LOG_MSG		1024
+
+/* Whole /metrics answer. */
+#define MAX_EXPOSITION		(512 * 1024 * 1024)
+
+#endif /* LIMITS_H */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * The record protocol between the parent and its helpers.
+ *
+ * Each helper reads requests on its stdin and writes records on its stdout.
+ * Both directions use the same framing:
+ *
+ *	u32	length		big-endian; counts type and body, 1..PROTO_MAX_FRAME
+ *	u8	type		one of enum proto_type
+ *	byte	body[length - 1]
+ *
+ * Body fields are u8, u32 and u64 (big-endian), f64 (IEEE 754 bits sent as
+ * a u64) and strings (u32 length, then that many bytes; no NUL inside, valid
+ * UTF-8, at most MAX_LABEL bytes unless stated).  A body must be consumed
+ * exactly: missing or trailing bytes are a protocol violation, and so are an
+ * unknown type, a type the receiving side does not permit at that moment, a
+ * length of 0 or above PROTO_MAX_FRAME.  The parent answers any violation by
+ * killing the helper.
+ *
+ * Requests (parent -> helper, types 0x01..0x3f).  deadline_ms is the time
+ * the helper has, from reading the request, to send END.
+ *
+ *	REQ_JOBS	u32 deadline_ms
+ *		slurm: run squeue; answer JOB* END.
+ *	REQ_USERS	u32 deadline_ms, u32 n, n * u32 uid
+ *		accounts: look the uids up; answer USER* END.  A uid absent
+ *		from the answer does not exist.
+ *	REQ_GROUPS	u32 deadline_ms, u32 n, n * u32 gid
+ *		accounts: likewise for groups; answer GROUP* END.
+ *	REQ_QUERY	u32 deadline_ms
+ *		promql: run the three queries at once; answer, in any order,
+ *		SERIES* and one SOURCE_END per query, then END.
+ *	REQ_FAULT	u32 fault (test builds only: see sandbox tests)
+ *
+ * Records (helper -> parent, types 0x40..0x7f).
+ *
+ *	LOG		u8 level (enum log_level), string msg (<= MAX_LOG_MSG)
+ *	END		u8 status (0 ok), u32 records, u64 elapsed_us, string reason
+ *			Closes a request.  records counts the data records sent.
+ *	JOB		u64 jobid, string account, string user
+ *	USER		u32 uid, string name, u32 gid
+ *	GROUP		u32 gid, string name
+ *	SERIES		u8 source (enum query_source), u8 kind (1 job, 2 proc),
+ *			u64 jobid (kind 1, else 0), u32 uid (kind 2, else 0),
+ *			string proc_name (kind 2, else empty),
+ *			string target (metadata only, else empty), f64 value
+ *	SOURCE_END	u8 source, u8 status (0 ok), u32 series, u32 dropped,
+ *			u64 elapsed_us, string reason
+ */
+
+enum proto_type {
+	PROTO_REQ_JOBS = 0x01,
+	PROTO_REQ_USERS = 0x02,
+	PROTO_REQ_GROUPS = 0x03,
+	PROTO_REQ_QUERY = 0x04,
+	PROTO_REQ_FAULT = 0x3f,
+
+	PROTO_LOG = 0x40,
+	PROTO_END = 0x41,
+	PROTO_JOB = 0x42,
+	PROTO_USER = 0x43,
+	PROTO_GROUP = 0x44,
+	PROTO_SERIES = 0x45,
+	PROTO_SOURCE_END = 0x46,
+};
+
+#define PROTO_KIND_JOB		1
+#define PROTO_KIND_PROC		2
+
+/* A string field as decoded: points into the frame, not NUL-terminated. */
+struct proto_str {
+	const char	*p;
+	size_t		 len;
+};
+
+struct proto_end {
+	uint8_t		 status;
+	uint32_t	 records;
+	uint64_t	 elapsed_us;
+	struct proto_str reason;
+};
+
+struct proto_job {
+	uint64_t	 jobid;
+	struct proto_str account;
+	struct proto_str user;
+};
+
+struct proto_user {
+	uint32_t	 uid;
+	struct proto_str name;
+	uint32_t	 gid;
+};
+
+struct proto_group {
+	uint32_t	 gid;
+	struct proto_str name;
+};
+
+struct proto_series {
+	uint8_t		 source;
+	uint8_t		 kind;
+	uint64_t	 jobid;
+	uint32_t	 uid;
+	struct proto_str proc;
+	struct proto_str target;
+	double		 value;
+};
+
+struct proto_source_end {
+	uint8_t		 source;
+	uint8_t		 status;
+	uint32_t	 series;
+	uint32_t	 dropped;
+	uint64_t	 elapsed_us;
+	struct proto_str reason;
+};
+
+struct proto_log {
+	uint8_t		 level;
+	struct proto_str msg;
+};
+
+/* A request as decoded by a helper.  ids points into the frame. */
+struct proto_req {
+	uint8_t		 type;
+	uint32_t	 deadline_ms;	/* or the fault number for REQ_FAULT */
+	uint32_t	 nids;
+	const unsigned char *ids;	/* nids big-endian u32 */
+};
+
+/*
+ * Encoders append one complete frame to out.  They return 0, ERR_TOOBIG if
+ * the frame would exceed PROTO_MAX_FRAME or a string MAX_LABEL (MAX_LOG_MSG
+ * for LOG and END reasons, which are truncated rather than refused), or
+ * ERR_NUL if a string holds a NUL byte; out is unchanged on error.
+ */
+int	proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
+	    const uint32_t *ids, uint32_t nids);
+int	proto_put_log(struct buf *out, int level, const char *msg);
+int	proto_put_end(struct buf *out, int status, uint32_t records,
+	    uint64_t elapsed_us, const char *reason);
+int	proto_put_job(struct buf *out, uint64_t jobid, const char *account,
+	    size_t alen, const char *user, size_t ulen);
+int	proto_put_user(struct buf *out, uint32_t uid, const char *name,
+	    size_t nlen, uint32_t gid);
+int	proto_put_group(struct buf *out, uint32_t gid, const char *name,
+	    size_t nlen);
+int	proto_put_series(struct buf *out, const struct proto_series *s);
+int	proto_put_source_end(struct buf *out, const struct proto_source_end *e);
+
+/*
+ * Splits the next complete frame off the front of in.  Returns 1 and sets
+ * *type, *body and *len (body points into in, valid until in changes) when
+ * a frame is complete, 0 when more bytes are needed, or ERR_TOOBIG /
+ * ERR_INVAL for a bad length.  The caller consumes 5 + *len bytes once done
+ * with the body (proto_frame_size()).
+ */
+int	proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
+	    size_t *len);
+size_t	proto_frame_size(size_t bodylen);
+
+/*
+ * Decoders check the body exactly (lengths, NUL, UTF-8, trailing bytes) and
+ * clear the output first.  Return 0 or a negative ERR_*.
+ */
+int	proto_get_req(uint8_t type, const unsigned char *body, size_t len,
+	    struct proto_req *req);
+int	proto_get_log(const unsigned char *body, size_t len,
+	    struct proto_log *l);
+int	proto_get_end(const unsigned char *body, size_t len,
+	    struct proto_end *e);
+int	proto_get_job(const unsigned char *body, size_t len,
+	    struct proto_job *j);
+int	proto_get_user(const unsigned char *body, size_t len,
+	    struct proto_user *u);
+int	proto_get_group(const unsigned char *body, size_t len,
+	    struct proto_group *g);
+int	proto_get_series(const unsigned char *body, size_t len,
+	    struct proto_series *s);
+int	proto_get_source_end(const unsigned char *body, size_t len,
+	    struct proto_source_end *e);
+
+/* The i-th id of a decoded REQ_USERS / REQ_GROUPS. */
+uint32_t	proto_req_id(const struct proto_req *req, uint32_t i);
+
+/*
+ * Blocking full write of a buffer to fd (retries on EINTR and short
+ * writes).  Returns 0, ERR_EOF on EPIPE, or ERR_SYSTEM.
+ */
+int	proto_write_all(int fd, const void *p, size_t n);
+
+#endif /* PROTO_H */
