@@ -17,8 +17,6 @@ LDLIBS		?=
 B		:= build
 ABS_B		:= $(abspath $(B))
 
-PKGS		:= libmicrohttpd libcurl libseccomp
-PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wformat-security \
 	  -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
@@ -49,11 +47,11 @@ else
 HOOKS	:=
 endif
 
-ALL_CPPFLAGS = -D_GNU_SOURCE -DJSMN_STRICT -DJSMN_PARENT_LINKS \
+ALL_CPPFLAGS = -iquote lib -iquote sandbox -D_GNU_SOURCE -DJSMN_STRICT -DJSMN_PARENT_LINKS \
 	-DPCE_VERSION='"$(VERSION)"' -DPCE_BUILDDIR='"$(ABS_B)"' \
 	-DPCE_LIBEXECDIR='"$(LIBEXECDIR)/prometheus-cluster-exporter"' \
 	$(HOOKS) $(CPPFLAGS)
-ALL_CFLAGS = $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) $(SAN) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LD) $(SAN) $(LDFLAGS)
 
 LIB_SRC	:= $(sort $(wildcard lib/*.c))
@@ -63,6 +61,7 @@ SBX_OBJ	:= $(SBX_SRC:%.c=$(B)/%.o)
 CMD_SRC	:= $(sort $(wildcard cmd/*.c))
 CMD_OBJ	:= $(CMD_SRC:%.c=$(B)/%.o)
 HELPERS	:= slurm accounts promql
+HRT_OBJ	:= $(B)/helpers/runtime.o $(B)/helpers/command.o
 HELPER_BIN := $(HELPERS:%=$(B)/helpers/%)
 
 EXPORTER := $(B)/prometheus-cluster-exporter
@@ -75,17 +74,25 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 
 all: $(EXPORTER) $(HELPER_BIN)
 
+V ?= 0
+ifeq ($(V),0)
+Q	:= @
+else
+Q	:=
+endif
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lseccomp $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lseccomp -pthread $(LDLIBS)
 
-$(B)/helpers/promql: $(B)/helpers/promql.o $(LIB_OBJ) $(SBX_OBJ)
+$(B)/helpers/promql: $(B)/helpers/promql.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcurl -lseccomp $(LDLIBS)
 
-$(B)/helpers/%: $(B)/helpers/%.o $(LIB_OBJ) $(SBX_OBJ)
+$(B)/helpers/%: $(B)/helpers/%.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
 
 # A unit test includes its module's .c to reach statics, so that module's

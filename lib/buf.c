@@ -137,6 +137,15 @@ buf_commit(struct buf *b, size_t n)
 }
 
 void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->_len)
+		return;
+	b->_len = len;
+	b->_data[b->_off + len] = '\0';
+}
+
+void
 buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->_len) {

@@ -43,6 +43,9 @@ int	buf_appendf(struct buf *b, const char *fmt, ...) BUF_WUR
 int	buf_space(struct buf *b, size_t want, char **out) BUF_WUR;
 void	buf_commit(struct buf *b, size_t n);
 
+/* Shortens the contents to len bytes (len <= buf_len); undoes appends. */
+void	buf_truncate(struct buf *b, size_t len);
+
 /* Drops n bytes (n <= buf_len) from the front, cheaply. */
 void	buf_consume(struct buf *b, size_t n);
 

@@ -9,7 +9,7 @@
 enum {
 	ERR_OK = 0,
 	ERR_NOMEM = -1,		/* allocation failed */
-	ERR_TOOBIG = -2,	/* input or output exceeds a cap in limits.h */
+	ERR_TOOBIG = -2,	/* input or output exceeds a cap in caps.h */
 	ERR_INVAL = -3,		/* malformed input */
 	ERR_TRUNCATED = -4,	/* input ends before it is complete */
 	ERR_RANGE = -5,		/* number out of the accepted range */

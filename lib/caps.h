@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef LIMITS_H
-#define LIMITS_H
+#ifndef CAPS_H
+#define CAPS_H
 
 /*
  * Every cap of the exporter in one place.  Inputs beyond a cap are refused
@@ -42,4 +42,4 @@
 /* Whole /metrics answer. */
 #define MAX_EXPOSITION		(512 * 1024 * 1024)
 
-#endif /* LIMITS_H */
+#endif /* CAPS_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Runs a command (squeue, getent) by absolute path, without a shell, in a
+ * clean environment, in its own process group, and streams its stdout line
+ * by line.  The deadline is absolute (hrt_now_us() clock): when it passes,
+ * the whole process group is killed and reaped.
+ */
+
+/*
+ * Called per stdout line (without '\n'), or with line == NULL and status
+ * ERR_TOOBIG for a line longer than MAX_LINE (then skipped).  A non-zero
+ * return stops the command (killed) and is returned by cmd_run().
+ */
+typedef int cmd_line_fn(const char *line, size_t len, int status, void *arg);
+
+struct cmd_result {
+	int	 exited;	/* 1: exit_code is valid */
+	int	 exit_code;
+	int	 signal;	/* killing signal, if not exited */
+	int	 timed_out;
+	char	 stderr_text[256];	/* first bytes of stderr, sanitized */
+};
+
+/*
+ * Returns 0 when the command ran to its end (whatever its exit status:
+ * see res), ERR_TIMEOUT when the deadline passed, ERR_TOOBIG when stdout
+ * exceeded MAX_CMD_OUTPUT, ERR_SYSTEM when it could not be started (res's
+ * stderr_text says why), or the callback's non-zero return.
+ */
+int	cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
+	    cmd_line_fn *fn, void *arg, struct cmd_result *res);
+
+/* The environment commands get: fixed PATH, LC_ALL=C, SLURM_CONF if set. */
+char	*const *cmd_env(void);
+
+#endif /* COMMAND_H */

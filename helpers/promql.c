@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * promql helper: runs the three upstream queries at once (libcurl multi),
+ * parses each answer with the jsmn reader as soon as it is complete, and
+ * streams SERIES records, one SOURCE_END per query, then END.  Upstream JSON
+ * carries user-chosen process names, so it is parsed here, confined.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "caps.h"
+#include "log.h"
+#include "lustre.h"
+#include "proto.h"
+#include "query.h"
+#include "runtime.h"
+#include "sandbox.h"
+
+/* Per query, at most this many skipped series are logged one by one. */
+#define PROMQL_LOG_SKIPS	5
+
+struct query {
+	int		 source;
+	CURL		*easy;
+	struct buf	 url;
+	struct buf	 body;
+	int		 too_big;
+	uint64_t	 start_us;
+	uint32_t	 series;
+	uint32_t	 dropped;
+	uint32_t	 skipped;
+	int		 done;
+};
+
+static const char *promql_server;
+static const char *promql_range;
+
+static size_t
+promql_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct query *q = arg;
+	size_t n = size * nmemb;
+
+	/* Refusing the bytes makes curl abort the transfer. */
+	if (buf_append(&q->body, p, n) != 0) {
+		q->too_big = 1;
+		return 0;
+	}
+	return n;
+}
+
+static void
+promql_skip(struct query *q, const char *what, const char *jobid,
+    size_t len)
+{
+	char quoted[128];
+
+	if (q->skipped++ >= PROMQL_LOG_SKIPS)
+		return;
+	hrt_quote(quoted, sizeof(quoted), jobid == NULL ? "" : jobid, len);
+	debug_f("%s: skipping series with jobid \"%s\": %s",
+	    query_name(q->source), quoted, what);
+}
+
+static int
+promql_series(const struct json_series *s, void *arg)
+{
+	struct query *q = arg;
+	struct proto_series rec;
+	struct lustre_jobid id;
+	const char *why = NULL;
+
+	if (s->value_status != JSON_VALUE_OK) {
+		q->dropped++;
+		promql_skip(q, s->value_status == JSON_VALUE_NONFINITE ?
+		    "non-finite value" : "value is not a number", s->jobid,
+		    s->jobid_len);
+		return 0;
+	}
+	if (s->jobid == NULL) {
+		q->dropped++;
+		promql_skip(q, "no jobid label", NULL, 0);
+		return 0;
+	}
+	if (lustre_parse_jobid(s->jobid, s->jobid_len, &id, &why) != 0) {
+		promql_skip(q, why, s->jobid, s->jobid_len);
+		return 0;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.source = (uint8_t)q->source;
+	rec.value = s->value;
+	if (q->source == QUERY_METADATA) {
+		if (s->target == NULL) {
+			q->dropped++;
+			promql_skip(q, "no target label", s->jobid,
+			    s->jobid_len);
+			return 0;
+		}
+		/* OST series are the bulk and never exported: drop early. */
+		if (!lustre_is_mdt_target(s->target, s->target_len))
+			return 0;
+		rec.target.p = s->target;
+		rec.target.len = s->target_len;
+	}
+	if (id.kind == LUSTRE_JOBID_JOB) {
+		rec.kind = PROTO_KIND_JOB;
+		rec.jobid = id.jobid;
+	} else {
+		rec.kind = PROTO_KIND_PROC;
+		rec.uid = id.uid;
+		rec.proc.p = id.proc;
+		rec.proc.len = id.proc_len;
+	}
+	if (q->series >= MAX_RECORDS)
+		return ERR_TOOBIG;
+	if (proto_put_series(hrt_out(), &rec) != 0) {
+		q->dropped++;
+		promql_skip(q, "series does not fit a record", s->jobid,
+		    s->jobid_len);
+		return 0;
+	}
+	q->series++;
+	hrt_flush_maybe();
+	return 0;
+}
+
+static int
+promql_ignore(const struct json_series *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return 0;
+}
+
+static void
+promql_finish(struct query *q, CURLcode cc)
+{
+	struct proto_source_end e;
+	char reason[512], jreason[256];
+	long code = 0;
+	int r;
+
+	reason[0] = '\0';
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (q->too_big) {
+		snprintf(reason, sizeof(reason), "answer larger than %d bytes",
+		    MAX_JSON_BODY);
+	} else if (cc != CURLE_OK) {
+		snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(cc));
+	} else if (code < 200 || code > 299) {
+		/* Parsed only for the upstream's own error text. */
+		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
+		    promql_ignore, NULL, jreason, sizeof(jreason));
+		snprintf(reason, sizeof(reason), "HTTP status %ld%s%s",
+		    code, r == ERR_UPSTREAM ? ": " : "",
+		    r == ERR_UPSTREAM ? jreason : "");
+	} else {
+		/*
+		 * The parent keeps a source's series only when its
+		 * SOURCE_END says ok, so a failure halfway is harmless.
+		 */
+		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
+		    promql_series, q, jreason, sizeof(jreason));
+		if (r != 0)
+			snprintf(reason, sizeof(reason), "%s%s%s", err_str(r),
+			    jreason[0] != '\0' ? ": " : "", jreason);
+	}
+	memset(&e, 0, sizeof(e));
+	e.source = (uint8_t)q->source;
+	e.status = reason[0] != '\0';
+	e.series = q->series;
+	e.dropped = q->dropped;
+	e.elapsed_us = hrt_now_us() - q->start_us;
+	e.reason.p = reason;
+	e.reason.len = strlen(reason);
+	if (q->dropped > 0)
+		warn_f("%s: %u series dropped (no jobid, target or finite "
+		    "value)", query_name(q->source), q->dropped);
+	if (proto_put_source_end(hrt_out(), &e) != 0)
+		fatal_f("encoding source end failed");
+	hrt_flush();
+	q->done = 1;
+	buf_cleanup(&q->body);
+}
+
+static int
+promql_setup(struct query *q, int source, long timeout_ms)
+{
+
+	memset(q, 0, sizeof(*q));
+	q->source = source;
+	buf_init(&q->url, 16384);
+	buf_init(&q->body, MAX_JSON_BODY);
+	if (query_url(&q->url, promql_server, promql_range, source) != 0 ||
+	    (q->easy = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(q->easy, CURLOPT_URL, buf_ptr(&q->url));
+	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, promql_write);
+	curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
+	curl_easy_setopt(q->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(q->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(q->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(q->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(q->easy, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(q->easy, CURLOPT_USERAGENT,
+	    "prometheus-cluster-exporter/" PCE_VERSION);
+	curl_easy_setopt(q->easy, CURLOPT_ACCEPT_ENCODING, "");
+	return 0;
+}
+
+static void
+promql_query(uint32_t deadline_ms)
+{
+	struct query q[QUERY_COUNT];
+	CURLM *multi = NULL;
+	CURLMsg *msg;
+	struct query *qp;
+	uint64_t start = hrt_now_us();
+	uint32_t records = 0;
+	long timeout_ms;
+	int i, running = 0, left, failed = 0;
+	char reason[256];
+
+	reason[0] = '\0';
+	/* Leave a margin for parsing and for the parent to read END. */
+	timeout_ms = deadline_ms > 1000 ? (long)deadline_ms - 300 :
+	    (long)deadline_ms;
+	memset(q, 0, sizeof(q));
+	if ((multi = curl_multi_init()) == NULL) {
+		snprintf(reason, sizeof(reason), "curl_multi_init failed");
+		goto out;
+	}
+	for (i = 0; i < QUERY_COUNT; i++) {
+		if (promql_setup(&q[i], i, timeout_ms) != 0 ||
+		    curl_multi_add_handle(multi, q[i].easy) != CURLM_OK) {
+			snprintf(reason, sizeof(reason), "setting up query "
+			    "%s failed", query_name(i));
+			goto out;
+		}
+		q[i].start_us = start;
+	}
+	do {
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
+			snprintf(reason, sizeof(reason),
+			    "curl_multi_perform failed");
+			goto out;
+		}
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&qp);
+			promql_finish(qp, msg->data.result);
+		}
+		if (running > 0 && curl_multi_poll(multi, NULL, 0, 1000,
+		    NULL) != CURLM_OK) {
+			snprintf(reason, sizeof(reason),
+			    "curl_multi_poll failed");
+			goto out;
+		}
+	} while (running > 0);
+ out:
+	for (i = 0; i < QUERY_COUNT; i++) {
+		if (q[i].easy != NULL && !q[i].done && reason[0] != '\0')
+			failed = 1;
+		records += q[i].series;
+		if (q[i].easy != NULL) {
+			curl_multi_remove_handle(multi, q[i].easy);
+			curl_easy_cleanup(q[i].easy);
+		}
+		buf_cleanup(&q[i].url);
+		buf_cleanup(&q[i].body);
+	}
+	if (multi != NULL)
+		curl_multi_cleanup(multi);
+	hrt_end(failed || reason[0] != '\0', records, start, reason);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct proto_req req;
+	struct buf frame;
+	int mode;
+
+	/* argv: promql MODE SERVER RANGE, as the spawner builds it. */
+	if (argc != 4 || (mode = sbx_mode_parse(argv[1])) == -1) {
+		fprintf(stderr,
+		    "usage: promql enforce|log|off SERVER-URL RANGE\n");
+		return 2;
+	}
+	promql_server = argv[2];
+	promql_range = argv[3];
+	/* Before the sandbox: curl's init may open files (CA bundle). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "promql: curl_global_init failed\n");
+		return 1;
+	}
+	hrt_init(SBX_HELPER_PROMQL, mode);
+	buf_init(&frame, 2 * PROTO_MAX_FRAME);
+	for (;;) {
+		hrt_read_request(&frame, &req);
+		switch (req.type) {
+		case PROTO_REQ_QUERY:
+			promql_query(req.deadline_ms);
+			break;
+		default:
+			fatal_f("unexpected request 0x%02x", req.type);
+		}
+	}
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef RUNTIME_H
+#define RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct proto_req;
+
+/*
+ * What every helper shares: requests arrive on stdin, records leave on
+ * stdout, log lines become LOG records.  A helper is single-threaded (the
+ * promql helper's resolver threads never log or write), so records are
+ * written without locking.  Any write failure means the parent is gone or
+ * has given up on us: the helper exits.
+ */
+
+/* Names the helper in logs and confines it; exits on failure. */
+void	hrt_init(int helper, int sandbox_mode);
+
+/*
+ * Blocks for the next request.  Returns 0 with req filled (its ids point
+ * into frame, which the caller owns, until the next call).  On end of input (the parent closed
+ * the pipe) the helper exits 0; on a malformed request it exits 1.
+ */
+int	hrt_read_request(struct buf *frame, struct proto_req *req);
+
+/* The record buffer: append frames here, then call hrt_flush_maybe(). */
+struct buf	*hrt_out(void);
+void		 hrt_flush_maybe(void);
+void		 hrt_flush(void);
+
+/* Sends END (and flushes).  reason may be NULL or "". */
+void	hrt_end(int status, uint32_t records, uint64_t start_us,
+	    const char *reason);
+
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t	hrt_now_us(void);
+
+/*
+ * Appends s to out sanitized (UTF-8, controls) and cut to max bytes, for
+ * quoting untrusted text in log messages.  Always NUL-terminates.
+ */
+void	hrt_quote(char *out, size_t outsz, const char *s, size_t n);
+
+#endif /* RUNTIME_H */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * slurm helper: runs squeue on request and streams one JOB record per
+ * running or pending job.  squeue's output is user-influenced (account
+ * names), so it is parsed here, confined, never in the parent.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "command.h"
+#include "err.h"
+#include "caps.h"
+#include "log.h"
+#include "proto.h"
+#include "runtime.h"
+#include "sandbox.h"
+#include "slurm.h"
+#include "utf8.h"
+
+/* Bad lines are logged one by one up to this many per request. */
+#define SLURM_LOG_BAD_LINES	10
+
+struct slurm_ctx {
+	uint32_t	 records;
+	uint32_t	 bad;
+	uint32_t	 lineno;
+	struct buf	 account;
+	struct buf	 user;
+};
+
+static int
+slurm_line(const char *line, size_t len, int status, void *arg)
+{
+	struct slurm_ctx *ctx = arg;
+	struct slurm_job job;
+	const char *why = NULL;
+	char quoted[128];
+	int r;
+
+	ctx->lineno++;
+	if (status != 0) {
+		why = "line longer than MAX_LINE";
+		r = ERR_TOOBIG;
+	} else
+		r = slurm_parse_line(line, len, &job, &why);
+	if (r != 0) {
+		if (ctx->bad++ < SLURM_LOG_BAD_LINES) {
+			hrt_quote(quoted, sizeof(quoted), line == NULL ? "" :
+			    line, len);
+			warn_f("squeue line %u skipped (%s): \"%s\"",
+			    ctx->lineno, why, quoted);
+		}
+		return 0;
+	}
+	if (ctx->records >= MAX_RECORDS) {
+		error_f("squeue printed more than %d jobs", MAX_RECORDS);
+		return ERR_TOOBIG;
+	}
+	buf_reset(&ctx->account);
+	buf_reset(&ctx->user);
+	if (utf8_sanitize(&ctx->account, job.account, job.account_len) != 0 ||
+	    utf8_sanitize(&ctx->user, job.user, job.user_len) != 0 ||
+	    buf_len(&ctx->account) > MAX_LABEL ||
+	    buf_len(&ctx->user) > MAX_LABEL) {
+		if (ctx->bad++ < SLURM_LOG_BAD_LINES)
+			warn_f("squeue line %u skipped: label too long",
+			    ctx->lineno);
+		return 0;
+	}
+	if (proto_put_job(hrt_out(), job.jobid, buf_ptr(&ctx->account),
+	    buf_len(&ctx->account), buf_ptr(&ctx->user),
+	    buf_len(&ctx->user)) != 0)
+		fatal_f("encoding job record failed");
+	ctx->records++;
+	hrt_flush_maybe();
+	return 0;
+}
+
+static void
+slurm_jobs(const char *squeue, uint32_t deadline_ms)
+{
+	char *argv[] = { "squeue", "-ah", "-o", SLURM_FORMAT, NULL };
+	struct slurm_ctx ctx;
+	struct cmd_result res;
+	char reason[512];
+	uint64_t start = hrt_now_us();
+	/* Leave the parent a margin to receive our END before its deadline. */
+	uint64_t margin = deadline_ms > 400 ? 200000 : 0;
+	uint64_t deadline = start + (uint64_t)deadline_ms * 1000 - margin;
+	int r, status = 1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	buf_init(&ctx.account, MAX_LABEL * 3);
+	buf_init(&ctx.user, MAX_LABEL * 3);
+	reason[0] = '\0';
+	argv[0] = (char *)squeue;
+	if (access(squeue, X_OK) == -1) {
+		snprintf(reason, sizeof(reason), "%s: %s", squeue,
+		    strerror(errno));
+		goto out;
+	}
+	r = cmd_run(squeue, argv, deadline, slurm_line, &ctx, &res);
+	if (r == ERR_TIMEOUT)
+		snprintf(reason, sizeof(reason), "squeue did not finish "
+		    "within %u ms; killed", deadline_ms);
+	else if (r != 0)
+		snprintf(reason, sizeof(reason), "squeue: %s%s%s",
+		    err_str(r), res.stderr_text[0] != '\0' ? ": " : "",
+		    res.stderr_text);
+	else if (!res.exited)
+		snprintf(reason, sizeof(reason), "squeue killed by signal %d",
+		    res.signal);
+	else if (res.exit_code != 0)
+		snprintf(reason, sizeof(reason), "squeue exited with status "
+		    "%d: %s", res.exit_code, res.stderr_text);
+	else
+		status = 0;
+	if (status == 0 && ctx.bad > 0)
+		warn_f("%u of %u squeue lines skipped", ctx.bad, ctx.lineno);
+ out:
+	hrt_end(status, ctx.records, start, reason);
+	buf_cleanup(&ctx.account);
+	buf_cleanup(&ctx.user);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct proto_req req;
+	struct buf frame;
+	int mode;
+
+	/* argv: slurm MODE SQUEUE, as the spawner builds it. */
+	if (argc != 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
+	    argv[2][0] != '/') {
+		fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
+		return 2;
+	}
+	hrt_init(SBX_HELPER_SLURM, mode);
+	buf_init(&frame, 2 * PROTO_MAX_FRAME);
+	for (;;) {
+		hrt_read_request(&frame, &req);
+		switch (req.type) {
+		case PROTO_REQ_JOBS:
+			slurm_jobs(argv[2], req.deadline_ms);
+			break;
+		default:
+			fatal_f("unexpected request 0x%02x", req.type);
+		}
+	}
+}

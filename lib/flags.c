@@ -1,0 +1,837 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flags.h"
+#include "err.h"
+#include "log.h"
+
+#define XSTR(x)		#x
+#define STR(x)		XSTR(x)
+
+#define DEF_PORT		9846
+#define DEF_TIMEOUT		15
+#define DEF_TIMERANGE		"1m"
+#define DEF_TIMERANGE_S		60
+#define DEF_TELEMETRY		"/metrics"
+#define DEF_MAX_CONN		64
+#define DEF_CACHE_TTL		"5m"
+#define DEF_CACHE_TTL_S		300
+#define DEF_USER		"nobody"
+
+#define MAX_TIMEOUT		3600
+#define MAX_MAX_CONN		10000
+#define MAX_USER		32
+
+/* How much of a bad value an error message repeats. */
+#define QUOTE_MAX		64
+
+/*
+ * Parse state: the config being built, plus what the twins need.  An old
+ * flag and its new-style twin may both be given as long as they agree, so
+ * both final values are kept until the end (the last of each wins, as in
+ * Go's flag package).
+ */
+struct flag_state {
+	struct config	 cfg;
+	int		 log_seen;	/* -log */
+	int		 log_level;
+	const char	*log_arg;
+	int		 level_seen;	/* --log.level */
+	int		 level_level;
+	const char	*level_arg;
+	int		 port_seen;	/* -port */
+	unsigned int	 port_port;
+	int		 listen_seen;	/* --web.listen-address */
+	unsigned int	 listen_port;
+	const char	*listen_arg;
+};
+
+/*
+ * One flag.  set() gets the value (NULL for a boolean given without
+ * "=value") and returns 0, or -1 when the value is not of the form named
+ * by want.
+ */
+struct flag_def {
+	const char	*name;
+	int		 is_bool;
+	int		(*set)(struct flag_state *, const char *);
+	const char	*want;
+};
+
+static void	errf(char *err, size_t errsz, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+errf(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	/* A cut message still names the flag: that part comes first. */
+	(void)vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/* Buffer size quote() needs: each byte may become \xNN, then "...". */
+#define QUOTE_BUF	(QUOTE_MAX * 4 + 3 + 1)
+
+/*
+ * Copies s for an error message: printable ASCII as is, '"' and '\' and
+ * everything else escaped, so the message stays one line whatever argv
+ * holds; values longer than QUOTE_MAX bytes are cut.
+ */
+static void
+quote(char dst[QUOTE_BUF], const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i, o = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == QUOTE_MAX) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f)
+			dst[o++] = (char)c;
+		else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 0x0f];
+		}
+	}
+	dst[o] = '\0';
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+eq_ci(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+		if (lower((unsigned char)*a) != lower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+static int
+prefix_ci(const char *s, const char *prefix)
+{
+	for (; *prefix != '\0'; s++, prefix++)
+		if (*s == '\0' || lower((unsigned char)*s) != *prefix)
+			return 0;
+	return 1;
+}
+
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * Whole decimal number in [min, max], digits only.  A leading zero is
+ * refused because Go's flag package read "010" as octal: the value would
+ * silently differ between the two programs.
+ */
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *v)
+{
+	unsigned long x = 0;
+	size_t i;
+
+	*v = 0;
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!is_digit((unsigned char)s[i]))
+			return -1;
+		if (x > (max - (unsigned long)(s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (x < min)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* The spellings Go's strconv.ParseBool accepts. */
+static int
+parse_bool(const char *s, int *v)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true",
+	    "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false",
+	    "False" };
+	size_t i;
+
+	if (s == NULL) {
+		*v = 1;
+		return 0;
+	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*v = 1;
+			return 0;
+		}
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		if (strcmp(s, no[i]) == 0) {
+			*v = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Copies s into dst[dstsz]; -1 if it does not fit. */
+static int
+copy_str(char *dst, size_t dstsz, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= dstsz)
+		return -1;
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+int
+flags_parse_range(const char *s, unsigned long *secs)
+{
+	unsigned long v = 0, mult;
+	size_t i;
+
+	*secs = 0;
+	if (s == NULL)
+		return ERR_INVAL;
+	for (i = 0; i < 3 && is_digit((unsigned char)s[i]); i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0 || s[i] == '\0' || s[i + 1] != '\0')
+		return ERR_INVAL;
+	switch (s[i]) {
+	case 's':
+		mult = 1;
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	default:
+		return ERR_INVAL;
+	}
+	/* irate() over an empty window has no answer. */
+	if (v == 0)
+		return ERR_INVAL;
+	*secs = v * mult;
+	return 0;
+}
+
+/*
+ * http:// or https://, then a host (name, IPv4, or [IPv6]) with an
+ * optional user part and port, then an optional path.  The URL is handed
+ * to libcurl and "/api/v1/query?..." is appended to it, so a query or
+ * fragment, spaces and non-ASCII bytes are refused here.
+ */
+static int
+promserver_ok(const char *s)
+{
+	const char *auth, *end, *host, *after, *p;
+	unsigned long port;
+	char digits[8];
+	size_t n, i;
+
+	n = strlen(s);
+	if (n == 0 || n >= FLAGS_MAX_STR)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == '?' || s[i] == '#')
+			return 0;
+	}
+	if (prefix_ci(s, "http://"))
+		auth = s + 7;
+	else if (prefix_ci(s, "https://"))
+		auth = s + 8;
+	else
+		return 0;
+	end = auth + strcspn(auth, "/");
+	host = auth;
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (host == end)
+		return 0;
+	if (*host == '[') {
+		if ((after = memchr(host, ']', (size_t)(end - host))) == NULL ||
+		    after == host + 1)
+			return 0;
+		for (p = host + 1; p < after; p++)
+			if (!is_alnum((unsigned char)*p) && *p != ':' &&
+			    *p != '.' && *p != '%')
+				return 0;
+		after++;
+	} else {
+		for (after = host; after < end && *after != ':'; after++)
+			if (!is_alnum((unsigned char)*after) &&
+			    strchr(".-_~%", *after) == NULL)
+				return 0;
+		if (after == host)
+			return 0;
+	}
+	if (after == end)
+		return 1;
+	if (*after != ':' || end - after - 1 <= 0 ||
+	    (size_t)(end - after - 1) >= sizeof(digits))
+		return 0;
+	memcpy(digits, after + 1, (size_t)(end - after - 1));
+	digits[end - after - 1] = '\0';
+	return parse_uint(digits, 1, 65535, &port) == 0;
+}
+
+static int
+set_promserver(struct flag_state *st, const char *v)
+{
+	if (!promserver_ok(v))
+		return -1;
+	return copy_str(st->cfg.promserver, sizeof(st->cfg.promserver), v);
+}
+
+static int
+set_port(struct flag_state *st, const char *v)
+{
+	unsigned long port;
+
+	if (parse_uint(v, 1, 65535, &port) != 0)
+		return -1;
+	st->cfg.port = (unsigned int)port;
+	st->port_seen = 1;
+	st->port_port = (unsigned int)port;
+	return 0;
+}
+
+static int
+set_timeout(struct flag_state *st, const char *v)
+{
+	unsigned long t;
+
+	if (parse_uint(v, 1, MAX_TIMEOUT, &t) != 0)
+		return -1;
+	st->cfg.timeout_s = (unsigned int)t;
+	return 0;
+}
+
+static int
+set_timerange(struct flag_state *st, const char *v)
+{
+	unsigned long secs;
+
+	if (flags_parse_range(v, &secs) != 0 ||
+	    copy_str(st->cfg.timerange, sizeof(st->cfg.timerange), v) != 0)
+		return -1;
+	st->cfg.timerange_s = secs;
+	return 0;
+}
+
+/* The original's level names, and what --log.level calls them. */
+static const struct {
+	const char	*old;
+	const char	*new;
+	int		 level;
+} levels[] = {
+	{ "ERROR", "error", LOG_LEVEL_ERROR },
+	{ "WARNING", "warn", LOG_LEVEL_WARN },
+	{ "INFO", "info", LOG_LEVEL_INFO },
+	{ "DEBUG", "debug", LOG_LEVEL_DEBUG },
+	{ "TRACE", "trace", LOG_LEVEL_TRACE },
+};
+
+static int
+set_log(struct flag_state *st, const char *v)
+{
+	size_t i;
+
+	/* The original compared case-insensitively. */
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (eq_ci(v, levels[i].old)) {
+			st->cfg.log_level = levels[i].level;
+			st->log_seen = 1;
+			st->log_level = levels[i].level;
+			st->log_arg = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+set_log_level(struct flag_state *st, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(v, levels[i].new) == 0) {
+			st->cfg.log_level = levels[i].level;
+			st->level_seen = 1;
+			st->level_level = levels[i].level;
+			st->level_arg = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+set_log_format(struct flag_state *st, const char *v)
+{
+	if (strcmp(v, "logfmt") == 0)
+		st->cfg.log_format = LOG_FORMAT_LOGFMT;
+	else if (strcmp(v, "json") == 0)
+		st->cfg.log_format = LOG_FORMAT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+set_version(struct flag_state *st, const char *v)
+{
+	return parse_bool(v, &st->cfg.show_version);
+}
+
+static int
+set_help(struct flag_state *st, const char *v)
+{
+	return parse_bool(v, &st->cfg.show_help);
+}
+
+/*
+ * [HOST]:PORT.  HOST is empty (every address), a name or IPv4 address, or
+ * an IPv6 address in brackets; a bare IPv6 address is refused because its
+ * last group could not be told from the port.
+ */
+static int
+set_listen(struct flag_state *st, const char *v)
+{
+	const char *colon, *host, *hend, *p;
+	unsigned long port;
+	size_t hl;
+	int v6 = 0;
+
+	if ((colon = strrchr(v, ':')) == NULL)
+		return -1;
+	host = v;
+	hend = colon;
+	if (host < hend && *host == '[') {
+		if (hend - host < 3 || hend[-1] != ']')
+			return -1;
+		host++;
+		hend--;
+		v6 = 1;
+	}
+	for (p = host; p < hend; p++) {
+		if (is_alnum((unsigned char)*p) || *p == '.' || *p == '-' ||
+		    *p == '_')
+			continue;
+		if (v6 && (*p == ':' || *p == '%'))
+			continue;
+		return -1;
+	}
+	if (v6 && memchr(host, ':', (size_t)(hend - host)) == NULL)
+		return -1;
+	hl = (size_t)(hend - host);
+	if (hl >= sizeof(st->cfg.listen_host) ||
+	    parse_uint(colon + 1, 1, 65535, &port) != 0)
+		return -1;
+	memcpy(st->cfg.listen_host, host, hl);
+	st->cfg.listen_host[hl] = '\0';
+	st->cfg.port = (unsigned int)port;
+	st->listen_seen = 1;
+	st->listen_port = (unsigned int)port;
+	st->listen_arg = v;
+	return 0;
+}
+
+/* The path is compared with request paths: printable, no query part. */
+static int
+set_telemetry(struct flag_state *st, const char *v)
+{
+	size_t i;
+
+	if (v[0] != '/' || v[1] == '\0')
+		return -1;
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] <= 0x20 ||
+		    (unsigned char)v[i] >= 0x7f || v[i] == '?' || v[i] == '#')
+			return -1;
+	return copy_str(st->cfg.telemetry_path,
+	    sizeof(st->cfg.telemetry_path), v);
+}
+
+static int
+set_max_conn(struct flag_state *st, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 1, MAX_MAX_CONN, &n) != 0)
+		return -1;
+	st->cfg.max_connections = (unsigned int)n;
+	return 0;
+}
+
+/*
+ * A command's path: absolute (no PATH search once the exporter runs), not
+ * a directory name, and free of control bytes that would garble logs.
+ */
+static int
+path_ok(const char *v)
+{
+	size_t i, n;
+
+	n = strlen(v);
+	if (n < 2 || v[0] != '/' || v[n - 1] == '/')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+set_squeue(struct flag_state *st, const char *v)
+{
+	if (!path_ok(v))
+		return -1;
+	return copy_str(st->cfg.squeue_path, sizeof(st->cfg.squeue_path), v);
+}
+
+static int
+set_getent(struct flag_state *st, const char *v)
+{
+	if (!path_ok(v))
+		return -1;
+	return copy_str(st->cfg.getent_path, sizeof(st->cfg.getent_path), v);
+}
+
+static int
+set_cache_ttl(struct flag_state *st, const char *v)
+{
+	unsigned long secs;
+
+	if (strcmp(v, "0") == 0)
+		secs = 0;
+	else if (flags_parse_range(v, &secs) != 0)
+		return -1;
+	st->cfg.cache_ttl_s = secs;
+	return 0;
+}
+
+static int
+set_sandbox(struct flag_state *st, const char *v)
+{
+	if (strcmp(v, "enforce") == 0)
+		st->cfg.sandbox_mode = SANDBOX_ENFORCE;
+	else if (strcmp(v, "log") == 0)
+		st->cfg.sandbox_mode = SANDBOX_LOG;
+	else if (strcmp(v, "off") == 0)
+		st->cfg.sandbox_mode = SANDBOX_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+/* The portable user name set of POSIX, plus the usual length limit. */
+static int
+set_user(struct flag_state *st, const char *v)
+{
+	size_t i;
+
+	if (v[0] == '\0' || v[0] == '-')
+		return -1;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (i == MAX_USER)
+			return -1;
+		if (!is_alnum((unsigned char)v[i]) && v[i] != '.' &&
+		    v[i] != '_' && v[i] != '-')
+			return -1;
+	}
+	return copy_str(st->cfg.user, sizeof(st->cfg.user), v);
+}
+
+static const struct flag_def flag_defs[] = {
+	{ "promserver", 0, set_promserver,
+	    "http:// or https:// followed by a host, e.g. "
+	    "http://prometheus:9090" },
+	{ "port", 0, set_port, "a port number from 1 to 65535" },
+	{ "timeout", 0, set_timeout,
+	    "whole seconds from 1 to " STR(MAX_TIMEOUT) },
+	{ "timerange", 0, set_timerange,
+	    "1-3 digits followed by s, m, h or d" },
+	{ "log", 0, set_log, "ERROR, WARNING, INFO, DEBUG or TRACE" },
+	{ "version", 1, set_version, "true or false" },
+	{ "help", 1, set_help, "true or false" },
+	{ "h", 1, set_help, "true or false" },
+	{ "web.listen-address", 0, set_listen,
+	    "[HOST]:PORT, e.g. :9846, 127.0.0.1:9846 or [::1]:9846" },
+	{ "web.telemetry-path", 0, set_telemetry,
+	    "a path starting with / other than /, e.g. /metrics" },
+	{ "web.max-connections", 0, set_max_conn,
+	    "a number from 1 to " STR(MAX_MAX_CONN) },
+	{ "log.level", 0, set_log_level,
+	    "error, warn, info, debug or trace" },
+	{ "log.format", 0, set_log_format, "logfmt or json" },
+	{ "path.squeue", 0, set_squeue,
+	    "an absolute path, e.g. /usr/bin/squeue" },
+	{ "path.getent", 0, set_getent,
+	    "an absolute path, e.g. /usr/bin/getent" },
+	{ "accounts.cache-ttl", 0, set_cache_ttl,
+	    "1-3 digits followed by s, m, h or d, or 0 to disable caching" },
+	{ "sandbox", 0, set_sandbox, "enforce, log or off" },
+	{ "user", 0, set_user,
+	    "a user name of 1-" STR(MAX_USER) " letters, digits, '.', '_' "
+	    "or '-', not starting with '-'" },
+};
+
+static const struct flag_def *
+flag_lookup(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flag_defs) / sizeof(flag_defs[0]); i++) {
+		if (strlen(flag_defs[i].name) == len &&
+		    memcmp(flag_defs[i].name, name, len) == 0)
+			return &flag_defs[i];
+	}
+	return NULL;
+}
+
+/* Messages use each flag's documented spelling: -old or --new.style. */
+static const char *
+dashes(const struct flag_def *def)
+{
+	return strchr(def->name, '.') != NULL ? "--" : "-";
+}
+
+void
+flags_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = DEF_PORT;
+	cfg->timeout_s = DEF_TIMEOUT;
+	memcpy(cfg->timerange, DEF_TIMERANGE, sizeof(DEF_TIMERANGE));
+	cfg->timerange_s = DEF_TIMERANGE_S;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->log_format = LOG_FORMAT_LOGFMT;
+	memcpy(cfg->telemetry_path, DEF_TELEMETRY, sizeof(DEF_TELEMETRY));
+	cfg->max_connections = DEF_MAX_CONN;
+	cfg->cache_ttl_s = DEF_CACHE_TTL_S;
+	cfg->sandbox_mode = SANDBOX_ENFORCE;
+	memcpy(cfg->user, DEF_USER, sizeof(DEF_USER));
+}
+
+/* The checks that need the whole command line. */
+static int
+check_final(struct flag_state *st, char *err, size_t errsz)
+{
+	char a[QUOTE_BUF], b[QUOTE_BUF];
+
+	if (st->log_seen && st->level_seen &&
+	    st->log_level != st->level_level) {
+		quote(a, st->log_arg);
+		quote(b, st->level_arg);
+		errf(err, errsz, "-log=%s and --log.level=%s name different "
+		    "levels: give only one of them", a, b);
+		return ERR_USAGE;
+	}
+	if (st->port_seen && st->listen_seen &&
+	    st->port_port != st->listen_port) {
+		quote(b, st->listen_arg);
+		errf(err, errsz, "-port=%u and --web.listen-address=%s name "
+		    "different ports: give only one of them", st->port_port,
+		    b);
+		return ERR_USAGE;
+	}
+	if (!st->cfg.show_version && st->cfg.promserver[0] == '\0') {
+		errf(err, errsz, "-promserver: required, e.g. "
+		    "-promserver=http://prometheus:9090");
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Go's flag package rules: one or two dashes, "=value" or the next
+ * argument as the value (booleans only take "="), "--" ends the flags.
+ * Unlike Go, nothing may follow the flags: the exporter takes no
+ * arguments, and a stray word is most likely a mangled option.
+ */
+int
+flags_parse(int argc, char **argv, struct config *cfg, char *err,
+    size_t errsz)
+{
+	struct flag_state st;
+	const struct flag_def *def;
+	const char *arg, *name, *eq, *val;
+	char q[QUOTE_BUF], *cut;
+	size_t len;
+	int i, ndash, ret = ERR_USAGE;
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	flags_defaults(cfg);
+	memset(&st, 0, sizeof(st));
+	flags_defaults(&st.cfg);
+
+	for (i = 1; i < argc && argv[i] != NULL; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			if (i + 1 < argc && argv[i + 1] != NULL) {
+				quote(q, argv[i + 1]);
+				errf(err, errsz, "unexpected argument \"%s\": "
+				    "the exporter takes only flags, e.g. "
+				    "-promserver=URL", q);
+				goto out;
+			}
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			quote(q, arg);
+			errf(err, errsz, "unexpected argument \"%s\": the "
+			    "exporter takes only flags, e.g. -promserver=URL",
+			    q);
+			goto out;
+		}
+		ndash = arg[1] == '-' ? 2 : 1;
+		name = arg + ndash;
+		if (name[0] == '\0' || name[0] == '-' || name[0] == '=') {
+			quote(q, arg);
+			errf(err, errsz, "bad flag syntax: %s: want -name, "
+			    "-name=value or -name value", q);
+			goto out;
+		}
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if ((def = flag_lookup(name, len)) == NULL) {
+			quote(q, arg);
+			if ((cut = strchr(q, '=')) != NULL)
+				*cut = '\0';
+			errf(err, errsz, "unknown flag %s: see -help for the "
+			    "flags", q);
+			goto out;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (def->is_bool)
+			val = NULL;
+		else if (i + 1 < argc && argv[i + 1] != NULL)
+			val = argv[++i];
+		else {
+			errf(err, errsz, "%s%s: missing value: want %s",
+			    dashes(def), def->name, def->want);
+			goto out;
+		}
+		if (def->set(&st, val) != 0) {
+			quote(q, val != NULL ? val : "");
+			errf(err, errsz, "%s%s: invalid value \"%s\": want %s",
+			    dashes(def), def->name, q, def->want);
+			goto out;
+		}
+		/* Go's flag package stops at -help and shows the usage. */
+		if (def->set == set_help && st.cfg.show_help) {
+			*cfg = st.cfg;
+			ret = 0;
+			goto out;
+		}
+	}
+	if ((ret = check_final(&st, err, errsz)) != 0)
+		goto out;
+	*cfg = st.cfg;
+	ret = 0;
+ out:
+	return ret;
+}
+
+static const char usage_text[] =
+"Usage: prometheus-cluster-exporter -promserver=URL [flags]\n"
+"\n"
+"Every flag may be given as -name=value, -name value, --name=value or\n"
+"--name value; a boolean flag as -name or -name=true|false.\n"
+"\n"
+"  -promserver URL\n"
+"\tupstream Prometheus, http:// or https:// with a host (required)\n"
+"  -port N\n"
+"\tport to listen on, 1 to 65535 (default " STR(DEF_PORT) ")\n"
+"  -timeout N\n"
+"\tseconds a scrape may take, 1 to " STR(MAX_TIMEOUT)
+    " (default " STR(DEF_TIMEOUT) ")\n"
+"  -timerange R\n"
+"\tPromQL range: 1-3 digits then s, m, h or d (default "
+    DEF_TIMERANGE ")\n"
+"  -log LEVEL\n"
+"\tERROR, WARNING, INFO, DEBUG or TRACE (default INFO)\n"
+"  -version\n"
+"\tprint the version and exit (default false)\n"
+"  -help, -h\n"
+"\tprint this text and exit (default false)\n"
+"  --web.listen-address [HOST]:PORT\n"
+"\taddress to listen on; HOST may be [v6addr] (default :"
+    STR(DEF_PORT) ",\n"
+"\tevery IPv6 and IPv4 address); the port must agree with -port\n"
+"  --web.telemetry-path PATH\n"
+"\tpath of the metrics (default " DEF_TELEMETRY ")\n"
+"  --web.max-connections N\n"
+"\tconcurrent connections, 1 to " STR(MAX_MAX_CONN)
+    " (default " STR(DEF_MAX_CONN) ")\n"
+"  --log.level LEVEL\n"
+"\terror, warn, info, debug or trace (default info); must agree\n"
+"\twith -log\n"
+"  --log.format FORMAT\n"
+"\tlogfmt or json (default logfmt)\n"
+"  --path.squeue PATH\n"
+"\tabsolute path of squeue (default: found through PATH)\n"
+"  --path.getent PATH\n"
+"\tabsolute path of getent (default: found through PATH)\n"
+"  --accounts.cache-ttl DURATION\n"
+"\tlifetime of cached users and groups, like -timerange, or 0 to\n"
+"\tdisable caching (default " DEF_CACHE_TTL ")\n"
+"  -sandbox MODE\n"
+"\tenforce, log or off (default enforce)\n"
+"  -user NAME\n"
+"\taccount to run as when started as root (default " DEF_USER ")\n";
+
+void
+flags_usage(char *buf, size_t bufsz)
+{
+	if (buf == NULL || bufsz == 0)
+		return;
+	/* A short buffer gets the start of the text, cut and terminated. */
+	(void)snprintf(buf, bufsz, "%s", usage_text);
+}

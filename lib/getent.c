@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "getent.h"
+#include "err.h"
+#include "caps.h"
+
+#define PASSWD_NFIELDS	7
+#define GROUP_NFIELDS	4
+
+enum dec_result {
+	DEC_OK = 0,
+	DEC_EMPTY,
+	DEC_SIGN,
+	DEC_NOTDIGIT,
+	DEC_LEADZERO,
+	DEC_RANGE,
+};
+
+/*
+ * Canonical decimal: digits only, no sign, no leading zero ("0" itself is
+ * canonical), at most max.  An id read two ways ("01", "1") would let one
+ * account answer for another.
+ */
+static int
+dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned int d;
+	size_t i;
+
+	*v = 0;
+	if (n == 0)
+		return DEC_EMPTY;
+	if (s[0] == '+' || s[0] == '-')
+		return DEC_SIGN;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return DEC_NOTDIGIT;
+	if (n > 1 && s[0] == '0')
+		return DEC_LEADZERO;
+	for (i = 0; i < n; i++) {
+		d = (unsigned int)(s[i] - '0');
+		if (d > max || x > (max - d) / 10)
+			return DEC_RANGE;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return DEC_OK;
+}
+
+/* Reasons for one id field, so each message names uid or gid. */
+struct id_why {
+	const char	*empty;
+	const char	*sign;
+	const char	*notdigit;
+	const char	*leadzero;
+	const char	*range;
+	const char	*reserved;
+};
+
+static const struct id_why uid_why = {
+	"empty uid", "uid has a sign", "uid not numeric",
+	"uid has a leading zero", "uid out of range",
+	"uid 4294967295 is reserved",
+};
+
+static const struct id_why gid_why = {
+	"empty gid", "gid has a sign", "gid not numeric",
+	"gid has a leading zero", "gid out of range",
+	"gid 4294967295 is reserved",
+};
+
+/* 0, or ERR_INVAL with *reason set. */
+static int
+id_parse(const char *s, size_t n, const struct id_why *w, uint32_t *id,
+    const char **reason)
+{
+	uint64_t v;
+
+	*id = 0;
+	switch (dec_parse(s, n, UINT32_MAX, &v)) {
+	case DEC_OK:
+		break;
+	case DEC_EMPTY:
+		*reason = w->empty;
+		return ERR_INVAL;
+	case DEC_SIGN:
+		*reason = w->sign;
+		return ERR_INVAL;
+	case DEC_NOTDIGIT:
+		*reason = w->notdigit;
+		return ERR_INVAL;
+	case DEC_LEADZERO:
+		*reason = w->leadzero;
+		return ERR_INVAL;
+	default:
+		*reason = w->range;
+		return ERR_INVAL;
+	}
+	/* (uid_t)-1 and (gid_t)-1 mean "unchanged" to the kernel. */
+	if (v == UINT32_MAX) {
+		*reason = w->reserved;
+		return ERR_INVAL;
+	}
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Splits line[0..n) at ':' into exactly want fields.  Checks what every
+ * entry shares: no NUL, no CR, the field count, and a usable name in the
+ * first field.  Returns 0, or ERR_INVAL / ERR_TOOBIG with *reason set.
+ */
+static int
+split_entry(const char *line, size_t n, size_t want, const char **f,
+    size_t *flen, const char **reason)
+{
+	const char *p, *end, *d;
+	size_t nf;
+
+	if (line == NULL || n == 0) {
+		*reason = "empty line";
+		return ERR_INVAL;
+	}
+	if (memchr(line, '\0', n) != NULL) {
+		*reason = "NUL byte in line";
+		return ERR_INVAL;
+	}
+	/* getent never prints CRLF: a stray CR means the stream is not its. */
+	if (line[n - 1] == '\r') {
+		*reason = "carriage return at end of line";
+		return ERR_INVAL;
+	}
+	end = line + n;
+	p = line;
+	for (nf = 0;; nf++) {
+		if (nf == want) {
+			*reason = "too many fields";
+			return ERR_INVAL;
+		}
+		d = memchr(p, ':', (size_t)(end - p));
+		f[nf] = p;
+		flen[nf] = (size_t)((d != NULL ? d : end) - p);
+		if (d == NULL)
+			break;
+		p = d + 1;
+	}
+	if (nf + 1 < want) {
+		*reason = "too few fields";
+		return ERR_INVAL;
+	}
+	if (flen[0] == 0) {
+		*reason = "empty name";
+		return ERR_INVAL;
+	}
+	if (flen[0] > MAX_LABEL) {
+		*reason = "name longer than MAX_LABEL bytes";
+		return ERR_TOOBIG;
+	}
+	return 0;
+}
+
+int
+getent_parse_passwd(const char *line, size_t n, struct getent_passwd *pw,
+    const char **why)
+{
+	const char *reason = NULL, *f[PASSWD_NFIELDS];
+	size_t flen[PASSWD_NFIELDS];
+	uint32_t uid, gid;
+	int ret;
+
+	memset(pw, 0, sizeof(*pw));
+	if (why != NULL)
+		*why = NULL;
+	if ((ret = split_entry(line, n, PASSWD_NFIELDS, f, flen,
+	    &reason)) != 0 ||
+	    (ret = id_parse(f[2], flen[2], &uid_why, &uid, &reason)) != 0 ||
+	    (ret = id_parse(f[3], flen[3], &gid_why, &gid, &reason)) != 0)
+		goto out;
+	pw->name = f[0];
+	pw->name_len = flen[0];
+	pw->uid = uid;
+	pw->gid = gid;
+ out:
+	if (ret != 0 && why != NULL)
+		*why = reason;
+	return ret;
+}
+
+int
+getent_parse_group(const char *line, size_t n, struct getent_group *gr,
+    const char **why)
+{
+	const char *reason = NULL, *f[GROUP_NFIELDS];
+	size_t flen[GROUP_NFIELDS];
+	uint32_t gid;
+	int ret;
+
+	memset(gr, 0, sizeof(*gr));
+	if (why != NULL)
+		*why = NULL;
+	/* The member list (field 4) may be empty and is not needed. */
+	if ((ret = split_entry(line, n, GROUP_NFIELDS, f, flen,
+	    &reason)) != 0 ||
+	    (ret = id_parse(f[2], flen[2], &gid_why, &gid, &reason)) != 0)
+		goto out;
+	gr->name = f[0];
+	gr->name_len = flen[0];
+	gr->gid = gid;
+ out:
+	if (ret != 0 && why != NULL)
+		*why = reason;
+	return ret;
+}

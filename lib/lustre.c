@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lustre.h"
+#include "err.h"
+
+/* Outcomes of dec_parse(); each maps to its own reason text. */
+enum dec_result {
+	DEC_OK = 0,
+	DEC_EMPTY,
+	DEC_SIGN,
+	DEC_NOTDIGIT,
+	DEC_LEADZERO,
+	DEC_RANGE,
+};
+
+/*
+ * Canonical decimal in s[0..n): digits only, no sign, no leading zero
+ * ("0" itself is canonical), value at most max.  A jobid is a label the
+ * upstream copies from user-controlled text, so two spellings of one number
+ * ("7", "07") must not both be accepted: they would be two series.
+ */
+static int
+dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned int d;
+	size_t i;
+
+	*v = 0;
+	if (n == 0)
+		return DEC_EMPTY;
+	if (s[0] == '+' || s[0] == '-')
+		return DEC_SIGN;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return DEC_NOTDIGIT;
+	if (n > 1 && s[0] == '0')
+		return DEC_LEADZERO;
+	for (i = 0; i < n; i++) {
+		d = (unsigned int)(s[i] - '0');
+		if (d > max || x > (max - d) / 10)
+			return DEC_RANGE;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return DEC_OK;
+}
+
+/* memrchr() is a GNU extension; this is all we need of it. */
+static const char *
+last_dot(const char *s, size_t n)
+{
+	while (n > 0) {
+		n--;
+		if (s[n] == '.')
+			return s + n;
+	}
+	return NULL;
+}
+
+int
+lustre_parse_jobid(const char *s, size_t n, struct lustre_jobid *out,
+    const char **why)
+{
+	const char *reason = NULL, *dot, *u;
+	size_t ulen;
+	uint64_t v;
+	int ret = ERR_INVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (why != NULL)
+		*why = NULL;
+	if (s == NULL || n == 0) {
+		reason = "empty jobid";
+		goto out;
+	}
+
+	if ((dot = last_dot(s, n)) == NULL) {
+		switch (dec_parse(s, n, UINT64_MAX, &v)) {
+		case DEC_OK:
+			out->kind = LUSTRE_JOBID_JOB;
+			out->jobid = v;
+			ret = 0;
+			break;
+		case DEC_LEADZERO:
+			reason = "job id has a leading zero";
+			break;
+		case DEC_RANGE:
+			reason = "job id out of range";
+			break;
+		default:
+			/* Neither a job id nor procname.uid. */
+			reason = "no dot before uid";
+			break;
+		}
+		goto out;
+	}
+
+	/*
+	 * procname.uid: the process name is chosen by whoever runs it and may
+	 * hold dots, quotes or newlines, so only the text after the last dot
+	 * is interpreted.
+	 */
+	u = dot + 1;
+	ulen = n - (size_t)(u - s);
+	if (dot == s) {
+		reason = "empty process name";
+		goto out;
+	}
+	switch (dec_parse(u, ulen, UINT32_MAX, &v)) {
+	case DEC_OK:
+		break;
+	case DEC_EMPTY:
+		reason = "empty uid";
+		goto out;
+	case DEC_SIGN:
+		reason = "uid has a sign";
+		goto out;
+	case DEC_NOTDIGIT:
+		reason = "uid not numeric";
+		goto out;
+	case DEC_LEADZERO:
+		reason = "uid has a leading zero";
+		goto out;
+	default:
+		reason = "uid out of range";
+		goto out;
+	}
+	/* (uid_t)-1 means "no uid" to the kernel; no process runs as it. */
+	if (v == UINT32_MAX) {
+		reason = "uid 4294967295 is reserved";
+		goto out;
+	}
+	out->kind = LUSTRE_JOBID_PROC;
+	out->uid = (uint32_t)v;
+	out->proc = s;
+	out->proc_len = (size_t)(dot - s);
+	ret = 0;
+ out:
+	if (ret != 0 && why != NULL)
+		*why = reason;
+	return ret;
+}
+
+static int
+is_xdigit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/*
+ * The original matched ^.*-MDT[[:xdigit:]]{4}$ with Go's regexp, where "."
+ * matches any byte except a newline and "$" is the end of the text.  The
+ * same test by hand: the fixed suffix, and no newline in front of it.
+ */
+int
+lustre_is_mdt_target(const char *s, size_t n)
+{
+	const char *sfx;
+	size_t i;
+
+	if (s == NULL || n < 8)
+		return 0;
+	sfx = s + n - 8;
+	if (memcmp(sfx, "-MDT", 4) != 0)
+		return 0;
+	for (i = 4; i < 8; i++)
+		if (!is_xdigit(sfx[i]))
+			return 0;
+	if (memchr(s, '\n', n - 8) != NULL)
+		return 0;
+	return 1;
+}

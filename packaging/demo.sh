@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# `make demo`: a self-contained local demo.  Starts a fake upstream
+# Prometheus (tests/fake_upstream.py) serving packaging/demo/*.json, writes
+# stand-in `squeue` and `getent` commands that answer from
+# packaging/demo/*.txt, and runs the exporter in the foreground on :9846.
+# Ctrl-C (or SIGTERM) stops everything it started and removes its temporary
+# directory.  It touches nothing else: no slurm.conf, no users, no service.
+#
+# Environment: PCE_BUILD, the build tree relative to the top (default build).
+
+# shellcheck disable=SC2317 # cleanup and on_signal are called from traps
+set -euo pipefail
+
+PORT=9846
+top=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+build=$top/${PCE_BUILD:-build}
+exporter=$build/prometheus-cluster-exporter
+data=$top/packaging/demo
+fake=$top/tests/fake_upstream.py
+
+tmp=
+up_pid=
+exp_pid=
+
+die() {
+	printf 'demo: %s\n' "$*" >&2
+	exit 1
+}
+
+# 0 if something listens on TCP port $1 (any address, IPv4 or IPv6).
+listening() {
+	local hex _sl local_addr _rem st f
+	hex=$(printf '%04X' "$1")
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[[ -r $f ]] || continue
+		while read -r _sl local_addr _rem st _; do
+			[[ $st == 0A && ${local_addr##*:} == "$hex" ]] &&
+			    return 0
+		done <"$f"
+	done
+	return 1
+}
+
+# 0 while $1 runs (a zombie, exited but not yet reaped, does not count).
+alive() {
+	local s
+	[[ -r /proc/$1/stat ]] || return 1
+	read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+	s=${s##*) }
+	[[ ${s%% *} != Z ]]
+}
+
+# SIGTERM, up to 5 s of grace, then SIGKILL; reaps the child.
+stop() {
+	local pid=$1 i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		printf 'demo: pid %s ignored SIGTERM; killing it\n' "$pid" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	trap '' INT TERM HUP
+	stop "$exp_pid"
+	exp_pid=
+	stop "$up_pid"
+	up_pid=
+	if [[ -n $tmp ]]; then
+		rm -rf -- "$tmp"
+	fi
+	tmp=
+}
+on_signal() {
+	cleanup
+	exit "$1"
+}
+trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+
+for f in "$exporter" "$build"/helpers/{slurm,accounts,promql}; do
+	[[ -x $f ]] || die "$f is missing: run 'make' (or 'make demo') first"
+done
+[[ -r $fake ]] || die "$fake is missing"
+command -v python3 >/dev/null 2>&1 || die "python3 not found"
+for f in metadata.json read.json write.json squeue.txt passwd.txt group.txt; do
+	[[ -r $data/$f ]] || die "$data/$f is missing"
+done
+if listening "$PORT"; then
+	die "something already listens on port $PORT; stop it first (the demo leaves it alone)"
+fi
+
+# Under /tmp, not $TMPDIR, and mode 0755: started as root, the exporter runs
+# its helpers, and so the stand-ins, as an unprivileged user who must be able
+# to reach them.
+tmp=$(mktemp -d /tmp/pce-demo.XXXXXX)
+chmod 0755 "$tmp"
+mkdir -m 0755 "$tmp/upstream" "$tmp/data" "$tmp/bin"
+cp -- "$data"/metadata.json "$data"/read.json "$data"/write.json "$tmp/upstream/"
+cp -- "$data"/squeue.txt "$data"/passwd.txt "$data"/group.txt "$tmp/data/"
+chmod 0644 "$tmp"/upstream/* "$tmp"/data/*
+
+# The exporter runs commands with PATH=/usr/bin:/bin and nothing else in
+# the environment, so the data paths are written into the scripts.  Both use
+# bash builtins only: they run under the helpers' seccomp filters.
+{
+	printf '#!/bin/bash\n'
+	printf '# Demo stand-in for squeue -ah -o %%A|%%a|%%u: prints the\n'
+	printf '# demo queue, jobid|account|user, whatever the arguments.\n'
+	printf 'data=%q\n' "$tmp/data/squeue.txt"
+	cat <<'EOS'
+while IFS= read -r line || [[ -n $line ]]; do
+	[[ -z $line || $line == '#'* ]] && continue
+	printf '%s\n' "$line"
+done <"$data"
+EOS
+} >"$tmp/bin/squeue"
+{
+	printf '#!/bin/bash\n'
+	printf '# Demo stand-in for getent passwd|group [KEY...], answering\n'
+	printf '# from the demo files: entries in key order (numeric keys are\n'
+	printf '# ids, others names), exit 2 if a key is not found; no key\n'
+	printf '# lists every entry.\n'
+	printf 'passwd=%q\n' "$tmp/data/passwd.txt"
+	printf 'group=%q\n' "$tmp/data/group.txt"
+	cat <<'EOS'
+case ${1-} in
+passwd) file=$passwd ;;
+group) file=$group ;;
+*)
+	printf 'Unknown database: %s\n' "${1-}" >&2
+	exit 1
+	;;
+esac
+shift
+entries=()
+while IFS= read -r line || [[ -n $line ]]; do
+	[[ -z $line || $line == '#'* ]] && continue
+	entries+=("$line")
+done <"$file"
+if (($# == 0)); then
+	printf '%s\n' "${entries[@]}"
+	exit 0
+fi
+rc=0
+for key; do
+	found=
+	for e in "${entries[@]}"; do
+		rest=${e#*:}
+		rest=${rest#*:}
+		if [[ $key =~ ^[0-9]+$ ]]; then
+			[[ ${rest%%:*} == "$key" ]] || continue
+		else
+			[[ ${e%%:*} == "$key" ]] || continue
+		fi
+		printf '%s\n' "$e"
+		found=1
+		break
+	done
+	[[ -n $found ]] || rc=2
+done
+exit "$rc"
+EOS
+} >"$tmp/bin/getent"
+chmod 0755 "$tmp/bin/squeue" "$tmp/bin/getent"
+
+python3 "$fake" --dir "$tmp/upstream" --port 0 &
+up_pid=$!
+uport=
+for ((i = 0; i < 100; i++)); do
+	if [[ -s $tmp/upstream/port ]]; then
+		uport=$(<"$tmp/upstream/port")
+		[[ $uport =~ ^[0-9]+$ ]] && break
+		uport=
+	fi
+	alive "$up_pid" || die "the fake upstream Prometheus exited at start"
+	sleep 0.1
+done
+[[ -n $uport ]] || die "the fake upstream Prometheus did not report its port"
+
+printf 'demo: fake upstream Prometheus on 127.0.0.1:%s; starting the exporter on :%s.\n' "$uport" "$PORT"
+printf 'demo: in another terminal run: curl -s localhost:%s/metrics | grep ^cluster_   (Ctrl-C here stops the demo)\n' "$PORT"
+
+# In the background and waited for, so a SIGTERM to this script runs the
+# trap at once instead of after the exporter has exited.
+"$exporter" -promserver="http://127.0.0.1:$uport" \
+    --web.listen-address=":$PORT" \
+    --path.squeue="$tmp/bin/squeue" --path.getent="$tmp/bin/getent" &
+exp_pid=$!
+rc=0
+wait "$exp_pid" || rc=$?
+exp_pid=
+printf 'demo: the exporter exited with status %s\n' "$rc" >&2
+exit "$rc"
