@@ -279,6 +279,7 @@ collect_init(struct collector *c, const struct config *cfg,
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->helpers = helpers;
+	c->fault_helper = -1;
 	if ((c->cache = acache_new(cfg->cache_ttl_s)) == NULL)
 		return ERR_NOMEM;
 	pthread_mutex_init(&c->guard, NULL);
@@ -291,6 +292,36 @@ collect_cleanup(struct collector *c)
 	acache_free(c->cache);
 	c->cache = NULL;
 	pthread_mutex_destroy(&c->guard);
+}
+
+/*
+ * Test builds: the first request to the chosen helper is preceded by a
+ * REQ_FAULT, which makes it attempt a forbidden syscall.
+ */
+static void
+maybe_fault(struct collector *c, struct sup_call *call)
+{
+#ifdef PCE_TEST_HOOKS
+	struct buf req;
+
+	if (c->fault_helper != call->helper->id)
+		return;
+	c->fault_helper = -1;
+	buf_init(&req, buf_cap(call->request) + 64);
+	if (proto_put_req(&req, PROTO_REQ_FAULT, 0, NULL, 0) != 0 ||
+	    buf_append(&req, buf_ptr(call->request),
+	    buf_len(call->request)) != 0) {
+		buf_cleanup(&req);
+		return;
+	}
+	buf_reset(call->request);
+	if (buf_append(call->request, buf_ptr(&req), buf_len(&req)) == 0)
+		call->nrequests++;
+	buf_cleanup(&req);
+#else
+	(void)c;
+	(void)call;
+#endif
 }
 
 static uint32_t
@@ -321,7 +352,7 @@ collect_accounts(struct collector *c, struct accounts_ctx *ctx,
 	int ret = -1;
 
 	memset(&call, 0, sizeof(call));
-	buf_init(&req, (n / IDS_PER_REQUEST + 1) * (PROTO_MAX_FRAME + 16));
+	buf_init(&req, (n / IDS_PER_REQUEST + 2) * (PROTO_MAX_FRAME + 16));
 	ctx->asked = hash_new(n);
 	ctx->answered = hash_new(n);
 	if (ctx->asked == NULL || ctx->answered == NULL) {
@@ -352,6 +383,7 @@ collect_accounts(struct collector *c, struct accounts_ctx *ctx,
 	call.request = &req;
 	call.table = accounts_table;
 	call.ctx = ctx;
+	maybe_fault(c, &call);
 	sup_run(&call, 1, deadline_us);
 	if (call.failed || call.end_status != 0) {
 		snprintf(reason, reasonsz, "%s", call.reason);
@@ -535,8 +567,8 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	memset(&lctx, 0, sizeof(lctx));
 	memset(&jctx, 0, sizeof(jctx));
 	memset(calls, 0, sizeof(calls));
-	buf_init(&jreq, 64);
-	buf_init(&qreq, 64);
+	buf_init(&jreq, 128);
+	buf_init(&qreq, 128);
 	for (i = 0; i < QUERY_COUNT; i++)
 		buf_init(&lctx.series[i].bytes, STAGE_CAP);
 	buf_init(&jctx.jobs.bytes, STAGE_CAP);
@@ -563,6 +595,8 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	calls[1].nrequests = 1;
 	calls[1].table = lustre_table;
 	calls[1].ctx = &lctx;
+	maybe_fault(c, &calls[0]);
+	maybe_fault(c, &calls[1]);
 	sup_run(calls, 2, deadline);
 
 	/* slurm */

@@ -19,6 +19,7 @@ struct collector {
 	struct helper		*helpers;	/* indexed by enum sbx_helper */
 	struct acache		*cache;
 	pthread_mutex_t		 guard;
+	int			 fault_helper;	/* test builds: see main.c */
 };
 
 int	collect_init(struct collector *c, const struct config *cfg,

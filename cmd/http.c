@@ -253,12 +253,12 @@ http_start(int fd, const struct config *cfg, struct collector *col,
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handle, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		snprintf(err, errsz, "libmicrohttpd could not start on the "

@@ -185,6 +185,31 @@ setup_helpers(void)
 	helper_env[SBX_HELPER_PROMQL][k] = NULL;
 }
 
+#ifdef PCE_TEST_HOOKS
+/*
+ * Test builds only: --test.fault=HELPER makes that helper attempt a
+ * forbidden syscall during the first scrape.  Taken out of argv before
+ * the flags are parsed, so the installed binary has no such flag at all.
+ */
+static int
+take_test_flags(int *argc, char **argv)
+{
+	const char *p = "--test.fault=";
+	int i, j, fault = -1;
+
+	for (i = 1, j = 1; i < *argc; i++) {
+		if (strncmp(argv[i], p, strlen(p)) == 0) {
+			fault = sbx_helper_id(argv[i] + strlen(p));
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return fault;
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -192,8 +217,11 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char err[512], usage[8192];
 	sigset_t set;
-	int fd, sig, i;
+	int fd, sig, i, fault = -1;
 
+#ifdef PCE_TEST_HOOKS
+	fault = take_test_flags(&argc, argv);
+#endif
 	if (flags_parse(argc, argv, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		fprintf(stderr, "Run '%s -help' for usage.\n", argv[0]);
@@ -249,6 +277,15 @@ main(int argc, char **argv)
 		spawn_stop(sp, 500);
 		return 1;
 	}
+	collector.fault_helper = fault;
+
+	/* Everything is open and started: confine ourselves. */
+	if (sbx_parent_enter(cfg.sandbox_mode, cfg.max_connections, err,
+	    sizeof(err)) != 0) {
+		error_f("sandbox: %s", err);
+		spawn_stop(sp, 500);
+		return 1;
+	}
 
 	/* Only the main thread takes these, with sigwait() below. */
 	sigemptyset(&set);
@@ -283,6 +320,6 @@ main(int argc, char **argv)
 	for (i = 0; i < SBX_NHELPERS; i++)
 		helpers[i].enabled = 0;
 	spawn_stop(sp, 500);
-	MHD_quiesce_daemon(d);
+	(void)d;
 	_exit(0);
 }

@@ -479,14 +479,12 @@ spawn_stop(struct spawner *sp, int timeout_ms)
 	/* EOF on the socket tells the spawner to kill everything and exit. */
 	shutdown(sp->sock, SHUT_RDWR);
 	close(sp->sock);
+	/* Past the timeout, our exit kills it (PR_SET_PDEATHSIG). */
 	for (waited = 0; waited < timeout_ms; waited += 5) {
 		if (waitpid(sp->pid, NULL, WNOHANG) == sp->pid)
-			goto out;
+			break;
 		usleep(5000);
 	}
-	kill(sp->pid, SIGKILL);
-	waitpid(sp->pid, NULL, 0);
- out:
 	pthread_mutex_destroy(&sp->lock);
 	free(sp);
 }

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "caps.h"
 #include "lines.h"
+#include "log.h"
 #include "runtime.h"
 
 /* SLURM_CONF=<path> as inherited at start-up, or empty. */
@@ -48,9 +49,12 @@ cmd_child(const char *path, char *const argv[], int outfd, int errfd)
 {
 	int devnull;
 
-	/* Own process group: the helper kills the command with its children. */
-	setpgid(0, 0);
-	/* If the helper dies, the command goes with it. */
+	/*
+	 * The command stays in the helper's process group, so that the
+	 * spawner's kill of the group takes it and all it started; helpers
+	 * themselves may not signal anything.  If the helper dies, the
+	 * command goes with it.
+	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(devnull, STDIN_FILENO) == -1 ||
@@ -63,13 +67,16 @@ cmd_child(const char *path, char *const argv[], int outfd, int errfd)
 	_exit(127);
 }
 
+/*
+ * A command past its deadline, or whose output we refuse, cannot be killed
+ * from here (the filter forbids signals).  Exiting makes the parent kill
+ * our whole process group through the spawner and start a fresh helper.
+ */
 static void
-cmd_kill_reap(pid_t pid, int *wstatus)
+cmd_abandon(const char *path, const char *why)
 {
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, wstatus, 0) == -1 && errno == EINTR)
-		;
+	error_f("%s: %s; giving up the helper", path, why);
+	_exit(1);
 }
 
 static int
@@ -122,8 +129,6 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 	}
 	if (pid == 0)
 		cmd_child(path, argv, outp[1], errp[1]);
-	/* Also from the parent side, so kill(-pid) works at once. */
-	setpgid(pid, pid);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -132,9 +137,7 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 	while (outp[0] != -1 || errp[0] != -1) {
 		now = hrt_now_us();
 		if (now >= deadline_us) {
-			ret = ERR_TIMEOUT;
-			res->timed_out = 1;
-			break;
+			cmd_abandon(path, "deadline passed");
 		}
 		timeout = (int)((deadline_us - now + 999) / 1000);
 		nfds = 0;
@@ -194,7 +197,7 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 		ret = cmd_deliver(&ln, fn, arg);
 	}
 	if (ret != 0) {
-		cmd_kill_reap(pid, &wstatus);
+		cmd_abandon(path, err_str(ret));
 	} else {
 		/* Output closed; the command may still linger: same deadline. */
 		for (;;) {
@@ -203,17 +206,12 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 				break;
 			if (r == -1 && errno != EINTR)
 				break;
-			if (hrt_now_us() >= deadline_us) {
-				res->timed_out = 1;
-				ret = ERR_TIMEOUT;
-				cmd_kill_reap(pid, &wstatus);
-				break;
-			}
+			if (hrt_now_us() >= deadline_us)
+				cmd_abandon(path, "still running after closing "
+				    "its output");
 			usleep(2000);
 		}
 	}
-	/* Nothing the command started may outlive it. */
-	kill(-pid, SIGKILL);
 	pid = -1;
 	if (WIFEXITED(wstatus)) {
 		res->exited = 1;

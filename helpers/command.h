@@ -7,9 +7,11 @@
 
 /*
  * Runs a command (squeue, getent) by absolute path, without a shell, in a
- * clean environment, in its own process group, and streams its stdout line
- * by line.  The deadline is absolute (hrt_now_us() clock): when it passes,
- * the whole process group is killed and reaped.
+ * clean environment, in the helper's process group, and streams its stdout
+ * line by line.  The deadline is absolute (hrt_now_us() clock) and set
+ * after the parent's: should it pass, or should the output break a limit,
+ * the helper exits and the parent kills the group (helpers may not send
+ * signals).
  */
 
 /*
@@ -23,15 +25,14 @@ struct cmd_result {
 	int	 exited;	/* 1: exit_code is valid */
 	int	 exit_code;
 	int	 signal;	/* killing signal, if not exited */
-	int	 timed_out;
 	char	 stderr_text[256];	/* first bytes of stderr, sanitized */
 };
 
 /*
  * Returns 0 when the command ran to its end (whatever its exit status:
- * see res), ERR_TIMEOUT when the deadline passed, ERR_TOOBIG when stdout
- * exceeded MAX_CMD_OUTPUT, ERR_SYSTEM when it could not be started (res's
- * stderr_text says why), or the callback's non-zero return.
+ * see res), or ERR_SYSTEM when it could not be started (res's stderr_text
+ * says why).  A deadline, an output above MAX_CMD_OUTPUT or a callback's
+ * non-zero return ends the helper.
  */
 int	cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 	    cmd_line_fn *fn, void *arg, struct cmd_result *res);

@@ -84,6 +84,12 @@ promql_series(const struct json_series *s, void *arg)
 		    s->jobid_len);
 		return 0;
 	}
+	if (s->label_too_long) {
+		q->dropped++;
+		promql_skip(q, "label longer than MAX_LABEL bytes", s->jobid,
+		    s->jobid_len);
+		return 0;
+	}
 	if (s->jobid == NULL) {
 		q->dropped++;
 		promql_skip(q, "no jobid label", NULL, 0);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,25 @@ hrt_init(int helper, int sandbox_mode)
 	log_set_sink(hrt_log_sink, NULL);
 }
 
+#ifdef PCE_TEST_HOOKS
+/*
+ * Test builds only: a syscall no helper's filter allows (unshare(0) is a
+ * no-op when it does run).  Enforce mode kills us with SIGSYS; log mode
+ * lets it through and we answer END.
+ */
+static void
+hrt_fault(const struct proto_req *req)
+{
+	uint64_t start = hrt_now_us();
+	long r;
+
+	(void)req;
+	r = syscall(SYS_unshare, 0);
+	hrt_end(0, 0, start, r == 0 ? "forbidden syscall survived" :
+	    "forbidden syscall failed");
+}
+#endif
+
 int
 hrt_read_request(struct buf *frame, struct proto_req *req)
 {
@@ -106,6 +126,14 @@ hrt_read_request(struct buf *frame, struct proto_req *req)
 				fatal_f("bad request type 0x%02x: %s", type,
 				    err_str(r));
 			hrt_last_frame = proto_frame_size(len);
+#ifdef PCE_TEST_HOOKS
+			if (req->type == PROTO_REQ_FAULT) {
+				hrt_fault(req);
+				buf_consume(frame, hrt_last_frame);
+				hrt_last_frame = 0;
+				continue;
+			}
+#endif
 			return 0;
 		}
 		if (buf_space(frame, 16384, &p) != 0)

@@ -50,7 +50,7 @@ struct flag_state {
 };
 
 /*
- * One flag.  set() gets the value (NULL for a boolean given without
+ * One flag.  set() receives the value (NULL for a boolean given without
  * "=value") and returns 0, or -1 when the value is not of the form named
  * by want.
  */
@@ -830,8 +830,13 @@ static const char usage_text[] =
 void
 flags_usage(char *buf, size_t bufsz)
 {
+	size_t n = sizeof(usage_text) - 1;
+
 	if (buf == NULL || bufsz == 0)
 		return;
-	/* A short buffer gets the start of the text, cut and terminated. */
-	(void)snprintf(buf, bufsz, "%s", usage_text);
+	/* A short buffer receives the start of the text, cut and terminated. */
+	if (n > bufsz - 1)
+		n = bufsz - 1;
+	memcpy(buf, usage_text, n);
+	buf[n] = '\0';
 }

@@ -230,11 +230,7 @@ join_add_job(struct join *j, uint64_t jobid, const char *account,
 	uint32_t idx;
 	int ret = -1, ins;
 
-	if (alen > MAX_LABEL || ulen > MAX_LABEL) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if (j->jobs.n >= MAX_RECORDS) {
+	if (alen > MAX_LABEL || ulen > MAX_LABEL || j->jobs.n >= MAX_RECORDS) {
 		ret = ERR_TOOBIG;
 		goto out;
 	}
@@ -273,11 +269,7 @@ join_add_user(struct join *j, uint32_t uid, const char *name, size_t nlen,
 	uint32_t idx;
 	int ret = -1, ins;
 
-	if (nlen > MAX_LABEL) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if (j->users.n >= MAX_RECORDS) {
+	if (nlen > MAX_LABEL || j->users.n >= MAX_RECORDS) {
 		ret = ERR_TOOBIG;
 		goto out;
 	}
@@ -313,11 +305,7 @@ join_add_group(struct join *j, uint32_t gid, const char *name, size_t nlen)
 	uint32_t idx;
 	int ret = -1, ins;
 
-	if (nlen > MAX_LABEL) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if (j->groups.n >= MAX_RECORDS) {
+	if (nlen > MAX_LABEL || j->groups.n >= MAX_RECORDS) {
 		ret = ERR_TOOBIG;
 		goto out;
 	}

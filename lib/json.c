@@ -17,8 +17,8 @@
 
 #include "json.h"
 #include "buf.h"
-#include "err.h"
 #include "caps.h"
+#include "err.h"
 #include "utf8.h"
 
 /*
@@ -38,12 +38,14 @@ struct json_ctx {
 	int		 ntok;
 	char		*reason;
 	size_t		 reasonsz;
-	const char	*sp;		/* decoded short string (json_short) */
+	/* A decoded short string (json_short), in shortb if it had escapes. */
+	const char	*sp;
 	size_t		 sn;
-	struct buf	 shortb;	/* backs sp when the raw text has escapes */
-	struct buf	 str;		/* a decoded string of any length */
+	struct buf	 shortb;
+	struct buf	 str;		/* a decoded string */
 	struct buf	 lab;		/* a decoded label value */
-	struct buf	 jobid;		/* the current series' labels, sanitized */
+	/* The current series' labels, decoded and sanitized. */
+	struct buf	 jobid;
 	struct buf	 target;
 };
 
@@ -456,9 +458,11 @@ json_validate(struct json_ctx *c)
 			pt = &c->tok[p];
 			switch (pt->type) {
 			case JSMN_OBJECT:
+				/* A key, with exactly one value. */
 				if (t->type != JSMN_STRING || t->size != 1)
 					goto bad;
-				/* FALLTHROUGH */
+				sep = i == p + 1 ? '\0' : ',';
+				break;
 			case JSMN_ARRAY:
 				sep = i == p + 1 ? '\0' : ',';
 				break;
@@ -747,20 +751,35 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 			target = v;
 	}
 
+	/*
+	 * An over-long label marks this series only: one hostile series
+	 * must not cost the whole answer.
+	 */
 	memset(&s, 0, sizeof(s));
 	if (jobid != -1) {
-		if ((r = json_label(c, jobid, &c->jobid, "jobid", idx)) != 0)
+		r = json_label(c, jobid, &c->jobid, "jobid", idx);
+		if (r == ERR_TOOBIG)
+			s.label_too_long = 1;
+		else if (r != 0)
 			return r;
-		s.jobid = buf_ptr(&c->jobid);
-		s.jobid_len = buf_len(&c->jobid);
+		else {
+			s.jobid = buf_ptr(&c->jobid);
+			s.jobid_len = buf_len(&c->jobid);
+		}
 	}
 	if (target != -1) {
-		if ((r = json_label(c, target, &c->target, "target",
-		    idx)) != 0)
+		r = json_label(c, target, &c->target, "target", idx);
+		if (r == ERR_TOOBIG)
+			s.label_too_long = 1;
+		else if (r != 0)
 			return r;
-		s.target = buf_ptr(&c->target);
-		s.target_len = buf_len(&c->target);
+		else {
+			s.target = buf_ptr(&c->target);
+			s.target_len = buf_len(&c->target);
+		}
 	}
+	if (c->reason != NULL && c->reasonsz > 0)
+		c->reason[0] = '\0';
 
 	if (value == -1) {
 		s.value = NAN;

@@ -14,7 +14,11 @@
  * jsmn (JSMN_STRICT, JSMN_PARENT_LINKS) only tokenizes; this module checks
  * what jsmn does not: primitives (true, false, null, numbers by the JSON
  * grammar), string escapes (\" \\ \/ \b \f \n \r \t \uXXXX with surrogate
- * pairs; a lone surrogate decodes to U+FFFD), UTF-8 of the raw bytes.
+ * pairs; a lone surrogate decodes to U+FFFD), UTF-8 of the raw bytes of
+ * every string.  A jobid or target longer than MAX_LABEL bytes after
+ * decoding and sanitizing does not fail the answer: that series comes with
+ * label_too_long set.  Elements before a failing one have been passed to
+ * the callback already.
  */
 
 enum json_value_status {
@@ -36,6 +40,8 @@ struct json_series {
 	size_t		 target_len;
 	double		 value;
 	int		 value_status;	/* enum json_value_status */
+	int		 label_too_long; /* jobid or target above MAX_LABEL
+					   bytes: left NULL; skip it */
 };
 
 /* Called once per element; a non-zero return stops parsing and is returned. */
@@ -45,8 +51,8 @@ typedef int json_series_fn(const struct json_series *s, void *arg);
  * Parses body[0..len).  Returns 0 after calling fn for every element, or:
  * ERR_JSON_INVAL (syntax, bad escape, bad primitive, invalid UTF-8 outside
  * label values), ERR_JSON_PART (truncated), ERR_JSON_NOMEM (more than
- * MAX_JSON_TOKENS tokens), ERR_TOOBIG (len > MAX_JSON_BODY or a label value
- * longer than MAX_LABEL bytes after decoding), ERR_JSON_SCHEMA (status is
+ * MAX_JSON_TOKENS tokens), ERR_TOOBIG (len > MAX_JSON_BODY, or nesting deeper
+ * than 32 levels: jsmn's cost grows with the square of the depth), ERR_JSON_SCHEMA (status is
  * not "success", or data.result is missing or not an array, or an element is
  * not an object with a "metric" object), ERR_UPSTREAM (status "error"),
  * ERR_NOMEM, or the callback's return value.  Unless reason is NULL, on

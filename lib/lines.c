@@ -73,14 +73,15 @@ lines_init(struct lines *l, size_t maxline)
 	 * lines_feed); a single feed may add up to a whole command output.
 	 */
 	buf_init(&l->_pending, 2 * maxline + MAX_CMD_OUTPUT);
-	l->_skipping = LINES_SCAN;
+	/* Nothing pending: no newline, and a line of length 0 so far. */
+	l->_skipping = LINES_CLEAN;
 }
 
 void
 lines_cleanup(struct lines *l)
 {
 	buf_cleanup(&l->_pending);
-	l->_skipping = LINES_SCAN;
+	l->_skipping = LINES_CLEAN;
 	l->_eof = 0;
 }
 

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "sandbox.h"
 #include "flags.h"
+#include "policy.h"
 
 static const char *const helper_names[SBX_NHELPERS] = {
 	"slurm", "accounts", "promql",
@@ -92,12 +95,137 @@ sbx_close_fds_from(int lowfd)
 	return 0;
 }
 
-int
-sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
+/* The tables that make up each process's filter (see policy.h). */
+static const struct sbx_policy *const slurm_tables[] = {
+	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client, NULL,
+};
+static const struct sbx_policy *const accounts_tables[] = {
+	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client, NULL,
+};
+static const struct sbx_policy *const promql_tables[] = {
+	&sbx_policy_base, &sbx_policy_client, &sbx_policy_promql, NULL,
+};
+static const struct sbx_policy *const parent_tables[] = {
+	&sbx_policy_base, &sbx_policy_parent, NULL,
+};
+
+const struct sbx_policy *const *
+sbx_tables(int who)
+{
+	switch (who) {
+	case SBX_HELPER_SLURM:
+		return slurm_tables;
+	case SBX_HELPER_ACCOUNTS:
+		return accounts_tables;
+	case SBX_HELPER_PROMQL:
+		return promql_tables;
+	case SBX_PARENT:
+		return parent_tables;
+	}
+	return NULL;
+}
+
+/*
+ * Builds the filter of who.  Rows whose syscall this architecture lacks
+ * are skipped.  Returns the context or NULL with a reason in err.
+ */
+void *
+sbx_build(int who, int mode, char *err, size_t errsz)
+{
+	const struct sbx_policy *const *t = sbx_tables(who);
+	const struct sbx_rule *r;
+	struct scmp_arg_cmp cmp[2];
+	scmp_filter_ctx ctx;
+	uint32_t deflt, action;
+	unsigned int n, k;
+	size_t i;
+	int rc;
+
+	if (t == NULL) {
+		snprintf(err, errsz, "no policy for process %d", who);
+		return NULL;
+	}
+	deflt = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	if ((ctx = seccomp_init(deflt)) == NULL) {
+		snprintf(err, errsz, "seccomp_init failed");
+		return NULL;
+	}
+	for (; *t != NULL; t++) {
+		for (i = 0; i < (*t)->nrules; i++) {
+			r = &(*t)->rules[i];
+			if (r->nr < 0)
+				continue;
+			action = r->errnum != 0 ? SCMP_ACT_ERRNO(
+			    (uint16_t)r->errnum) : SCMP_ACT_ALLOW;
+			for (n = 0, k = 0; k < 2; k++) {
+				if (r->arg[k].op == 0)
+					continue;
+				cmp[n].arg = r->arg[k].argno;
+				cmp[n].op = (enum scmp_compare)r->arg[k].op;
+				cmp[n].datum_a = r->arg[k].a;
+				cmp[n].datum_b = r->arg[k].b;
+				n++;
+			}
+			rc = seccomp_rule_add_array(ctx, action, r->nr, n,
+			    n > 0 ? cmp : NULL);
+			if (rc != 0) {
+				snprintf(err, errsz, "%s: rule for %s: %s",
+				    (*t)->name, r->name, strerror(-rc));
+				seccomp_release(ctx);
+				return NULL;
+			}
+		}
+	}
+	return ctx;
+}
+
+static int
+sbx_load(int who, int mode, char *err, size_t errsz)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (mode == SANDBOX_OFF)
+		return 0;
+	if ((ctx = sbx_build(who, mode, err, errsz)) == NULL)
+		return -1;
+	if ((rc = seccomp_load(ctx)) != 0) {
+		snprintf(err, errsz, "seccomp_load: %s", strerror(-rc));
+		seccomp_release(ctx);
+		return -1;
+	}
+	seccomp_release(ctx);
+	return 0;
+}
+
+static int
+sbx_limit(int resource, rlim_t value, const char *name, char *err,
+    size_t errsz)
 {
 	struct rlimit rl;
 
-	(void)mode;
+	rl.rlim_cur = rl.rlim_max = value;
+	if (setrlimit(resource, &rl) == -1) {
+		snprintf(err, errsz, "setrlimit(%s): %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Address-space caps of the parsing helpers.  promql holds an answer of up
+ * to MAX_JSON_BODY plus its tokens and curl's threads; the command helpers
+ * also carry the command (squeue maps Slurm's plugins).
+ */
+#define AS_PROMQL	((rlim_t)4 << 30)
+#define AS_COMMAND	((rlim_t)2 << 30)
+/* Descriptors: pipes, a few sockets, libraries; commands inherit it. */
+#define NOFILE_HELPER	256
+
+int
+sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
+{
 	if (sbx_helper_name(helper) == NULL) {
 		snprintf(err, errsz, "unknown helper %d", helper);
 		return -1;
@@ -107,23 +235,47 @@ sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 		return -1;
 	}
 	/* A core file of a helper could hold upstream answers. */
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1) {
-		snprintf(err, errsz, "setrlimit(RLIMIT_CORE): %s",
-		    strerror(errno));
+	if (sbx_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", err, errsz) != 0 ||
+	    /* No helper and no command writes files (pipes are exempt). */
+	    sbx_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE", err, errsz) != 0 ||
+	    sbx_limit(RLIMIT_NOFILE, NOFILE_HELPER, "RLIMIT_NOFILE", err,
+	    errsz) != 0)
+		return -1;
+	/* Sanitizers and valgrind reserve far more address space. */
+	if (mode != SANDBOX_OFF && sbx_limit(RLIMIT_AS,
+	    helper == SBX_HELPER_PROMQL ? AS_PROMQL : AS_COMMAND,
+	    "RLIMIT_AS", err, errsz) != 0)
+		return -1;
+	/* The parent dropped privileges before starting us; verify. */
+	if (getuid() == 0 || geteuid() == 0) {
+		snprintf(err, errsz, "refusing to run as root");
 		return -1;
 	}
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
-		snprintf(err, errsz, "prctl(PR_SET_DUMPABLE): %s",
-		    strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errsz, "prctl: %s", strerror(errno));
 		return -1;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		snprintf(err, errsz, "prctl(PR_SET_NO_NEW_PRIVS): %s",
-		    strerror(errno));
+	return sbx_load(helper, mode, err, errsz);
+}
+
+int
+sbx_parent_enter(int mode, unsigned int max_connections, char *err,
+    size_t errsz)
+{
+	/* Connections, helper pipes, the spawner socket, stdio. */
+	rlim_t nofile = (rlim_t)max_connections + 64;
+
+	if (sbx_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", err, errsz) != 0 ||
+	    sbx_limit(RLIMIT_NOFILE, nofile, "RLIMIT_NOFILE", err,
+	    errsz) != 0)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errsz, "prctl: %s", strerror(errno));
 		return -1;
 	}
-	return 0;
+	return sbx_load(SBX_PARENT, mode, err, errsz);
 }
 
 int

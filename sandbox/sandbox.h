@@ -17,7 +17,10 @@ enum sbx_helper {
 	SBX_HELPER_ACCOUNTS = 1,
 	SBX_HELPER_PROMQL = 2,
 	SBX_NHELPERS = 3,
+	SBX_PARENT = 3,		/* policy index only */
 };
+
+struct sbx_policy;
 
 /* "slurm", "accounts", "promql"; NULL for anything else. */
 const char	*sbx_helper_name(int helper);
@@ -36,10 +39,29 @@ const char	*sbx_mode_name(int mode);
 int	sbx_close_fds_from(int lowfd);
 
 /*
- * Confines the calling helper; mode is enum sandbox_mode (lib/flags.h).
- * Returns 0, or -1 with a reason in err.
+ * Confines the calling helper, in the order of OpenSSH's sandbox child:
+ * close stray descriptors, rlimits (no core, no file writes, bounded
+ * descriptors and, unless mode is off, address space), refuse root,
+ * non-dumpable, no_new_privs, then the helper's seccomp filter.  mode is
+ * enum sandbox_mode (lib/flags.h).  Returns 0, or -1 with a reason in err.
  */
 int	sbx_helper_enter(int helper, int mode, char *err, size_t errsz);
+
+/*
+ * Confines the parent once it is initialised and before its HTTP threads
+ * start (they inherit the filter): core and descriptor limits,
+ * no_new_privs, non-dumpable, the parent's filter.  Returns 0 or -1.
+ */
+int	sbx_parent_enter(int mode, unsigned int max_connections, char *err,
+	    size_t errsz);
+
+/*
+ * The NULL-terminated list of tables of a process (SBX_HELPER_* or
+ * SBX_PARENT), and its filter built but not loaded (seccomp_release() it);
+ * for tests and `make policy-dump`.
+ */
+const struct sbx_policy *const	*sbx_tables(int who);
+void	*sbx_build(int who, int mode, char *err, size_t errsz);
 
 /*
  * Started as root: switch to user (clearing supplementary groups) and

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sched.h>
+#include <seccomp.h>
+
+/*
+ * Seccomp policy tables.  A row allows a syscall (optionally only for
+ * given argument values) or answers it with an errno; every row carries the
+ * reason it is there.  Anything not listed kills the process (or is logged,
+ * with -sandbox=log).  Policy files only declare tables; sandbox.c alone
+ * talks to libseccomp.
+ */
+
+struct sbx_arg {
+	unsigned int	 argno;
+	int		 op;		/* enum scmp_compare; 0: no comparison */
+	uint64_t	 a;		/* value, or mask for SCMP_CMP_MASKED_EQ */
+	uint64_t	 b;		/* value for SCMP_CMP_MASKED_EQ */
+};
+
+struct sbx_rule {
+	int		 nr;		/* SCMP_SYS(name) */
+	const char	*name;
+	int		 errnum;	/* 0: allow; else fail with this errno */
+	struct sbx_arg	 arg[2];	/* on two different arguments */
+	const char	*reason;
+};
+
+struct sbx_policy {
+	const char		*name;
+	const struct sbx_rule	*rules;
+	size_t			 nrules;
+};
+
+#define SBX_NOARG	{ 0, 0, 0, 0 }
+
+/* clone flags that would create namespaces: never allowed. */
+#define SBX_NS_FLAGS							\
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |	\
+	 CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+#define SBX_ALLOW(sys, why)						\
+	{ SCMP_SYS(sys), #sys, 0, { SBX_NOARG, SBX_NOARG }, why }
+#define SBX_ALLOW_EQ(sys, n, v, why)					\
+	{ SCMP_SYS(sys), #sys, 0,					\
+	  { { n, SCMP_CMP_EQ, v, 0 }, SBX_NOARG }, why }
+#define SBX_ALLOW_MASK(sys, n, mask, v, why)				\
+	{ SCMP_SYS(sys), #sys, 0,					\
+	  { { n, SCMP_CMP_MASKED_EQ, mask, v }, SBX_NOARG }, why }
+#define SBX_ALLOW_EQ_MASK(sys, n1, v1, n2, mask, v2, why)		\
+	{ SCMP_SYS(sys), #sys, 0,					\
+	  { { n1, SCMP_CMP_EQ, v1, 0 },					\
+	    { n2, SCMP_CMP_MASKED_EQ, mask, v2 } }, why }
+#define SBX_DENY_EQ(sys, e, n, v, why)					\
+	{ SCMP_SYS(sys), #sys, e,					\
+	  { { n, SCMP_CMP_EQ, v, 0 }, SBX_NOARG }, why }
+#define SBX_DENY(sys, e, why)						\
+	{ SCMP_SYS(sys), #sys, e, { SBX_NOARG, SBX_NOARG }, why }
+#define SBX_DENY_MASK(sys, e, n, mask, v, why)				\
+	{ SCMP_SYS(sys), #sys, e,					\
+	  { { n, SCMP_CMP_MASKED_EQ, mask, v }, SBX_NOARG }, why }
+
+#define SBX_POLICY(id, rows)						\
+	const struct sbx_policy id = { #id, rows,			\
+	    sizeof(rows) / sizeof(rows[0]) }
+
+/*
+ * The tables.  A process's filter is the union of its tables:
+ *	slurm, accounts	base + command + client
+ *	promql		base + client + promql
+ *	parent		base + parent
+ */
+extern const struct sbx_policy sbx_policy_base;
+extern const struct sbx_policy sbx_policy_command;
+extern const struct sbx_policy sbx_policy_client;
+extern const struct sbx_policy sbx_policy_promql;
+extern const struct sbx_policy sbx_policy_parent;
+
+#endif /* POLICY_H */

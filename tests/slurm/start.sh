@@ -1,0 +1,305 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/slurm/start.sh DIR: starts a private, single-node Slurm cluster
+# (munged, slurmctld, slurmd) whose whole state lives in DIR, and submits a
+# few long-running jobs.  See tests/slurm/README.md.
+#
+# Writes:
+#   DIR/env       `export SLURM_CONF=...` lines for the clients
+#   DIR/jobs.txt  `squeue -ah -o '%A|%a|%u'` as seen right after start, sorted
+#
+# Never touches /etc/slurm, /etc/munge, /run/munge, users or standard ports.
+# Must run as root.  Stop everything with tests/slurm/stop.sh DIR.
+# Environment: PCE_SLURM_TIMEOUT, seconds to wait for each step (default 30).
+
+set -euo pipefail
+export LC_ALL=C
+
+TIMEOUT=${PCE_SLURM_TIMEOUT:-30}
+SBIN=/usr/sbin
+PKGS='slurmctld slurmd slurm-client munge'
+
+dir=
+started=0
+
+die() {
+	printf 'slurm fixture: %s\n' "$*" >&2
+	if ((started)); then
+		local f
+		for f in "$dir"/munge/munged.log "$dir"/log/slurmctld.log \
+		    "$dir"/log/slurmd.log; do
+			[[ -s $f ]] || continue
+			printf -- '--- tail of %s ---\n' "$f" >&2
+			tail -n 25 -- "$f" >&2
+		done
+		printf 'slurm fixture: stop it with %s %s\n' \
+		    "$(dirname -- "$0")/stop.sh" "$dir" >&2
+	fi
+	exit 1
+}
+
+usage() {
+	printf 'usage: %s DIR\n' "$0" >&2
+	exit 2
+}
+
+# Installs the Debian packages if a command is missing; keeps services from
+# starting (policy-rc.d) and removes the policy file only if it made it.
+install_packages() {
+	local c missing=0 policy=/usr/sbin/policy-rc.d made_policy=0 rc=0
+	for c in $SBIN/slurmctld $SBIN/slurmd $SBIN/munged $SBIN/mungekey \
+	    /usr/bin/squeue /usr/bin/sbatch /usr/bin/sinfo; do
+		[[ -x $c ]] || missing=1
+	done
+	((missing)) || return 0
+	command -v apt-get >/dev/null ||
+	    die "Slurm/munge missing and no apt-get: install $PKGS"
+	printf 'slurm fixture: installing %s\n' "$PKGS" >&2
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made_policy=1
+	fi
+	# shellcheck disable=SC2086 # word-split the package list
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends $PKGS >&2 || rc=$?
+	((made_policy)) && rm -f -- "$policy"
+	((rc == 0)) || die "apt-get install failed (exit $rc)"
+}
+
+# 0 if TCP port $1 is in use in any state (listening or connected), IPv4/6.
+port_used() {
+	local hex f _sl local_addr _rest
+	hex=$(printf '%04X' "$1")
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[[ -r $f ]] || continue
+		while read -r _sl local_addr _rest; do
+			[[ ${local_addr##*:} == "$hex" ]] && return 0
+		done <"$f"
+	done
+	return 1
+}
+
+# Prints a free TCP port in 20000..59999 that is not in "$@".
+free_port() {
+	local p i x
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		for x in "$@"; do
+			[[ $p == "$x" ]] && continue 2
+		done
+		port_used "$p" || { printf '%s\n' "$p"; return 0; }
+	done
+	die 'no free TCP port found'
+}
+
+# 0 if the pid in file $1 is alive and its command name is $2.
+alive() {
+	local pid comm
+	[[ -s $1 ]] || return 1
+	pid=$(<"$1")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+	[[ $comm == "$2" ]]
+}
+
+# Runs "$@" until it succeeds, for at most $TIMEOUT seconds.
+wait_for() {
+	local end=$((SECONDS + TIMEOUT))
+	while ! "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.2
+	done
+}
+
+node_idle() {
+	local st
+	st=$(sinfo -h -N -n "$host" -o '%t' 2>/dev/null) || return 1
+	[[ $st == idle ]]
+}
+
+all_running() {
+	local n
+	n=$(squeue -ah -t R -o '%A' 2>/dev/null | wc -l) || return 1
+	((n == njobs))
+}
+
+# Submits one job; $1 is the user to submit as, the rest goes to sbatch.
+# Appends the job id to the list of non-array jobs if it is not an array.
+submit() {
+	local user=$1 out
+	shift
+	if [[ $user == root ]]; then
+		out=$(sbatch --parsable "$@" 2>&1) ||
+		    die "sbatch $* failed: $out"
+	else
+		out=$(runuser -u "$user" -- env -i PATH=/usr/bin:/bin \
+		    LC_ALL=C SLURM_CONF="$SLURM_CONF" sbatch --parsable "$@" \
+		    2>&1) || die "sbatch $* as $user failed: $out"
+	fi
+	out=${out%%;*}
+	[[ $out =~ ^[0-9]+$ ]] || die "sbatch $* printed '$out'"
+	printf '%s\n' "$out"
+}
+
+(($# == 1)) || usage
+[[ -n $1 ]] || usage
+((EUID == 0)) || die 'must run as root (munged, slurmctld and slurmd)'
+
+install_packages
+
+mkdir -p -- "$1"
+dir=$(cd -- "$1" && pwd -P)
+[[ $dir != / ]] || die 'DIR must not be /'
+if alive "$dir/munge/munged.pid" munged ||
+    alive "$dir/run/slurmctld.pid" slurmctld ||
+    alive "$dir/run/slurmd.pid" slurmd; then
+	die "a fixture already runs in $dir (stop it with stop.sh)"
+fi
+# The exporter's helpers run as nobody: DIR must be world-traversable, and
+# so must every parent (munge's socket and slurm.conf live below it).
+chmod 755 -- "$dir"
+# munged rejects a socket directory writable by group or others unless it
+# is sticky; so DIR's parents are checked for that too (by munged itself).
+rm -rf -- "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" "$dir/run" \
+    "$dir/jobs" "$dir/env" "$dir/jobs.txt"
+install -d -m 755 -- "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" \
+    "$dir/run"
+install -d -m 1777 -- "$dir/jobs"
+
+host=$(hostname -s)
+[[ -n $host ]] || die 'hostname -s printed nothing'
+
+# --- munge -------------------------------------------------------------
+sock=$dir/munge/munge.socket.2
+((${#sock} < 100)) || die "socket path too long for AF_UNIX: $sock"
+$SBIN/mungekey --create --keyfile="$dir/munge/munge.key" ||
+    die 'mungekey --create failed'
+chmod 600 -- "$dir/munge/munge.key"
+started=1
+$SBIN/munged --key-file="$dir/munge/munge.key" --socket="$sock" \
+    --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
+    --seed-file="$dir/munge/munged.seed" </dev/null >&2 ||
+    die 'munged failed to start'
+munge_ok() { munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1; }
+wait_for munge_ok || die "munged does not answer on $sock"
+
+# --- slurm.conf --------------------------------------------------------
+ctld_port=$(free_port)
+slurmd_port=$(free_port "$ctld_port")
+mem=$($SBIN/slurmd -C 2>/dev/null | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')
+[[ $mem =~ ^[0-9]+$ ]] || die 'slurmd -C printed no RealMemory'
+# Leave headroom: slurmd drains a node whose configured memory exceeds what
+# it finds; a few MB of slack avoids races with the kernel's accounting.
+mem=$((mem > 64 ? mem - 32 : mem))
+
+cat >"$dir/slurm.conf" <<EOF
+# Private test cluster written by tests/slurm/start.sh; state is in $dir.
+ClusterName=pcetest
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
+AuthType=auth/munge
+AuthInfo=socket=$sock
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/run/slurmctld.pid
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+PlugStackConfig=$dir/plugstack.conf
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=none
+SwitchType=switch/none
+ReturnToService=2
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/backfill
+MailProg=/bin/true
+TmpFS=$dir/jobs
+NodeName=$host NodeAddr=127.0.0.1 CPUs=2 RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
+EOF
+# An empty SPANK stack: /etc/slurm/plugstack.conf must not be read.
+printf '# SPANK plugins: none\n' >"$dir/plugstack.conf"
+chmod 644 -- "$dir/slurm.conf" "$dir/plugstack.conf"
+
+export SLURM_CONF=$dir/slurm.conf
+# Clients must see only our configuration.
+unset SLURM_CONFIG_DIR SQUEUE_USERS SQUEUE_STATES SQUEUE_FORMAT \
+    SQUEUE_FORMAT2 SQUEUE_SORT SQUEUE_ACCOUNT SQUEUE_PARTITION \
+    SBATCH_ACCOUNT SBATCH_PARTITION SLURM_CLUSTERS
+
+cat >"$dir/env" <<EOF
+# SPDX-License-Identifier: Apache-2.0
+# Written by tests/slurm/start.sh for the fixture in $dir.
+export SLURM_CONF=$dir/slurm.conf
+export PCE_SLURM_DIR=$dir
+export PCE_MUNGE_SOCKET=$sock
+export PCE_SLURMCTLD_PORT=$ctld_port
+export PCE_SLURMD_PORT=$slurmd_port
+EOF
+chmod 644 -- "$dir/env"
+
+# --- daemons -----------------------------------------------------------
+start=$SECONDS
+$SBIN/slurmctld -f "$SLURM_CONF" -c -i </dev/null >>"$dir/log/slurmctld.out" \
+    2>&1 || die 'slurmctld failed to start'
+wait_for alive "$dir/run/slurmctld.pid" slurmctld ||
+    die 'slurmctld did not write its pid file'
+$SBIN/slurmd -f "$SLURM_CONF" -N "$host" </dev/null >>"$dir/log/slurmd.out" \
+    2>&1 || die 'slurmd failed to start'
+wait_for alive "$dir/run/slurmd.pid" slurmd ||
+    die 'slurmd did not write its pid file'
+wait_for node_idle || die "node $host not idle after ${TIMEOUT}s: $(sinfo -N 2>&1)"
+
+# --- jobs --------------------------------------------------------------
+# Three jobs of root in acc_a, two of nobody in acc_b, one of daemon without
+# an account (squeue prints "(null)"), one two-element array of root in
+# acc_c (%A differs per element).  Users are existing system users.
+common=(--output=/dev/null --error=/dev/null --chdir="$dir/jobs"
+    --job-name=pcetest --wrap='exec sleep 600')
+ids=()
+for _ in 1 2 3; do
+	ids+=("$(submit root -A acc_a "${common[@]}")|acc_a|root")
+done
+for _ in 1 2; do
+	ids+=("$(submit nobody -A acc_b "${common[@]}")|acc_b|nobody")
+done
+ids+=("$(submit daemon "${common[@]}")|(null)|daemon")
+submit root -A acc_c --array=0-1 "${common[@]}" >/dev/null
+njobs=$((${#ids[@]} + 2))
+
+wait_for all_running ||
+    die "not all $njobs jobs running after ${TIMEOUT}s: $(squeue -a 2>&1)"
+# Jobs that fail at once (e.g. cannot start as their user) would leave the
+# queue now; make sure they stay.
+sleep 1
+all_running || die "jobs did not stay running: $(squeue -a 2>&1)"
+
+squeue -ah -o '%A|%a|%u' | sort >"$dir/jobs.txt" ||
+    die 'squeue failed'
+chmod 644 -- "$dir/jobs.txt"
+for x in "${ids[@]}"; do
+	grep -qxF -- "$x" "$dir/jobs.txt" ||
+	    die "job line '$x' missing from squeue: $(cat "$dir/jobs.txt")"
+done
+n=$(grep -c '|acc_c|root$' "$dir/jobs.txt") || true
+((n == 2)) || die "expected 2 array elements in acc_c, found $n"
+n=$(wc -l <"$dir/jobs.txt")
+((n == njobs)) || die "expected $njobs jobs, squeue lists $n"
+
+printf 'slurm fixture: up in %ss, %s jobs, SLURM_CONF=%s (ports %s, %s)\n' \
+    "$((SECONDS - start))" "$njobs" "$SLURM_CONF" "$ctld_port" \
+    "$slurmd_port" >&2

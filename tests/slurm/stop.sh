@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/slurm/stop.sh DIR: stops the fixture that tests/slurm/start.sh DIR
+# started: cancels its jobs, then stops slurmd, slurmctld and munged by the
+# pid files in DIR (checking each pid's command name first), then any job
+# process of this fixture that is still left (slurmstepd, or a process whose
+# working directory is DIR/jobs).  Waits until all are gone.  Removes
+# nothing; the caller deletes DIR.  Safe to run on a half-started fixture
+# and more than once.  Exits non-zero if something could not be stopped.
+
+set -euo pipefail
+export LC_ALL=C
+
+if (($# != 1)) || [[ -z $1 ]]; then
+	printf 'usage: %s DIR\n' "$0" >&2
+	exit 2
+fi
+[[ -d $1 ]] || { printf 'slurm fixture: no directory %s\n' "$1" >&2; exit 1; }
+dir=$(cd -- "$1" && pwd -P)
+[[ $dir != / ]] || { printf 'slurm fixture: DIR must not be /\n' >&2; exit 2; }
+
+failed=0
+
+# Prints the pid in file $1 if that process is alive and named $2.
+pid_of() {
+	local pid comm
+	[[ -s $1 ]] || return 1
+	pid=$(<"$1")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+	[[ $comm == "$2" ]] || return 1
+	printf '%s\n' "$pid"
+}
+
+# Prints field $2 (3 is the state, 4 the parent pid) of /proc/$1/stat.
+stat_field() {
+	local st f
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	read -r -a f <<<"${st##*) }"
+	[[ -n ${f[$2 - 3]:-} ]] || return 1
+	printf '%s\n' "${f[$2 - 3]}"
+}
+
+# Prints those of the pids given that still exist (zombies count as gone).
+living() {
+	local p st
+	for p in "$@"; do
+		st=$(stat_field "$p" 3) || continue
+		[[ $st == Z ]] || printf '%s\n' "$p"
+	done
+}
+
+# Sends TERM to the pids given, waits up to 10 s, then KILLs survivors and
+# waits up to 5 s more.  The caller checks the pids' names before.
+stop_pids() {
+	local end sig wait alive
+	(($#)) || return 0
+	for sig in TERM KILL; do
+		wait=10
+		[[ $sig == KILL ]] && wait=5
+		kill "-$sig" -- "$@" 2>/dev/null || true
+		end=$((SECONDS + wait))
+		while :; do
+			mapfile -t alive < <(living "$@")
+			((${#alive[@]})) || return 0
+			((SECONDS < end)) || break
+			sleep 0.1
+		done
+		set -- "${alive[@]}"
+	done
+	printf 'slurm fixture: could not stop pids %s\n' "$*" >&2
+	failed=1
+}
+
+# Pids of this fixture's job processes: slurmstepd running in a directory
+# of DIR (slurmd starts it in its log directory), or anything whose working
+# directory is DIR/jobs (the jobs' --chdir).  Never this script or its
+# ancestors.
+job_pids() {
+	local d p cwd comm skip=" $$ " q=$$
+	while [[ $q =~ ^[0-9]+$ ]] && ((q > 1)); do
+		q=$(stat_field "$q" 4) || break
+		skip+="$q "
+	done
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		[[ $skip == *" $p "* ]] && continue
+		cwd=$(readlink "$d/cwd" 2>/dev/null) || continue
+		comm=$(cat "$d/comm" 2>/dev/null) || continue
+		if [[ $cwd == "$dir/jobs" || $cwd == "$dir/jobs/"* ]] ||
+		    [[ $comm == slurmstepd &&
+		    ($cwd == "$dir" || $cwd == "$dir/"*) ]]; then
+			printf '%s\n' "$p"
+		fi
+	done
+}
+
+ctld=$(pid_of "$dir/run/slurmctld.pid" slurmctld) || ctld=
+slurmd=$(pid_of "$dir/run/slurmd.pid" slurmd) || slurmd=
+munged=$(pid_of "$dir/munge/munged.pid" munged) || munged=
+
+# Cancel the jobs while the daemons still run, so that slurmd ends them.
+if [[ -n $ctld && -n $slurmd && -n $munged && -r $dir/slurm.conf ]]; then
+	export SLURM_CONF=$dir/slurm.conf
+	if scancel --partition=debug >/dev/null 2>&1; then
+		end=$((SECONDS + 15))
+		while ((SECONDS < end)); do
+			out=$(squeue -ah -o '%A' 2>/dev/null) || break
+			[[ -z $out ]] && break
+			sleep 0.2
+		done
+	fi
+fi
+
+for p in "$slurmd" "$ctld"; do
+	[[ -n $p ]] && stop_pids "$p"
+done
+
+mapfile -t left < <(job_pids)
+stop_pids "${left[@]}"
+
+[[ -n $munged ]] && stop_pids "$munged"
+
+mapfile -t left < <(job_pids)
+if ((${#left[@]})); then
+	printf 'slurm fixture: job processes left: %s\n' "${left[*]}" >&2
+	failed=1
+fi
+exit "$failed"
