@@ -258,6 +258,11 @@ sp_main(int sock)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/*
+	 * No filter here: helpers would inherit it, and this process must
+	 * fork, exec and signal.  It parses nothing but fixed-size requests.
+	 */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	prctl(PR_SET_NAME, "pce-spawner", 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGTERM (systemd stop, or a test): take the helpers along. */

@@ -743,8 +743,8 @@ flags_parse(int argc, char **argv, struct config *cfg, char *err,
 			quote(q, arg);
 			if ((cut = strchr(q, '=')) != NULL)
 				*cut = '\0';
-			errf(err, errsz, "unknown flag %s: see -help for the "
-			    "flags", q);
+			/* cmd/main.c adds the pointer to -help. */
+			errf(err, errsz, "unknown flag %s", q);
 			goto out;
 		}
 		if (eq != NULL)

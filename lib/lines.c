@@ -128,19 +128,22 @@ lines_feed(struct lines *l, const char *p, size_t n)
 			/* Finish the marker: its newline and what follows. */
 			b0 = k;
 			state = LINES_SCAN;
-			goto append;
+		} else {
+			/* Reported already: the rest starts a new line. */
+			base = k + 1;
+			state = LINES_CLEAN;
 		}
-		base = k + 1;
-		state = LINES_CLEAN;
-		t = 0;
+	} else if (state == LINES_SCAN) {
+		/* lines_next() looks for the newlines. */
+		a1 = n;
 	}
 
 	if (state == LINES_CLEAN) {
 		nl = find_nl(p + base, n - base);
 		k = nl != NULL ? (size_t)(nl - (p + base)) : n - base;
+		a0 = base;
 		if (k > l->_maxline - t) {
 			/* Keep maxline + 1 bytes: enough to know it is long. */
-			a0 = base;
 			a1 = base + (l->_maxline + 1 - t);
 			if (nl != NULL) {
 				b0 = base + k;
@@ -148,18 +151,12 @@ lines_feed(struct lines *l, const char *p, size_t n)
 			} else
 				state = LINES_DROP;
 		} else {
-			a0 = base;
 			a1 = n;
 			if (nl != NULL)
 				state = LINES_SCAN;
 		}
-	} else {
-		/* SCAN: lines_next() looks for the newlines. */
-		a0 = 0;
-		a1 = n;
 	}
 
- append:
 	total = (a1 - a0) + (n - b0);
 	if (total > 0) {
 		if ((ret = buf_space(&l->_pending, total, &dst)) != 0)

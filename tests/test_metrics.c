@@ -342,3 +342,497 @@ parse_doc(struct doc *d, const struct buf *out)
 		}
 	}
 }
+
+/* Every family the exporter writes, with its type and label names. */
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*labels;
+} want_families[] = {
+	{ "cluster_exporter_scrape_ok", "gauge", "" },
+	{ "cluster_exporter_stage_execution_seconds", "gauge", "name" },
+	{ "cluster_job_metadata_operations", "gauge",
+	    "account,target,user" },
+	{ "cluster_proc_metadata_operations", "gauge",
+	    "group_name,proc_name,target,user_name" },
+	{ "cluster_job_read_throughput_bytes", "gauge", "account,user" },
+	{ "cluster_job_write_throughput_bytes", "gauge", "account,user" },
+	{ "cluster_proc_read_throughput_bytes", "gauge",
+	    "group_name,proc_name,user_name" },
+	{ "cluster_proc_write_throughput_bytes", "gauge",
+	    "group_name,proc_name,user_name" },
+	{ "cluster_exporter_source_up", "gauge", "source" },
+	{ "cluster_exporter_helper_restarts_total", "counter", "helper" },
+	{ "cluster_exporter_dropped_series", "gauge", "" },
+	{ "cluster_exporter_build_info", "gauge", "version" },
+};
+
+#define NWANT	(sizeof(want_families) / sizeof(want_families[0]))
+
+/* The join family behind an original family name, or -1. */
+static int
+join_family_of(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 family;
+	} map[] = {
+		{ "cluster_job_metadata_operations", JOIN_JOB_METADATA },
+		{ "cluster_proc_metadata_operations", JOIN_PROC_METADATA },
+		{ "cluster_job_read_throughput_bytes", JOIN_JOB_READ },
+		{ "cluster_proc_read_throughput_bytes", JOIN_PROC_READ },
+		{ "cluster_job_write_throughput_bytes", JOIN_JOB_WRITE },
+		{ "cluster_proc_write_throughput_bytes", JOIN_PROC_WRITE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].name, name) == 0)
+			return map[i].family;
+	return -1;
+}
+
+/* Samples family name must have, given the join it was written from. */
+static size_t
+implied_samples(const char *name, const struct join *j)
+{
+	int f;
+
+	if ((f = join_family_of(name)) != -1)
+		return j == NULL ? 0 : join_rows(j, f);
+	if (strcmp(name, "cluster_exporter_stage_execution_seconds") == 0)
+		return METRICS_NSTAGES;
+	if (strcmp(name, "cluster_exporter_source_up") == 0)
+		return METRICS_NSOURCES;
+	if (strcmp(name, "cluster_exporter_helper_restarts_total") == 0)
+		return METRICS_NHELPERS;
+	return 1;
+}
+
+/*
+ * The whole shape of a full scrape: the twelve families once each, with
+ * HELP and TYPE, the right label names, as many samples as the inputs
+ * imply, no duplicate series, and nothing else.
+ */
+static void
+assert_full_shape(const struct doc *d, const struct join *j)
+{
+	const struct doc_family *fam;
+	size_t i, k, lines = 0;
+	int found;
+
+	assert_int_equal(d->nfam, NWANT);
+	for (i = 0; i < NWANT; i++) {
+		found = 0;
+		for (k = 0; k < d->nfam; k++) {
+			if (strcmp(d->fam[k].name, want_families[i].name) != 0)
+				continue;
+			found++;
+			fam = &d->fam[k];
+			assert_int_equal(fam->help, 1);
+			assert_int_equal(fam->types, 1);
+			assert_string_equal(fam->type, want_families[i].type);
+			assert_int_equal(fam->samples, implied_samples(
+			    fam->name, j));
+			lines += 2 + fam->samples;
+		}
+		assert_int_equal(found, 1);
+	}
+	for (i = 0; i < d->nsmp; i++) {
+		for (k = 0; k < NWANT; k++)
+			if (strcmp(d->smp[i].name, want_families[k].name) == 0)
+				break;
+		assert_true(k < NWANT);
+		assert_string_equal(d->smp[i].labels,
+		    want_families[k].labels);
+		for (k = 0; k < i; k++)
+			assert_string_not_equal(d->smp[i].key, d->smp[k].key);
+	}
+	assert_int_equal(d->lines, lines);
+	/* The first thing a scraper sees is whether the scrape worked. */
+	assert_string_equal(d->fam[0].name, "cluster_exporter_scrape_ok");
+}
+
+static const struct doc_sample *
+find_sample(const struct doc *d, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsmp; i++)
+		if (strcmp(d->smp[i].key, key) == 0)
+			return &d->smp[i];
+	return NULL;
+}
+
+static void
+assert_sample(const struct doc *d, const char *key, double value)
+{
+	const struct doc_sample *s;
+
+	if ((s = find_sample(d, key)) == NULL)
+		fail_msg("no sample %s", key);
+	if (s->value != value)
+		fail_msg("%s is %.17g, want %.17g", key, s->value, value);
+}
+
+static size_t
+count_samples(const struct doc *d, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nsmp; i++)
+		if (strcmp(d->smp[i].name, name) == 0)
+			n++;
+	return n;
+}
+
+/* Lines of the raw text that start with s. */
+static size_t
+count_lines_starting(const struct buf *out, const char *s)
+{
+	const char *p = buf_ptr(out);
+	size_t n = 0, len = strlen(s);
+
+	while (*p != '\0') {
+		if (strncmp(p, s, len) == 0)
+			n++;
+		if ((p = strchr(p, '\n')) == NULL)
+			break;
+		p++;
+	}
+	return n;
+}
+
+static void
+write_and_parse(struct fx *f, const struct join *j)
+{
+	buf_reset(&f->out);
+	assert_int_equal(metrics_write(&f->out, &f->s, j, "1.2.3"), 0);
+	parse_doc(&f->doc, &f->out);
+}
+
+static void
+test_families(void **state)
+{
+	struct fx *f = *state;
+
+	load_join(f->j);
+	write_and_parse(f, f->j);
+	assert_full_shape(&f->doc, f->j);
+	/* 12 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 samples. */
+	assert_int_equal(f->doc.lines, 2 * 12 + 1 + METRICS_NSTAGES +
+	    LOADED_ROWS + METRICS_NSOURCES + METRICS_NHELPERS + 1 + 1);
+	assert_int_equal(f->doc.lines, 52);
+}
+
+static void
+test_values(void **state)
+{
+	static const char *const stages[] = {
+		"retrieve_running_jobs", "retrieve_user_name_info",
+		"retrieve_group_name_info", "retrieve_lustre_metrics",
+		"build_metadata_metrics", "build_read_throughput_metrics",
+		"build_write_throughput_metrics",
+	};
+	static const char *const sources[] = {
+		"slurm", "accounts", "metadata", "read", "write",
+	};
+	struct fx *f = *state;
+	const struct doc *d = &f->doc;
+	char key[256];
+	size_t i;
+
+	load_join(f->j);
+	write_and_parse(f, f->j);
+
+	assert_sample(d, "cluster_job_metadata_operations{account=\"acc_a\","
+	    "target=\"fs-MDT0000\",user=\"u1\"}", 7);
+	assert_sample(d, "cluster_job_metadata_operations{account=\"acc_b\","
+	    "target=\"fs-MDT0001\",user=\"u2\"}", 3);
+	assert_sample(d, "cluster_proc_metadata_operations{group_name=\"hpc\","
+	    "proc_name=\"cp\",target=\"fs-MDT0000\",user_name=\"kim\"}", 1);
+	assert_sample(d, "cluster_job_read_throughput_bytes{account=\"acc_a\","
+	    "user=\"u1\"}", 150);
+	assert_sample(d, "cluster_job_read_throughput_bytes{account=\"acc_b\","
+	    "user=\"u2\"}", 200);
+	assert_sample(d, "cluster_proc_read_throughput_bytes{"
+	    "group_name=\"hpc\",proc_name=\"cp\",user_name=\"kim\"}", 20);
+	assert_sample(d, "cluster_job_write_throughput_bytes{"
+	    "account=\"acc_b\",user=\"u2\"}", 300);
+	assert_sample(d, "cluster_proc_write_throughput_bytes{"
+	    "group_name=\"hpc\",proc_name=\"dd\",user_name=\"kim\"}", 10);
+	/* The non-MDT target and the unknown job left no trace. */
+	assert_null(strstr(buf_ptr(&f->out), "OST"));
+	assert_int_equal(count_samples(d, "cluster_job_read_throughput_bytes"),
+	    2);
+
+	/* Stage names, as the original's stage label values. */
+	assert_int_equal(sizeof(stages) / sizeof(stages[0]), METRICS_NSTAGES);
+	for (i = 0; i < METRICS_NSTAGES; i++) {
+		assert_string_equal(metrics_stage_name((int)i), stages[i]);
+		snprintf(key, sizeof(key),
+		    "cluster_exporter_stage_execution_seconds{name=\"%s\"}",
+		    stages[i]);
+		assert_sample(d, key, 0.5 * (double)i);
+	}
+	for (i = 0; i < METRICS_NSOURCES; i++) {
+		assert_string_equal(metrics_source_name((int)i), sources[i]);
+		snprintf(key, sizeof(key),
+		    "cluster_exporter_source_up{source=\"%s\"}", sources[i]);
+		assert_sample(d, key, 1);
+	}
+	assert_null(metrics_stage_name(-1));
+	assert_null(metrics_stage_name(METRICS_NSTAGES));
+	assert_null(metrics_source_name(-1));
+	assert_null(metrics_source_name(METRICS_NSOURCES));
+
+	assert_sample(d, "cluster_exporter_scrape_ok", 1);
+	assert_sample(d,
+	    "cluster_exporter_helper_restarts_total{helper=\"slurm\"}", 3);
+	assert_sample(d,
+	    "cluster_exporter_helper_restarts_total{helper=\"accounts\"}", 0);
+	assert_sample(d,
+	    "cluster_exporter_helper_restarts_total{helper=\"promql\"}", 0);
+	assert_sample(d, "cluster_exporter_dropped_series", 2);
+	assert_sample(d, "cluster_exporter_build_info{version=\"1.2.3\"}", 1);
+}
+
+static void
+test_scrape_ok(void **state)
+{
+	struct fx *f = *state;
+	char key[128];
+	int i, k;
+
+	load_join(f->j);
+	write_and_parse(f, f->j);
+	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
+
+	/* Any one source down makes the whole scrape not ok. */
+	for (i = 0; i < METRICS_NSOURCES; i++) {
+		for (k = 0; k < METRICS_NSOURCES; k++)
+			f->s.source_up[k] = k != i;
+		write_and_parse(f, f->j);
+		assert_full_shape(&f->doc, f->j);
+		assert_sample(&f->doc, "cluster_exporter_scrape_ok", 0);
+		for (k = 0; k < METRICS_NSOURCES; k++) {
+			snprintf(key, sizeof(key),
+			    "cluster_exporter_source_up{source=\"%s\"}",
+			    metrics_source_name(k));
+			assert_sample(&f->doc, key, k != i);
+		}
+	}
+
+	/* Any non-zero value counts as up; all down is 0 too. */
+	for (k = 0; k < METRICS_NSOURCES; k++)
+		f->s.source_up[k] = 7;
+	write_and_parse(f, f->j);
+	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
+	assert_sample(&f->doc, "cluster_exporter_source_up{source=\"read\"}",
+	    1);
+	memset(f->s.source_up, 0, sizeof(f->s.source_up));
+	write_and_parse(f, f->j);
+	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 0);
+}
+
+static void
+test_hostile_labels(void **state)
+{
+	static const char bs[] = "back\\slash";
+	static const char q[] = "quo\"te";
+	static const char nl[] = "new\nline";
+	struct fx *f = *state;
+	const struct doc *d = &f->doc;
+	const struct doc_sample *s;
+	size_t i, n = 0;
+
+	load_join(f->j);
+	write_and_parse(f, f->j);
+	assert_full_shape(d, f->j);
+
+	/* One scrape_ok, however the label values try to forge one. */
+	assert_int_equal(count_samples(d, "cluster_exporter_scrape_ok"), 1);
+	assert_int_equal(count_lines_starting(&f->out,
+	    "cluster_exporter_scrape_ok "), 1);
+	assert_int_equal(count_lines_starting(&f->out, "cluster_exporter_"
+	    "scrape_ok"), 1);
+	assert_non_null(strstr(buf_ptr(&f->out),
+	    ",proc_name=\"evil\\\"} 1\\ncluster_exporter_scrape_ok 1\\n#\","));
+
+	/* Read back, the value is the name exactly. */
+	for (i = 0; i < d->nsmp; i++) {
+		s = &d->smp[i];
+		if (strstr(s->labels, "proc_name") == NULL ||
+		    strncmp(s->lval[1], "evil", 4) != 0)
+			continue;
+		assert_string_equal(s->lval[1], hostile);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	assert_sample(d, "cluster_proc_read_throughput_bytes{"
+	    "group_name=\"guests\",proc_name=\"evil\\\"} 1\\n"
+	    "cluster_exporter_scrape_ok 1\\n#\",user_name=\"lee\"}", 10);
+
+	/* Every label of every family escapes the same way. */
+	join_free(f->j);
+	assert_non_null(f->j = join_new());
+	add_job(f->j, 7, hostile, bs);
+	add_user(f->j, 2000, q, 600);
+	add_group(f->j, 600, nl);
+	add_series(f->j, QUERY_METADATA, JOB, 7, NULL, "x\"\n\\-MDT0000", 1);
+	add_series(f->j, QUERY_METADATA, PROC, 2000, bs, "fs-MDT0000", 2);
+	add_series(f->j, QUERY_WRITE, JOB, 7, NULL, NULL, 3);
+	add_series(f->j, QUERY_WRITE, PROC, 2000, hostile, NULL, 4);
+	for (i = 0; i < QUERY_COUNT; i++)
+		assert_int_equal(join_build(f->j, (int)i, NULL), 0);
+	write_and_parse(f, f->j);
+	assert_full_shape(d, f->j);
+	assert_int_equal(count_lines_starting(&f->out,
+	    "cluster_exporter_scrape_ok"), 1);
+	for (i = 0; i < d->nsmp; i++) {
+		s = &d->smp[i];
+		if (strcmp(s->name, "cluster_job_write_throughput_bytes") == 0) {
+			assert_string_equal(s->lval[0], hostile);
+			assert_string_equal(s->lval[1], bs);
+			assert_true(s->value == 3);
+		}
+		if (strcmp(s->name, "cluster_proc_write_throughput_bytes") ==
+		    0) {
+			assert_string_equal(s->lval[0], nl);
+			assert_string_equal(s->lval[1], hostile);
+			assert_string_equal(s->lval[2], q);
+		}
+	}
+	assert_int_equal(count_samples(d, "cluster_job_metadata_operations"),
+	    0);
+	assert_int_equal(count_samples(d, "cluster_proc_metadata_operations"),
+	    1);
+}
+
+static void
+test_skipped(void **state)
+{
+	struct fx *f = *state;
+	const struct doc *d = &f->doc;
+
+	assert_int_equal(metrics_write_skipped(&f->out, "1.2.3"), 0);
+	parse_doc(&f->doc, &f->out);
+	assert_int_equal(d->nfam, 2);
+	assert_string_equal(d->fam[0].name, "cluster_exporter_scrape_ok");
+	assert_string_equal(d->fam[1].name, "cluster_exporter_build_info");
+	assert_int_equal(d->fam[0].help, 1);
+	assert_int_equal(d->fam[1].help, 1);
+	assert_int_equal(d->lines, 6);
+	assert_sample(d, "cluster_exporter_scrape_ok", 0);
+	assert_sample(d, "cluster_exporter_build_info{version=\"1.2.3\"}", 1);
+
+	/* The version is a label value like any other. */
+	buf_reset(&f->out);
+	assert_int_equal(metrics_write_skipped(&f->out, "1\"}\n\\"), 0);
+	parse_doc(&f->doc, &f->out);
+	assert_int_equal(d->lines, 6);
+	assert_int_equal(d->nsmp, 2);
+	assert_string_equal(d->smp[1].lval[0], "1\"}\n\\");
+	assert_int_equal(count_lines_starting(&f->out,
+	    "cluster_exporter_scrape_ok"), 1);
+}
+
+static void
+test_null_join(void **state)
+{
+	struct fx *f = *state;
+	struct join *empty;
+	int src;
+
+	write_and_parse(f, NULL);
+	assert_full_shape(&f->doc, NULL);
+	assert_int_equal(f->doc.lines, 2 * 12 + 1 + METRICS_NSTAGES +
+	    METRICS_NSOURCES + METRICS_NHELPERS + 1 + 1);
+	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
+
+	/* A join without series reads the same. */
+	assert_non_null(empty = join_new());
+	for (src = 0; src < QUERY_COUNT; src++)
+		assert_int_equal(join_build(empty, src, NULL), 0);
+	write_and_parse(f, empty);
+	assert_full_shape(&f->doc, empty);
+	assert_int_equal(f->doc.lines, 42);
+	join_free(empty);
+}
+
+/* Rebuilding the join or writing twice never repeats a series. */
+static void
+test_no_duplicates(void **state)
+{
+	struct fx *f = *state;
+	int src;
+
+	load_join(f->j);
+	for (src = 0; src < QUERY_COUNT; src++)
+		assert_int_equal(join_build(f->j, src, NULL), 0);
+	write_and_parse(f, f->j);
+	assert_full_shape(&f->doc, f->j);
+	assert_int_equal(f->doc.lines, 52);
+
+	/* The same series again only changes the sums. */
+	add_series(f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
+	add_series(f->j, QUERY_READ, JOB, 103, NULL, NULL, 1);
+	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
+	write_and_parse(f, f->j);
+	assert_full_shape(&f->doc, f->j);
+	assert_int_equal(f->doc.lines, 52);
+	assert_sample(&f->doc, "cluster_job_read_throughput_bytes{"
+	    "account=\"acc_a\",user=\"u1\"}", 152);
+}
+
+/* A cap too small for the scrape: ERR_TOOBIG, and never half a line. */
+static void
+test_cap(void **state)
+{
+	struct fx *f = *state;
+	struct buf small;
+	size_t full, cap;
+	int r;
+
+	load_join(f->j);
+	write_and_parse(f, f->j);
+	full = buf_len(&f->out);
+	for (cap = 0; cap <= full; cap++) {
+		buf_init(&small, cap);
+		r = metrics_write(&small, &f->s, f->j, "1.2.3");
+		if (cap < full)
+			assert_int_equal(r, ERR_TOOBIG);
+		else {
+			assert_int_equal(r, 0);
+			assert_memory_equal(buf_ptr(&small),
+			    buf_ptr(&f->out), full);
+		}
+		assert_true(buf_len(&small) <= cap);
+		if (buf_len(&small) > 0)
+			assert_int_equal(buf_ptr(&small)[buf_len(&small) - 1],
+			    '\n');
+		buf_cleanup(&small);
+	}
+	buf_init(&small, 10);
+	assert_int_equal(metrics_write_skipped(&small, "1.2.3"), ERR_TOOBIG);
+	buf_cleanup(&small);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup_fx, teardown_fx)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_families),
+		T(test_values),
+		T(test_scrape_ok),
+		T(test_hostile_labels),
+		T(test_skipped),
+		T(test_null_join),
+		T(test_no_duplicates),
+		T(test_cap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -68,28 +68,29 @@ install_packages() {
 	((rc == 0)) || die "apt-get install failed (exit $rc)"
 }
 
-# 0 if TCP port $1 is in use in any state (listening or connected), IPv4/6.
-port_used() {
-	local hex f _sl local_addr _rest
-	hex=$(printf '%04X' "$1")
-	for f in /proc/net/tcp /proc/net/tcp6; do
-		[[ -r $f ]] || continue
-		while read -r _sl local_addr _rest; do
-			[[ ${local_addr##*:} == "$hex" ]] && return 0
-		done <"$f"
-	done
-	return 1
-}
-
-# Prints a free TCP port in 20000..59999 that is not in "$@".
+# Prints a free TCP port that is not in "$@", not in use in any state
+# (listening or connected, IPv4 or IPv6) and outside the kernel's ephemeral
+# range, so that no outgoing connection takes it before the daemon binds.
 free_port() {
-	local p i x
+	local used p i lo=32768 hi=60999 base span
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || :
+	if ((lo > 11024)); then
+		base=10000 span=$((lo - 10000))
+	elif ((hi < 64535)); then
+		base=$((hi + 1)) span=$((65535 - hi))
+	else
+		base=10000 span=50000
+	fi
+	# Field 2 of /proc/net/tcp{,6} is ADDR:PORT, the port in hex.
+	used=" $(awk 'FNR > 1 {
+		h = toupper(substr($2, index($2, ":") + 1)); n = 0
+		for (i = 1; i <= length(h); i++)
+			n = n * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+		printf "%d ", n
+	}' /proc/net/tcp /proc/net/tcp6 2>/dev/null) $* "
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		for x in "$@"; do
-			[[ $p == "$x" ]] && continue 2
-		done
-		port_used "$p" || { printf '%s\n' "$p"; return 0; }
+		p=$((base + (RANDOM * 32768 + RANDOM) % span))
+		[[ $used == *" $p "* ]] || { printf '%s\n' "$p"; return 0; }
 	done
 	die 'no free TCP port found'
 }
