@@ -17,24 +17,29 @@ set -euo pipefail
 export LC_ALL=C
 
 TIMEOUT=${PCE_SLURM_TIMEOUT:-30}
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 SBIN=/usr/sbin
 PKGS='slurmctld slurmd slurm-client munge'
 
 dir=
 started=0
+daemons=()
 
+# Prints the error and the tails of the daemons' logs, stops whatever this
+# script started (stop.sh), and exits 1.
 die() {
 	printf 'slurm fixture: %s\n' "$*" >&2
 	if ((started)); then
 		local f
-		for f in "$dir"/munge/munged.log "$dir"/log/slurmctld.log \
-		    "$dir"/log/slurmd.log; do
+		for f in "$dir"/munge/munged.log "$dir"/log/*.log \
+		    "$dir"/log/*.out; do
 			[[ -s $f ]] || continue
 			printf -- '--- tail of %s ---\n' "$f" >&2
-			tail -n 25 -- "$f" >&2
+			tail -n 20 -- "$f" >&2
 		done
-		printf 'slurm fixture: stop it with %s %s\n' \
-		    "$(dirname -- "$0")/stop.sh" "$dir" >&2
+		started=0
+		"$here/stop.sh" "$dir" >&2 ||
+		    printf 'slurm fixture: stop.sh %s failed\n' "$dir" >&2
 	fi
 	exit 1
 }
@@ -95,20 +100,41 @@ free_port() {
 	die 'no free TCP port found'
 }
 
-# 0 if the pid in file $1 is alive and its command name is $2.
+# 0 if process $1 is alive (not a zombie) and its command name is $2.
 alive() {
-	local pid comm
-	[[ -s $1 ]] || return 1
-	pid=$(<"$1")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-	[[ $comm == "$2" ]]
+	local st
+	[[ $1 =~ ^[0-9]+$ ]] || return 1
+	[[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] || return 1
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[[ ${st%% *} != Z ]]
 }
 
-# Runs "$@" until it succeeds, for at most $TIMEOUT seconds.
+# Starts daemon "$@" (in the foreground mode) in a session of its own, with
+# output appended to DIR/log/NAME.out, and records "NAME PID" in
+# DIR/run/daemons for stop.sh.  The pid is known at once; no daemon pid
+# file has to appear first.
+launch() {
+	local name=${1##*/}
+	setsid "$@" </dev/null >>"$dir/log/$name.out" 2>&1 &
+	printf '%s %s\n' "$name" "$!" >>"$dir/run/daemons"
+	daemons+=("$name:$!")
+}
+
+# Dies if a launched daemon is gone.
+check_daemons() {
+	local d
+	for d in "${daemons[@]}"; do
+		alive "${d#*:}" "${d%%:*}" || die "${d%%:*} (pid ${d#*:}) exited"
+	done
+}
+
+# Runs "$@" until it succeeds, for at most $TIMEOUT seconds; dies at once if
+# a daemon exits meanwhile.
 wait_for() {
 	local end=$((SECONDS + TIMEOUT))
 	while ! "$@"; do
+		check_daemons
 		((SECONDS < end)) || return 1
 		sleep 0.2
 	done
@@ -153,10 +179,11 @@ install_packages
 mkdir -p -- "$1"
 dir=$(cd -- "$1" && pwd -P)
 [[ $dir != / ]] || die 'DIR must not be /'
-if alive "$dir/munge/munged.pid" munged ||
-    alive "$dir/run/slurmctld.pid" slurmctld ||
-    alive "$dir/run/slurmd.pid" slurmd; then
-	die "a fixture already runs in $dir (stop it with stop.sh)"
+if [[ -s $dir/run/daemons ]]; then
+	while read -r name pid; do
+		alive "$pid" "$name" &&
+		    die "a fixture already runs in $dir (stop it with stop.sh)"
+	done <"$dir/run/daemons"
 fi
 # The exporter's helpers run as nobody: DIR must be world-traversable, and
 # so must every parent (munge's socket and slurm.conf live below it).
@@ -179,10 +206,9 @@ $SBIN/mungekey --create --keyfile="$dir/munge/munge.key" ||
     die 'mungekey --create failed'
 chmod 600 -- "$dir/munge/munge.key"
 started=1
-$SBIN/munged --key-file="$dir/munge/munge.key" --socket="$sock" \
-    --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
-    --seed-file="$dir/munge/munged.seed" </dev/null >&2 ||
-    die 'munged failed to start'
+launch $SBIN/munged --foreground --key-file="$dir/munge/munge.key" \
+    --socket="$sock" --pid-file="$dir/munge/munged.pid" \
+    --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
 munge_ok() { munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1; }
 wait_for munge_ok || die "munged does not answer on $sock"
 
@@ -255,14 +281,8 @@ chmod 644 -- "$dir/env"
 
 # --- daemons -----------------------------------------------------------
 start=$SECONDS
-$SBIN/slurmctld -f "$SLURM_CONF" -c -i </dev/null >>"$dir/log/slurmctld.out" \
-    2>&1 || die 'slurmctld failed to start'
-wait_for alive "$dir/run/slurmctld.pid" slurmctld ||
-    die 'slurmctld did not write its pid file'
-$SBIN/slurmd -f "$SLURM_CONF" -N "$host" </dev/null >>"$dir/log/slurmd.out" \
-    2>&1 || die 'slurmd failed to start'
-wait_for alive "$dir/run/slurmd.pid" slurmd ||
-    die 'slurmd did not write its pid file'
+launch $SBIN/slurmctld -D -f "$SLURM_CONF" -c -i
+launch $SBIN/slurmd -D -f "$SLURM_CONF" -N "$host"
 wait_for node_idle || die "node $host not idle after ${TIMEOUT}s: $(sinfo -N 2>&1)"
 
 # --- jobs --------------------------------------------------------------
@@ -287,6 +307,7 @@ wait_for all_running ||
 # Jobs that fail at once (e.g. cannot start as their user) would leave the
 # queue now; make sure they stay.
 sleep 1
+check_daemons
 all_running || die "jobs did not stay running: $(squeue -a 2>&1)"
 
 squeue -ah -o '%A|%a|%u' | sort >"$dir/jobs.txt" ||

@@ -22,15 +22,21 @@ dir=$(cd -- "$1" && pwd -P)
 
 failed=0
 
-# Prints the pid in file $1 if that process is alive and named $2.
+# Prints the pid of daemon $1 if it is alive: start.sh records "NAME PID"
+# lines in DIR/run/daemons; the daemon's own pid file ($2) is the fallback.
+# A pid counts only if its command name is still NAME.
 pid_of() {
-	local pid comm
-	[[ -s $1 ]] || return 1
-	pid=$(<"$1")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-	[[ $comm == "$2" ]] || return 1
-	printf '%s\n' "$pid"
+	local name pid f=$dir/run/daemons
+	for pid in $({ [[ -r $f ]] && awk -v n="$1" '$1 == n { print $2 }' "$f"
+	    [[ -r $2 ]] && cat "$2"; } 2>/dev/null); do
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		[[ $(living "$pid") == "$pid" ]] || continue
+		name=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+		[[ $name == "$1" ]] || continue
+		printf '%s\n' "$pid"
+		return 0
+	done
+	return 1
 }
 
 # Prints field $2 (3 is the state, 4 the parent pid) of /proc/$1/stat.
@@ -96,9 +102,9 @@ job_pids() {
 	done
 }
 
-ctld=$(pid_of "$dir/run/slurmctld.pid" slurmctld) || ctld=
-slurmd=$(pid_of "$dir/run/slurmd.pid" slurmd) || slurmd=
-munged=$(pid_of "$dir/munge/munged.pid" munged) || munged=
+ctld=$(pid_of slurmctld "$dir/run/slurmctld.pid") || ctld=
+slurmd=$(pid_of slurmd "$dir/run/slurmd.pid") || slurmd=
+munged=$(pid_of munged "$dir/munge/munged.pid") || munged=
 
 # Cancel the jobs while the daemons still run, so that slurmd ends them.
 if [[ -n $ctld && -n $slurmd && -n $munged && -r $dir/slurm.conf ]]; then
