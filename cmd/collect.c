@@ -536,6 +536,20 @@ replay_series(const struct stage *s, int source, struct join *j)
 	return 0;
 }
 
+struct call_arg {
+	struct sup_call	*call;
+	uint64_t	 deadline_us;
+};
+
+static void *
+run_call(void *arg)
+{
+	struct call_arg *a = arg;
+
+	sup_run(a->call, 1, a->deadline_us);
+	return NULL;
+}
+
 static double
 seconds_since(uint64_t start_us)
 {
@@ -559,9 +573,11 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	struct join_stats st;
 	struct buf jreq, qreq;
 	struct join *j = NULL;
+	struct call_arg sa;
+	pthread_t tid;
 	uint64_t start = sup_now_us(), deadline, t;
 	double budget = (double)c->cfg->timeout_s;
-	int i, r, ret = 0;
+	int i, r, ret = 0, threaded = 0;
 
 	memset(&m, 0, sizeof(m));
 	memset(&lctx, 0, sizeof(lctx));
@@ -597,18 +613,18 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	calls[1].ctx = &lctx;
 	maybe_fault(c, &calls[0]);
 	maybe_fault(c, &calls[1]);
-	sup_run(calls, 2, deadline);
-
-	/* slurm */
-	m.stage_seconds[METRICS_STAGE_JOBS] = calls[0].ends > 0 ?
-	    (double)calls[0].elapsed_us / 1e6 : seconds_since(start);
-	if (!calls[0].helper->enabled)
-		error_f("source slurm failed: squeue was not found at "
-		    "start-up; set --path.squeue");
-	else if (calls[0].failed || calls[0].end_status != 0)
-		error_f("source slurm failed: %s", calls[0].reason);
+	/*
+	 * squeue runs in its own thread, so a slow slurmctld does not hold
+	 * up the accounts lookups, which need only the upstream's answer.
+	 */
+	sa.call = &calls[0];
+	sa.deadline_us = deadline;
+	threaded = pthread_create(&tid, NULL, run_call, &sa) == 0;
+	if (threaded)
+		sup_run(&calls[1], 1, deadline);
 	else
-		m.source_up[METRICS_SRC_SLURM] = 1;
+		sup_run(calls, 2, deadline);
+
 	/* metadata, read, write */
 	m.stage_seconds[METRICS_STAGE_LUSTRE] = calls[1].ends > 0 ?
 	    (double)calls[1].elapsed_us / 1e6 : seconds_since(start);
@@ -623,15 +639,9 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		    '\0' ? calls[1].reason : "no answer from the promql "
 		    "helper");
 	}
-
 	if ((j = join_new()) == NULL) {
 		ret = ERR_NOMEM;
 		goto out;
-	}
-	if (m.source_up[METRICS_SRC_SLURM] &&
-	    (r = replay_jobs(&jctx.jobs, j)) != 0) {
-		error_f("source slurm failed: %s", err_str(r));
-		m.source_up[METRICS_SRC_SLURM] = 0;
 	}
 	for (i = 0; i < QUERY_COUNT; i++) {
 		if (!m.source_up[source_of[i]])
@@ -641,10 +651,8 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 			    err_str(r));
 			m.source_up[source_of[i]] = 0;
 		}
-	}
-	for (i = 0; i < QUERY_COUNT; i++)
 		buf_cleanup(&lctx.series[i].bytes);
-	buf_cleanup(&jctx.jobs.bytes);
+	}
 
 	if (c->helpers[SBX_HELPER_ACCOUNTS].enabled)
 		m.source_up[METRICS_SRC_ACCOUNTS] =
@@ -652,6 +660,27 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	else
 		error_f("source accounts failed: getent was not found at "
 		    "start-up; set --path.getent");
+
+	/* slurm */
+	if (threaded) {
+		pthread_join(tid, NULL);
+		threaded = 0;
+	}
+	m.stage_seconds[METRICS_STAGE_JOBS] = calls[0].ends > 0 ?
+	    (double)calls[0].elapsed_us / 1e6 : seconds_since(start);
+	if (!calls[0].helper->enabled)
+		error_f("source slurm failed: squeue was not found at "
+		    "start-up; set --path.squeue");
+	else if (calls[0].failed || calls[0].end_status != 0)
+		error_f("source slurm failed: %s", calls[0].reason);
+	else
+		m.source_up[METRICS_SRC_SLURM] = 1;
+	if (m.source_up[METRICS_SRC_SLURM] &&
+	    (r = replay_jobs(&jctx.jobs, j)) != 0) {
+		error_f("source slurm failed: %s", err_str(r));
+		m.source_up[METRICS_SRC_SLURM] = 0;
+	}
+	buf_cleanup(&jctx.jobs.bytes);
 
 	for (i = 0; i < QUERY_COUNT; i++) {
 		t = sup_now_us();
@@ -674,6 +703,8 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		error_f("writing the exposition: %s", err_str(ret));
 	debug_f("scrape done in %.3f s", seconds_since(start));
  out:
+	if (threaded)
+		pthread_join(tid, NULL);
 	join_free(j);
 	for (i = 0; i < QUERY_COUNT; i++)
 		buf_cleanup(&lctx.series[i].bytes);
@@ -688,6 +719,7 @@ collect_scrape(struct collector *c, double limit_s, struct buf *out)
 {
 	int ret;
 
+	/* http.c queues one scrape at a time; this guards other callers. */
 	if (pthread_mutex_trylock(&c->guard) != 0) {
 		warn_f("Collect is still active... - Skipping now");
 		return metrics_write_skipped(out, PCE_VERSION);

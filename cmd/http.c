@@ -7,6 +7,7 @@
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "flags.h"
 #include "caps.h"
 #include "log.h"
+#include "metrics.h"
 
 /* A client that sends nothing for this long is dropped. */
 #define HTTP_IDLE_TIMEOUT_S	10
@@ -181,22 +183,128 @@ http_scrape_limit(struct MHD_Connection *conn)
 	return d;
 }
 
-static enum MHD_Result
-http_metrics(struct MHD_Connection *conn)
+/*
+ * A scrape in progress.  The connection is suspended while the collector
+ * thread works, so the one HTTP thread keeps serving every other client
+ * (an overlapping scrape gets its immediate answer) and idle connections
+ * cost a descriptor, not a thread.
+ */
+struct scrape {
+	struct MHD_Connection	*conn;
+	double			 limit_s;
+	struct buf		 out;
+	int			 ret;
+	int			 done;
+};
+
+static pthread_mutex_t scrape_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t scrape_cv = PTHREAD_COND_INITIALIZER;
+static struct scrape *scrape_next;	/* handed to the collector */
+static int scrape_busy;			/* a collection is queued or running */
+
+static void *
+http_collector(void *arg)
 {
-	struct buf b;
+	struct scrape *sc;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&scrape_mu);
+		while (scrape_next == NULL)
+			pthread_cond_wait(&scrape_cv, &scrape_mu);
+		sc = scrape_next;
+		scrape_next = NULL;
+		pthread_mutex_unlock(&scrape_mu);
+
+		sc->ret = collect_scrape(http_ctx.col, sc->limit_s, &sc->out);
+
+		pthread_mutex_lock(&scrape_mu);
+		sc->done = 1;
+		scrape_busy = 0;
+		pthread_mutex_unlock(&scrape_mu);
+		MHD_resume_connection(sc->conn);
+	}
+	return NULL;
+}
+
+static enum MHD_Result
+http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
+{
 	char *body;
 	size_t len;
 
-	buf_init(&b, MAX_EXPOSITION);
-	if (collect_scrape(http_ctx.col, http_scrape_limit(conn), &b) != 0) {
-		buf_cleanup(&b);
+	if (sc->ret != 0) {
+		buf_cleanup(&sc->out);
 		return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "collection failed; see the exporter's log\n");
 	}
-	if ((body = buf_take(&b, &len)) == NULL)
+	if ((body = buf_take(&sc->out, &len)) == NULL)
 		return MHD_NO;
 	return http_send(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len);
+}
+
+static enum MHD_Result
+http_metrics(struct MHD_Connection *conn, void **con_cls)
+{
+	struct scrape *sc = *con_cls;
+	struct buf b;
+	char *body;
+	size_t len;
+	int busy;
+
+	if (sc != NULL) {
+		/* Called again after the collector resumed us. */
+		return sc->done ? http_metrics_answer(conn, sc) : MHD_YES;
+	}
+	pthread_mutex_lock(&scrape_mu);
+	busy = scrape_busy;
+	if (!busy)
+		scrape_busy = 1;
+	pthread_mutex_unlock(&scrape_mu);
+	if (busy) {
+		/* The overlap guard: answered at once, as the original does. */
+		warn_f("Collect is still active... - Skipping now");
+		buf_init(&b, 4096);
+		if (metrics_write_skipped(&b, PCE_VERSION) != 0 ||
+		    (body = buf_take(&b, &len)) == NULL) {
+			buf_cleanup(&b);
+			return MHD_NO;
+		}
+		return http_send(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body,
+		    len);
+	}
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		pthread_mutex_lock(&scrape_mu);
+		scrape_busy = 0;
+		pthread_mutex_unlock(&scrape_mu);
+		return MHD_NO;
+	}
+	sc->conn = conn;
+	sc->limit_s = http_scrape_limit(conn);
+	buf_init(&sc->out, MAX_EXPOSITION);
+	*con_cls = sc;
+	MHD_suspend_connection(conn);
+	pthread_mutex_lock(&scrape_mu);
+	scrape_next = sc;
+	pthread_cond_signal(&scrape_cv);
+	pthread_mutex_unlock(&scrape_mu);
+	return MHD_YES;
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct scrape *sc = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (sc == NULL)
+		return;
+	buf_cleanup(&sc->out);
+	free(sc);
+	*con_cls = NULL;
 }
 
 static enum MHD_Result
@@ -204,14 +312,10 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	static int first_call;
-
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	/* Answer at the first call: we take no request bodies. */
-	if (*con_cls == NULL)
-		*con_cls = &first_call;
+	/* We take no request bodies: drop whatever a client sends. */
 	if (*upload_data_size != 0)
 		*upload_data_size = 0;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
@@ -219,7 +323,7 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed\n");
 	if (strcmp(url, http_ctx.cfg->telemetry_path) == 0)
-		return http_metrics(conn);
+		return http_metrics(conn, con_cls);
 	if (strcmp(url, "/") == 0)
 		return http_landing(conn);
 	return http_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -238,20 +342,25 @@ http_start(int fd, const struct config *cfg, struct collector *col,
     char *err, size_t errsz)
 {
 	struct MHD_Daemon *d;
+	pthread_t tid;
 	unsigned int per_ip;
 
 	http_ctx.cfg = cfg;
 	http_ctx.col = col;
+	if (pthread_create(&tid, NULL, http_collector, NULL) != 0) {
+		snprintf(err, errsz, "starting the collector thread failed");
+		return NULL;
+	}
 	/*
-	 * One address may hold a quarter of the connections, so a local user
-	 * flooding the port from a login node leaves room for a remote
-	 * Prometheus.
+	 * Half the connections per client address: a local user flooding
+	 * the port from a login node leaves room for a Prometheus that
+	 * scrapes from elsewhere.
 	 */
-	per_ip = cfg->max_connections / 4;
-	if (per_ip < 2)
-		per_ip = cfg->max_connections;
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	per_ip = cfg->max_connections / 2;
+	if (per_ip < 1)
+		per_ip = 1;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -259,6 +368,7 @@ http_start(int fd, const struct config *cfg, struct collector *col,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		snprintf(err, errsz, "libmicrohttpd could not start on the "

@@ -7,11 +7,12 @@ struct config;
 struct MHD_Daemon;
 
 /*
- * The HTTP side (libmicrohttpd, a thread per connection so that an
- * overlapping scrape is answered while a collection runs): GET and HEAD
- * only, the landing page at /, the exposition at the telemetry path, 404
- * elsewhere.  Bounded: connections in all and per client address, request
- * size, idle time per connection.
+ * The HTTP side: libmicrohttpd with one epoll thread, and one collector
+ * thread that runs scrapes while their connection is suspended, so an
+ * overlapping scrape is answered at once and idle connections cost no
+ * thread.  GET and HEAD only, the landing page at /, the exposition at the
+ * telemetry path, 404 elsewhere.  Bounded: connections in all and per
+ * client address, request size, idle time per connection.
  */
 
 /* Opens the listening socket (before privileges are dropped); fd or -1. */

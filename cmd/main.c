@@ -223,8 +223,8 @@ main(int argc, char **argv)
 	fault = take_test_flags(&argc, argv);
 #endif
 	if (flags_parse(argc, argv, &cfg, err, sizeof(err)) != 0) {
+		/* One line, naming the flag: what a site's unit log shows. */
 		fprintf(stderr, "%s\n", err);
-		fprintf(stderr, "Run '%s -help' for usage.\n", argv[0]);
 		return 2;
 	}
 	if (cfg.show_help) {

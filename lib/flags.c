@@ -16,7 +16,7 @@
 #define DEF_TIMERANGE		"1m"
 #define DEF_TIMERANGE_S		60
 #define DEF_TELEMETRY		"/metrics"
-#define DEF_MAX_CONN		64
+#define DEF_MAX_CONN		512
 #define DEF_CACHE_TTL		"5m"
 #define DEF_CACHE_TTL_S		300
 #define DEF_USER		"nobody"

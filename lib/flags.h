@@ -21,7 +21,7 @@
  *	--web.listen-address [HOST]:PORT	default :9846 (all addresses,
  *				IPv6 and IPv4); HOST may be [v6addr]
  *	--web.telemetry-path P	/metrics; starts with '/', not "/"
- *	--web.max-connections N	64; 1..10000
+ *	--web.max-connections N	512; 1..10000
  *	--log.format F		logfmt | json
  *	--path.squeue P, --path.getent P	absolute paths of the commands
  *				(default: found through PATH at start-up)

@@ -111,28 +111,33 @@ cp -- "$data"/squeue.txt "$data"/passwd.txt "$data"/group.txt "$tmp/data/"
 chmod 0644 "$tmp"/upstream/* "$tmp"/data/*
 
 # The exporter runs commands with PATH=/usr/bin:/bin and nothing else in
-# the environment, so the data paths are written into the scripts.  Both use
-# bash builtins only: they run under the helpers' seccomp filters.
+# the environment, so the data paths are written into the scripts.  They are
+# POSIX sh (dash) using builtins only, so they fork nothing: they run under
+# the helpers' seccomp filters, which bind whatever the command executes.
+shq() {
+	local q=\'
+	printf "'%s'" "${1//$q/$q\\$q$q}"
+}
 {
-	printf '#!/bin/bash\n'
+	printf '#!/bin/sh\n'
 	printf '# Demo stand-in for squeue -ah -o %%A|%%a|%%u: prints the\n'
 	printf '# demo queue, jobid|account|user, whatever the arguments.\n'
-	printf 'data=%q\n' "$tmp/data/squeue.txt"
+	printf 'data=%s\n' "$(shq "$tmp/data/squeue.txt")"
 	cat <<'EOS'
-while IFS= read -r line || [[ -n $line ]]; do
-	[[ -z $line || $line == '#'* ]] && continue
+while IFS= read -r line || [ -n "$line" ]; do
+	case $line in '' | '#'*) continue ;; esac
 	printf '%s\n' "$line"
 done <"$data"
 EOS
 } >"$tmp/bin/squeue"
 {
-	printf '#!/bin/bash\n'
+	printf '#!/bin/sh\n'
 	printf '# Demo stand-in for getent passwd|group [KEY...], answering\n'
 	printf '# from the demo files: entries in key order (numeric keys are\n'
 	printf '# ids, others names), exit 2 if a key is not found; no key\n'
 	printf '# lists every entry.\n'
-	printf 'passwd=%q\n' "$tmp/data/passwd.txt"
-	printf 'group=%q\n' "$tmp/data/group.txt"
+	printf 'passwd=%s\n' "$(shq "$tmp/data/passwd.txt")"
+	printf 'group=%s\n' "$(shq "$tmp/data/group.txt")"
 	cat <<'EOS'
 case ${1-} in
 passwd) file=$passwd ;;
@@ -143,31 +148,31 @@ group) file=$group ;;
 	;;
 esac
 shift
-entries=()
-while IFS= read -r line || [[ -n $line ]]; do
-	[[ -z $line || $line == '#'* ]] && continue
-	entries+=("$line")
-done <"$file"
-if (($# == 0)); then
-	printf '%s\n' "${entries[@]}"
+rc=0
+if [ $# -eq 0 ]; then
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in '' | '#'*) continue ;; esac
+		printf '%s\n' "$line"
+	done <"$file"
 	exit 0
 fi
-rc=0
 for key; do
+	case $key in '' | *[!0-9]*) byid= ;; *) byid=1 ;; esac
 	found=
-	for e in "${entries[@]}"; do
-		rest=${e#*:}
-		rest=${rest#*:}
-		if [[ $key =~ ^[0-9]+$ ]]; then
-			[[ ${rest%%:*} == "$key" ]] || continue
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in '' | '#'*) continue ;; esac
+		if [ -n "$byid" ]; then
+			rest=${line#*:}
+			rest=${rest#*:}
+			[ "${rest%%:*}" = "$key" ] || continue
 		else
-			[[ ${e%%:*} == "$key" ]] || continue
+			[ "${line%%:*}" = "$key" ] || continue
 		fi
-		printf '%s\n' "$e"
+		printf '%s\n' "$line"
 		found=1
 		break
-	done
-	[[ -n $found ]] || rc=2
+	done <"$file"
+	[ -n "$found" ] || rc=2
 done
 exit "$rc"
 EOS

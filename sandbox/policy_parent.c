@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Rows of the parent, which faces the network.  Once initialised it serves
- * HTTP (a thread per connection), talks to the spawner over its unix socket
- * and reads helper pipes.  It never forks, never execs and opens no new
+ * HTTP (an epoll thread), collects in a worker thread, talks to the spawner
+ * over its unix socket and reads helper pipes.  It never forks, never execs and opens no new
  * sockets: the spawner alone starts processes.
  */
 #include <sched.h>
@@ -12,9 +12,16 @@
 static const struct sbx_rule rows[] = {
 	/* Process */
 	SBX_ALLOW_MASK(clone, 0, CLONE_THREAD | SBX_NS_FLAGS, CLONE_THREAD,
-	    "a thread per HTTP connection, never a process"),
+	    "threads (HTTP, collector, squeue waiter), never a process"),
 	SBX_ALLOW(rt_sigtimedwait, "the main thread waits for SIGTERM"),
 	SBX_ALLOW(wait4, "reaping the spawner at shutdown"),
+
+	/* I/O */
+	SBX_ALLOW(epoll_create1, "libmicrohttpd's event loop"),
+	SBX_ALLOW(epoll_ctl, "libmicrohttpd's event loop"),
+	SBX_ALLOW(epoll_pwait, "libmicrohttpd's event loop"),
+	SBX_ALLOW(epoll_wait, "libmicrohttpd's event loop"),
+	SBX_ALLOW(eventfd2, "libmicrohttpd wakes its loop on resume"),
 
 	/* Network */
 	SBX_ALLOW(accept4, "HTTP connections"),

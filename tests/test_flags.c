@@ -150,7 +150,7 @@ test_defaults(void **state)
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c->log_format, LOG_FORMAT_LOGFMT);
 	assert_string_equal(c->telemetry_path, "/metrics");
-	assert_int_equal(c->max_connections, 64);
+	assert_int_equal(c->max_connections, 512);
 	assert_string_equal(c->squeue_path, "");
 	assert_string_equal(c->getent_path, "");
 	assert_int_equal(c->cache_ttl_s, 300);
@@ -705,7 +705,7 @@ test_usage(void **state)
 		"(default INFO)", "-version", "-help", "-h",
 		"--web.listen-address", "(default :9846",
 		"--web.telemetry-path", "(default /metrics)",
-		"--web.max-connections", "(default 64)",
+		"--web.max-connections", "(default 512)",
 		"--log.level", "(default info)", "--log.format",
 		"(default logfmt)", "--path.squeue", "--path.getent",
 		"--accounts.cache-ttl", "(default 5m)", "-sandbox",

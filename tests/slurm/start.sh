@@ -30,9 +30,10 @@ daemons=()
 die() {
 	printf 'slurm fixture: %s\n' "$*" >&2
 	if ((started)); then
-		local f
-		for f in "$dir"/munge/munged.log "$dir"/log/*.log \
-		    "$dir"/log/*.out; do
+		local f n
+		for n in munged slurmctld slurmd; do
+			f=$dir/log/$n.log
+			[[ -s $f ]] || f=$dir/log/$n.out
 			[[ -s $f ]] || continue
 			printf -- '--- tail of %s ---\n' "$f" >&2
 			tail -n 20 -- "$f" >&2
@@ -116,7 +117,10 @@ alive() {
 # file has to appear first.
 launch() {
 	local name=${1##*/}
-	setsid "$@" </dev/null >>"$dir/log/$name.out" 2>&1 &
+	# Its working directory is DIR/log: slurmd's job steps (slurmstepd)
+	# inherit it, which is how stop.sh finds leftover ones.
+	(cd -- "$dir/log" && exec setsid "$@" </dev/null \
+	    >>"$dir/log/$name.out" 2>&1) &
 	printf '%s %s\n' "$name" "$!" >>"$dir/run/daemons"
 	daemons+=("$name:$!")
 }
@@ -217,9 +221,6 @@ ctld_port=$(free_port)
 slurmd_port=$(free_port "$ctld_port")
 mem=$($SBIN/slurmd -C 2>/dev/null | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')
 [[ $mem =~ ^[0-9]+$ ]] || die 'slurmd -C printed no RealMemory'
-# Leave headroom: slurmd drains a node whose configured memory exceeds what
-# it finds; a few MB of slack avoids races with the kernel's accounting.
-mem=$((mem > 64 ? mem - 32 : mem))
 
 cat >"$dir/slurm.conf" <<EOF
 # Private test cluster written by tests/slurm/start.sh; state is in $dir.
@@ -255,7 +256,10 @@ AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
 MailProg=/bin/true
 TmpFS=$dir/jobs
-NodeName=$host NodeAddr=127.0.0.1 CPUs=2 RealMemory=$mem State=UNKNOWN
+# config_overrides: the node is used as configured even on a machine with
+# fewer CPUs or less memory (slurmd would otherwise drain it).
+SlurmdParameters=config_overrides
+NodeName=$host NodeAddr=127.0.0.1 CPUs=2 Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
 EOF
 # An empty SPANK stack: /etc/slurm/plugstack.conf must not be read.

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# tests/slurm/stop.sh DIR: stops the fixture that tests/slurm/start.sh DIR
-# started: cancels its jobs, then stops slurmd, slurmctld and munged by the
-# pid files in DIR (checking each pid's command name first), then any job
-# process of this fixture that is still left (slurmstepd, or a process whose
-# working directory is DIR/jobs).  Waits until all are gone.  Removes
-# nothing; the caller deletes DIR.  Safe to run on a half-started fixture
-# and more than once.  Exits non-zero if something could not be stopped.
+# tests/slurm/stop.sh DIR: stops what tests/slurm/start.sh DIR started.
+# Cancels the jobs (while the daemons run), stops slurmd and slurmctld,
+# then job steps left behind (slurmstepd started from DIR/log or holding
+# DIR/log/slurmd.log open, and processes whose working directory is
+# DIR/jobs), then munged.  Daemons are found through DIR/run/daemons
+# (written by start.sh) or their pid files in DIR; a pid is signalled only
+# if its command name matches.  Waits until all are gone.  Removes nothing;
+# the caller deletes DIR.  Safe on a half-started fixture and when run
+# twice.  Exits non-zero if something could not be stopped.
 
 set -euo pipefail
 export LC_ALL=C
@@ -57,14 +59,17 @@ living() {
 	done
 }
 
-# Sends TERM to the pids given, waits up to 10 s, then KILLs survivors and
-# waits up to 5 s more.  The caller checks the pids' names before.
+# Sends signal $1 (TERM or KILL) to the pids that follow and waits up to
+# 10 s for them to end; after TERM, KILLs survivors and waits 5 s more.
+# The caller checks the pids' names before.
 stop_pids() {
-	local end sig wait alive
+	local end sig wait alive sigs=(TERM KILL)
+	[[ $1 == KILL ]] && sigs=(KILL)
+	shift
 	(($#)) || return 0
-	for sig in TERM KILL; do
+	for sig in "${sigs[@]}"; do
 		wait=10
-		[[ $sig == KILL ]] && wait=5
+		[[ $sig == KILL && ${sigs[0]} == TERM ]] && wait=5
 		kill "-$sig" -- "$@" 2>/dev/null || true
 		end=$((SECONDS + wait))
 		while :; do
@@ -79,12 +84,13 @@ stop_pids() {
 	failed=1
 }
 
-# Pids of this fixture's job processes: slurmstepd running in a directory
-# of DIR (slurmd starts it in its log directory), or anything whose working
-# directory is DIR/jobs (the jobs' --chdir).  Never this script or its
-# ancestors.
+# Pids of this fixture's job processes: slurmstepd whose working directory
+# is in DIR (start.sh starts slurmd in DIR/log and the steps inherit it) or
+# that holds DIR/log/slurmd.log open, and anything whose working directory
+# is DIR/jobs (the jobs' --chdir).  Never this script or its ancestors.
+# $1: "stepd" or "jobs".
 job_pids() {
-	local d p cwd comm skip=" $$ " q=$$
+	local d p cwd comm fd skip=" $$ " q=$$
 	while [[ $q =~ ^[0-9]+$ ]] && ((q > 1)); do
 		q=$(stat_field "$q" 4) || break
 		skip+="$q "
@@ -93,12 +99,24 @@ job_pids() {
 		p=${d#/proc/}
 		[[ $skip == *" $p "* ]] && continue
 		cwd=$(readlink "$d/cwd" 2>/dev/null) || continue
+		cwd=${cwd% (deleted)}
 		comm=$(cat "$d/comm" 2>/dev/null) || continue
-		if [[ $cwd == "$dir/jobs" || $cwd == "$dir/jobs/"* ]] ||
-		    [[ $comm == slurmstepd &&
-		    ($cwd == "$dir" || $cwd == "$dir/"*) ]]; then
-			printf '%s\n' "$p"
+		if [[ $1 == jobs ]]; then
+			[[ $cwd == "$dir/jobs" || $cwd == "$dir/jobs/"* ]] &&
+			    printf '%s\n' "$p"
+			continue
 		fi
+		[[ $comm == slurmstepd ]] || continue
+		if [[ $cwd == "$dir" || $cwd == "$dir/"* ]]; then
+			printf '%s\n' "$p"
+			continue
+		fi
+		for fd in "$d"/fd/*; do
+			[[ $(readlink "$fd" 2>/dev/null) == \
+			    "$dir/log/slurmd.log"* ]] || continue
+			printf '%s\n' "$p"
+			break
+		done
 	done
 }
 
@@ -120,15 +138,19 @@ if [[ -n $ctld && -n $slurmd && -n $munged && -r $dir/slurm.conf ]]; then
 fi
 
 for p in "$slurmd" "$ctld"; do
-	[[ -n $p ]] && stop_pids "$p"
+	[[ -n $p ]] && stop_pids TERM "$p"
 done
 
-mapfile -t left < <(job_pids)
-stop_pids "${left[@]}"
+# Job steps left behind (their slurmd or slurmctld was gone): slurmstepd
+# ignores TERM, and its job's processes are ours too.
+mapfile -t left < <(job_pids stepd)
+stop_pids KILL "${left[@]}"
+mapfile -t left < <(job_pids jobs)
+stop_pids TERM "${left[@]}"
 
-[[ -n $munged ]] && stop_pids "$munged"
+[[ -n $munged ]] && stop_pids TERM "$munged"
 
-mapfile -t left < <(job_pids)
+mapfile -t left < <(job_pids stepd; job_pids jobs)
 if ((${#left[@]})); then
 	printf 'slurm fixture: job processes left: %s\n' "${left[*]}" >&2
 	failed=1
