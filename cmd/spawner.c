@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -254,7 +255,10 @@ sp_main(int sock)
 	int fds[2], r;
 	ssize_t n;
 	pid_t pid;
+	struct rlimit nocore = { 0, 0 };
 
+	/* Helpers set their own limits; a spawner core dump helps no one. */
+	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

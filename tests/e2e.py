@@ -812,7 +812,6 @@ class Ctx:
         os.chmod(self.dir, 0o755)     # helpers run as an unprivileged user
         self.bin = self.mkdir("bin")
         self.data = self.mkdir("data")
-        self.rw = self.mkdir("rw", 0o777)
         self.logs = self.mkdir("logs")
         self.exporters = []
         self.cleanups = []
@@ -1823,6 +1822,12 @@ def run_one(fn):
         failure = str(f)
     except Exception:
         failure = "unexpected error:\n" + traceback.format_exc()
+    except BaseException:
+        # interrupted: stop what this test started, then give up
+        ctx.close()
+        if not KEEP:
+            ctx.remove()
+        raise
     if ctx.soft:
         failure = "\n".join(ctx.soft + ([failure] if failure else []))
     problems = ctx.close()
@@ -1852,8 +1857,13 @@ def run_one(fn):
     return failure is None
 
 
+def _on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
     global KEEP
+    signal.signal(signal.SIGTERM, _on_term)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", action="store_true", help="keep temporary directories")
     ap.add_argument("--list", action="store_true", help="list the tests")
