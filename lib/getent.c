@@ -4,52 +4,12 @@
 #include <string.h>
 
 #include "getent.h"
+#include "decimal.h"
 #include "err.h"
 #include "caps.h"
 
 #define PASSWD_NFIELDS	7
 #define GROUP_NFIELDS	4
-
-enum dec_result {
-	DEC_OK = 0,
-	DEC_EMPTY,
-	DEC_SIGN,
-	DEC_NOTDIGIT,
-	DEC_LEADZERO,
-	DEC_RANGE,
-};
-
-/*
- * Canonical decimal: digits only, no sign, no leading zero ("0" itself is
- * canonical), at most max.  An id read two ways ("01", "1") would let one
- * account answer for another.
- */
-static int
-dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0;
-	unsigned int d;
-	size_t i;
-
-	*v = 0;
-	if (n == 0)
-		return DEC_EMPTY;
-	if (s[0] == '+' || s[0] == '-')
-		return DEC_SIGN;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return DEC_NOTDIGIT;
-	if (n > 1 && s[0] == '0')
-		return DEC_LEADZERO;
-	for (i = 0; i < n; i++) {
-		d = (unsigned int)(s[i] - '0');
-		if (d > max || x > (max - d) / 10)
-			return DEC_RANGE;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return DEC_OK;
-}
 
 /* Reasons for one id field, so each message names uid or gid. */
 struct id_why {

@@ -4,50 +4,8 @@
 #include <string.h>
 
 #include "lustre.h"
+#include "decimal.h"
 #include "err.h"
-
-/* Outcomes of dec_parse(); each maps to its own reason text. */
-enum dec_result {
-	DEC_OK = 0,
-	DEC_EMPTY,
-	DEC_SIGN,
-	DEC_NOTDIGIT,
-	DEC_LEADZERO,
-	DEC_RANGE,
-};
-
-/*
- * Canonical decimal in s[0..n): digits only, no sign, no leading zero
- * ("0" itself is canonical), value at most max.  A jobid is a label the
- * upstream copies from user-controlled text, so two spellings of one number
- * ("7", "07") must not both be accepted: they would be two series.
- */
-static int
-dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0;
-	unsigned int d;
-	size_t i;
-
-	*v = 0;
-	if (n == 0)
-		return DEC_EMPTY;
-	if (s[0] == '+' || s[0] == '-')
-		return DEC_SIGN;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return DEC_NOTDIGIT;
-	if (n > 1 && s[0] == '0')
-		return DEC_LEADZERO;
-	for (i = 0; i < n; i++) {
-		d = (unsigned int)(s[i] - '0');
-		if (d > max || x > (max - d) / 10)
-			return DEC_RANGE;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return DEC_OK;
-}
 
 /* memrchr() is a GNU extension; this is all we need of it. */
 static const char *

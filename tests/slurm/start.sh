@@ -121,8 +121,18 @@ launch() {
 	# inherit it, which is how stop.sh finds leftover ones.
 	(cd -- "$dir/log" && exec setsid "$@" </dev/null \
 	    >>"$dir/log/$name.out" 2>&1) &
-	printf '%s %s\n' "$name" "$!" >>"$dir/run/daemons"
-	daemons+=("$name:$!")
+	local pid=$! end=$((SECONDS + 5)) st
+	printf '%s %s\n' "$name" "$pid" >>"$dir/run/daemons"
+	daemons+=("$name:$pid")
+	# Until the subshell has exec'd the daemon, /proc/PID/comm is not yet
+	# NAME; wait for that so that check_daemons can trust the name.
+	until alive "$pid" "$name"; do
+		st=$(cat "/proc/$pid/stat" 2>/dev/null) || st=
+		st=${st##*) }
+		[[ -n $st && ${st%% *} != Z ]] || die "$name exited at once"
+		((SECONDS < end)) || die "$name did not start (pid $pid)"
+		sleep 0.02
+	done
 }
 
 # Dies if a launched daemon is gone.
