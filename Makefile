@@ -69,6 +69,8 @@ EXPORTER := $(B)/prometheus-cluster-exporter
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 
+.SECONDARY:
+
 .PHONY: all check check-unit check-e2e check-sanitize check-valgrind \
 	check-all lint install uninstall clean deps demo bench policy-dump
 
@@ -87,19 +89,23 @@ $(B)/%.o: %.c
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lseccomp -pthread $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lseccomp -pthread $(LDLIBS)
 
 $(B)/helpers/promql: $(B)/helpers/promql.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcurl -lseccomp $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcurl -lseccomp $(LDLIBS)
 
 $(B)/helpers/%: $(B)/helpers/%.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
 
 # A unit test includes its module's .c to reach statics, so that module's
 # object stays out of the link (chrony, cmocka uptime example).
 $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) -DUNIT_TESTING $(ALL_CFLAGS) \
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) -DUNIT_TESTING $(ALL_CFLAGS) \
 	    $(shell pkg-config --cflags cmocka) $(ALL_LDFLAGS) -o $@ $< \
 	    $(filter-out $(B)/lib/$*.o $(B)/sandbox/$*.o,$(LIB_OBJ) $(SBX_OBJ)) \
 	    -lcmocka -lseccomp $(LDLIBS)

@@ -29,16 +29,17 @@ die() {
 	exit 1
 }
 
-# 0 if something listens on TCP port $1 (any address, IPv4 or IPv6).
+# 0 if something listens on TCP port $1 (any address, IPv4 or IPv6): a
+# line of /proc/net/tcp{,6} whose local port is $1 and state 0A (LISTEN).
+# Read whole and matched at once: bash's `read` takes a byte per system
+# call there, and every small read of these files walks the socket table.
 listening() {
-	local hex _sl local_addr _rem st f
+	local hex f data
 	hex=$(printf '%04X' "$1")
 	for f in /proc/net/tcp /proc/net/tcp6; do
 		[[ -r $f ]] || continue
-		while read -r _sl local_addr _rem st _; do
-			[[ $st == 0A && ${local_addr##*:} == "$hex" ]] &&
-			    return 0
-		done <"$f"
+		data=$(<"$f")
+		[[ $data =~ :$hex\ [0-9A-F]+:[0-9A-F]{4}\ 0A\  ]] && return 0
 	done
 	return 1
 }

@@ -35,6 +35,10 @@ static const struct sbx_rule rows[] = {
 	SBX_DENY_MASK(openat, EACCES, 2, O_TRUNC, O_TRUNC, "as above"),
 	SBX_DENY_EQ(ioctl, ENOTTY, 1, TCGETS, "isatty() on a pipe (awk, "
 	    "stdio buffering); a pipe is no terminal"),
+	SBX_DENY_EQ(ioctl, ENOTTY, 1, TIOCGPGRP, "bash asks stderr for its "
+	    "terminal's process group; there is no terminal"),
+	SBX_DENY_EQ(ioctl, ENOTTY, 1, TIOCGWINSZ, "tools ask for a window "
+	    "size; there is no terminal"),
 
 	/* Process */
 	SBX_ALLOW(arch_prctl, "dynamic loader sets the TLS register"),
@@ -50,6 +54,8 @@ static const struct sbx_rule rows[] = {
 	SBX_ALLOW(getresuid, "privilege checks by libraries"),
 	SBX_ALLOW(gettid, "threads (curl resolver, HTTP server)"),
 	SBX_ALLOW(getuid, "identity read by libc and shells"),
+	SBX_ALLOW_EQ(prctl, 0, PR_CAPBSET_READ, "NSS systemd module reads "
+	    "the capability bounding set (Debian's default nsswitch.conf)"),
 	SBX_ALLOW_EQ(prctl, 0, PR_SET_NAME, "thread names"),
 	SBX_ALLOW_EQ(prctl, 0, PR_GET_NAME, "thread names"),
 	SBX_ALLOW_EQ(prctl, 0, PR_SET_PDEATHSIG, "a command dies with its "
@@ -99,6 +105,7 @@ static const struct sbx_rule rows[] = {
 	SBX_ALLOW_EQ(fcntl, 1, F_SETFL, "non-blocking I/O"),
 	SBX_ALLOW_EQ(fcntl, 1, F_DUPFD, "shells save descriptors"),
 	SBX_ALLOW_EQ(fcntl, 1, F_DUPFD_CLOEXEC, "shells save descriptors"),
+	SBX_ALLOW_EQ(fcntl, 1, F_GETPIPE_SZ, "bash sizes its here-documents"),
 	SBX_ALLOW(fstat, "stdio and the loader"),
 	SBX_ALLOW(futex, "locks and thread joins"),
 	SBX_ALLOW(getcwd, "shells"),
@@ -114,6 +121,7 @@ static const struct sbx_rule rows[] = {
 	SBX_ALLOW(pread64, "the loader reads ELF headers"),
 	SBX_ALLOW(read, "pipes, sockets, files opened read-only"),
 	SBX_ALLOW(readlink, "libraries resolve /proc/self/exe"),
+	SBX_ALLOW(readlinkat, "NSS systemd module resolves paths"),
 	SBX_ALLOW(readv, "scatter reads"),
 	SBX_ALLOW(statx, "stat by newer libraries"),
 	SBX_ALLOW(write, "pipes and sockets; files cannot be opened for it"),

@@ -19,6 +19,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import re
 import shlex
 import shutil
@@ -107,16 +108,53 @@ def sh_quote(s):
     return shlex.quote(s)
 
 
+_used_ports = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(family, addr, port):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind((addr, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def free_port():
-    while True:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        finally:
-            s.close()
-        if port not in FORBIDDEN_PORTS:
+    """A port nothing listens on, outside the kernel's ephemeral range.
+
+    A port from bind(0) lies in the ephemeral range, where any outgoing
+    connection on the machine may take it as its source port before the
+    exporter binds it ("Address already in use"); ports below the range
+    are only ever taken by explicit binds.
+    """
+    lo, hi = _ephemeral_range()
+    candidates = [(1024, lo - 1), (hi + 1, 65535)]
+    candidates = [(a, b) for a, b in candidates if b - a > 1000]
+    for _ in range(500):
+        a, b = random.choice(candidates) if candidates else (1024, 65535)
+        port = random.randint(max(a, 10000) if b > 10000 else a, b)
+        if port in FORBIDDEN_PORTS or port in _used_ports:
+            continue
+        has_v6 = socket.has_ipv6 and os.path.exists("/proc/net/if_inet6")
+        if _bindable(socket.AF_INET, "127.0.0.1", port) and \
+                (not has_v6 or _bindable(socket.AF_INET6, "::", port)):
+            _used_ports.add(port)
             return port
+    raise Fail("no free port found")
 
 
 def port_refuses(port):
