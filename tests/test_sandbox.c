@@ -27,6 +27,23 @@
 
 #include "../sandbox/sandbox.c"
 
+/*
+ * AddressSanitizer's runtime makes calls of its own (sigaltstack, madvise
+ * advice glibc never uses) that the filters rightly forbid, and the shipped
+ * tables are not loosened for it.  Under ASan the probes that need a
+ * working process after the filter are therefore skipped, visibly; the
+ * normal build (make check-unit) runs them all.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NEEDS_PLAIN_RUNTIME() do {					\
+	print_message("skipped under AddressSanitizer: its runtime "	\
+	    "needs syscalls the filters forbid\n");			\
+	skip();								\
+} while (0)
+#else
+#define NEEDS_PLAIN_RUNTIME() do { } while (0)
+#endif
+
 /* A probe returns normally with an exit code, or is killed. */
 typedef int probe_fn(void);
 
@@ -291,6 +308,7 @@ test_filters_build(void **state)
 static void
 test_everyday_calls_allowed(void **state)
 {
+	NEEDS_PLAIN_RUNTIME();
 	size_t k;
 
 	(void)state;
@@ -302,6 +320,7 @@ test_everyday_calls_allowed(void **state)
 static void
 test_non_fatal_denials(void **state)
 {
+	NEEDS_PLAIN_RUNTIME();
 	size_t k;
 
 	(void)state;
@@ -333,6 +352,7 @@ test_forbidden_everywhere(void **state)
 static void
 test_process_creation(void **state)
 {
+	NEEDS_PLAIN_RUNTIME();
 	(void)state;
 	/* Command helpers fork and exec; promql and the parent never. */
 	expect_exit(SBX_HELPER_SLURM, SANDBOX_ENFORCE, probe_fork, EXIT_OK);
@@ -349,6 +369,7 @@ test_process_creation(void **state)
 static void
 test_sockets(void **state)
 {
+	NEEDS_PLAIN_RUNTIME();
 	(void)state;
 	expect_exit(SBX_HELPER_PROMQL, SANDBOX_ENFORCE, probe_tcp_socket,
 	    EXIT_OK);
@@ -361,6 +382,7 @@ test_sockets(void **state)
 static void
 test_log_mode_does_not_kill(void **state)
 {
+	NEEDS_PLAIN_RUNTIME();
 	(void)state;
 	expect_exit(SBX_HELPER_PROMQL, SANDBOX_LOG, probe_unshare, 1);
 	expect_exit(SBX_HELPER_SLURM, SANDBOX_LOG, probe_unshare, 1);

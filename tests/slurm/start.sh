@@ -184,6 +184,8 @@ submit() {
 	printf '%s\n' "$out"
 }
 
+trap 'die "interrupted"' INT TERM HUP
+
 (($# == 1)) || usage
 [[ -n $1 ]] || usage
 ((EUID == 0)) || die 'must run as root (munged, slurmctld and slurmd)'
