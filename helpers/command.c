@@ -218,8 +218,13 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 		res->exit_code = WEXITSTATUS(wstatus);
 	} else if (WIFSIGNALED(wstatus))
 		res->signal = WTERMSIG(wstatus);
+	/* The message reads better without its final newline. */
+	n = (ssize_t)buf_len(&errtext);
+	while (n > 0 && (buf_ptr(&errtext)[n - 1] == '\n' ||
+	    buf_ptr(&errtext)[n - 1] == '\r' || buf_ptr(&errtext)[n - 1] == ' '))
+		n--;
 	hrt_quote(res->stderr_text, sizeof(res->stderr_text),
-	    buf_ptr(&errtext), buf_len(&errtext));
+	    buf_ptr(&errtext), (size_t)n);
  out:
 	if (outp[0] != -1)
 		close(outp[0]);

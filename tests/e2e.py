@@ -40,13 +40,16 @@ FAKE_UPSTREAM = os.path.join(TESTS_DIR, "fake_upstream.py")
 PYTHON = "/usr/bin/python3"
 
 
-def _build_dir():
-    b = os.environ.get("PCE_BUILD") or "build"
+def _build_dir(var="PCE_BUILD", default="build"):
+    b = os.environ.get(var) or default
     return b if os.path.isabs(b) else os.path.join(ROOT, b)
 
 
 BUILD = _build_dir()
 EXPORTER = os.path.join(BUILD, "prometheus-cluster-exporter")
+# A build with TEST_HOOKS=1 (make check-e2e builds it): --test.fault=HELPER.
+HOOKS_EXPORTER = os.path.join(_build_dir("PCE_HOOKS_BUILD", "build-hooks"),
+                              "prometheus-cluster-exporter")
 SANITIZE = os.environ.get("PCE_SANITIZE") == "1"
 SLOW = 3.0 if SANITIZE else 1.0
 SAN_ARGS = ["-sandbox=off"] if SANITIZE else []
@@ -667,14 +670,14 @@ class Upstream:
 
 
 class Exporter:
-    def __init__(self, ctx, name, args, port, timeout, env, ready=True):
+    def __init__(self, ctx, name, args, port, timeout, env, ready=True, binary=None):
         self.ctx, self.name, self.args, self.port = ctx, name, args, port
         self.timeout = timeout
         self.stderr_path = os.path.join(ctx.logs, name + ".stderr")
         self.stdout_path = os.path.join(ctx.logs, name + ".stdout")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
-        self.proc = subprocess.Popen([EXPORTER] + args, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([binary or EXPORTER] + args, stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._err, env=env,
                                      cwd=ctx.dir, start_new_session=True)
         self.pid = self.proc.pid
@@ -951,9 +954,10 @@ class Ctx:
 
     def exporter(self, promserver, timeout=5, timerange="1m", listen="addr",
                  extra=(), env_extra=None, ready=True, port=None, name=None,
-                 log="DEBUG"):
-        check(os.access(EXPORTER, os.X_OK),
-              "exporter binary %s is missing or not executable (run `make` first)" % EXPORTER)
+                 log="DEBUG", binary=None):
+        binary = binary or EXPORTER
+        check(os.access(binary, os.X_OK),
+              "exporter binary %s is missing or not executable (run `make` first)" % binary)
         port = port or free_port()
         if isinstance(promserver, Upstream):
             promserver = promserver.url
@@ -973,7 +977,7 @@ class Ctx:
         env["PATH"] = self.bin + ":/usr/bin:/bin"
         env.update(env_extra or {})
         name = name or "exporter%d" % (len(self.exporters) + 1)
-        return Exporter(self, name, args, port, timeout or 15, env, ready)
+        return Exporter(self, name, args, port, timeout or 15, env, ready, binary)
 
     def close(self):
         problems = []
@@ -1239,6 +1243,142 @@ def hung_squeue(t):
     check_original(e, "after fixing squeue")
     restarts = {s.labels.get("helper"): s.value for s in e.of(RESTARTS)}
     t.note("helper_restarts after the hang: %r" % restarts)
+
+
+
+# ----------------------------------------------------------------------------
+# Confinement: what /proc says about every process, and forbidden syscalls
+
+
+def proc_status(pid):
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        return None
+    return out
+
+
+def confinement_of(pid):
+    st = proc_status(pid)
+    if not st:
+        return None
+    return {"seccomp": st.get("Seccomp"), "nnp": st.get("NoNewPrivs"),
+            "uids": st.get("Uid", "").split(), "name": st.get("Name")}
+
+
+@test
+def sandbox_status(t):
+    """During a scrape every helper, and squeue/getent under them, is confined."""
+    up = t.upstream()
+    up.load_original()
+    up.set("metadata", delay=1.0)
+    t.install_original_standins(watch=True)
+    ex = t.exporter(up, timeout=10)
+    seen = {}
+    result = {}
+
+    def do_scrape():
+        result["r"] = scrape(ex, timeout=30, what="scrape while confined")
+
+    th = threading.Thread(target=do_scrape)
+    th.start()
+    deadline = time.monotonic() + 8 * SLOW
+    while th.is_alive() and time.monotonic() < deadline:
+        for pid in [ex.pid] + list(ex.tree()):
+            c = confinement_of(pid)
+            if c and c["name"]:
+                seen.setdefault(c["name"], {})[pid] = c
+        time.sleep(0.01)
+    th.join(30)
+    r, e = result["r"]
+    t.expect(check, scrape_ok(e) == 1.0, "scrape_ok %r while checking confinement" % scrape_ok(e))
+    t.note("processes seen: %s" % ", ".join(sorted(seen)))
+    want_filtered = ["prometheus-clus", "slurm", "accounts", "promql", "squeue", "getent"]
+    for name in want_filtered:
+        t.expect(check, name in seen, "never saw a process named %s during the scrape" % name)
+    for name, procs in seen.items():
+        for pid, c in procs.items():
+            t.expect(check, c["nnp"] == "1", "%s (pid %d): NoNewPrivs %s" % (name, pid, c["nnp"]))
+            t.expect(check, c["uids"] and all(u != "0" for u in c["uids"]),
+                     "%s (pid %d): runs with uid %r" % (name, pid, c["uids"]))
+            if name == "pce-spawner":
+                # No filter by design: helpers would inherit it.
+                continue
+            t.expect(check, c["seccomp"] == "2", "%s (pid %d): Seccomp %s, want 2" % (
+                name, pid, c["seccomp"]))
+
+
+def fault_scrapes(t, helper, mode):
+    check(os.access(HOOKS_EXPORTER, os.X_OK),
+          "test-hooks build %s is missing: build it with `make B=build-hooks TEST_HOOKS=1`"
+          " (make check-e2e does)" % HOOKS_EXPORTER)
+    up = t.upstream(name="upstream-%s-%s" % (helper, mode))
+    up.load_original()
+    t.install_original_standins()
+    extra = ["--test.fault=" + helper]
+    if mode == "log":
+        extra.append("-sandbox=log")
+    ex = t.exporter(up, timeout=5, extra=extra, binary=HOOKS_EXPORTER)
+    r1, e1 = scrape(ex, what="scrape with a forbidden syscall in %s" % helper)
+    r2, e2 = scrape(ex, what="scrape after the fault")
+    return ex, e1, e2
+
+
+FAULT_SOURCES = {
+    "slurm": ("slurm",),
+    "accounts": ("accounts",),
+    "promql": ("metadata", "read", "write"),
+}
+
+
+def restarts_of(e):
+    return {s.labels.get("helper"): s.value for s in e.of(RESTARTS)}
+
+
+@test
+def sandbox_fault_enforce(t):
+    """A forbidden syscall kills the helper (SIGSYS); the next scrape is whole."""
+    if SANITIZE:
+        t.note("sanitizer build runs with -sandbox=off: a forbidden syscall is not "
+               "forbidden there; the check runs in the normal build")
+        raise Fail("not applicable to sanitizer builds (run without PCE_SANITIZE)")
+    for helper, sources in sorted(FAULT_SOURCES.items()):
+        ex, e1, e2 = fault_scrapes(t, helper, "enforce")
+        ups = source_up(e1)
+        for src in sources:
+            t.expect(check, ups.get(src) == 0.0, "%s fault: source_up{%s} %r, want 0" % (
+                helper, src, ups.get(src)))
+        t.expect(check, scrape_ok(e1) == 0.0, "%s fault: scrape_ok %r, want 0" % (helper, scrape_ok(e1)))
+        t.expect(check, restarts_of(e1).get(helper, 0) >= 1,
+                 "%s fault: restarts %r, want >= 1" % (helper, restarts_of(e1)))
+        log = ex.stderr()
+        t.expect(check, re.search(r"helper %s .*signal SYS \(sandbox violation\)" % helper, log),
+                 "%s fault: no log line naming SIGSYS for the helper" % helper)
+        t.expect(check, scrape_ok(e2) == 1.0, "%s fault: next scrape_ok %r, source_up %r" % (
+            helper, scrape_ok(e2), source_up(e2)))
+        t.expect(check_original, e2, "%s fault: next scrape" % helper)
+        t.expect(check, restarts_of(e2).get(helper) == restarts_of(e1).get(helper),
+                 "%s fault: restarted again on the clean scrape" % helper)
+        ex.stop()
+
+
+@test
+def sandbox_fault_log(t):
+    """With -sandbox=log the same forbidden syscall is logged, not fatal."""
+    if SANITIZE:
+        raise Fail("not applicable to sanitizer builds (run without PCE_SANITIZE)")
+    for helper in sorted(FAULT_SOURCES):
+        ex, e1, e2 = fault_scrapes(t, helper, "log")
+        t.expect(check, scrape_ok(e1) == 1.0, "%s fault in log mode: scrape_ok %r, source_up %r" % (
+            helper, scrape_ok(e1), source_up(e1)))
+        t.expect(check, restarts_of(e1).get(helper) == 0.0,
+                 "%s fault in log mode: restarts %r, want 0" % (helper, restarts_of(e1)))
+        t.expect(check_original, e1, "%s fault in log mode" % helper)
+        ex.stop()
 
 
 @test

@@ -10,7 +10,9 @@
 #   DIR/jobs.txt  `squeue -ah -o '%A|%a|%u'` as seen right after start, sorted
 #
 # Never touches /etc/slurm, /etc/munge, /run/munge, users or standard ports.
-# Must run as root.  Stop everything with tests/slurm/stop.sh DIR.
+# Must run as root.  Stop everything with tests/slurm/stop.sh DIR.  On any
+# failure it prints the error and the tails of the daemons' logs, stops what
+# it started and exits 1.
 # Environment: PCE_SLURM_TIMEOUT, seconds to wait for each step (default 30).
 
 set -euo pipefail
@@ -32,6 +34,8 @@ die() {
 	if ((started)); then
 		local f n
 		for n in munged slurmctld slurmd; do
+			# The daemons run in the foreground: munged logs to
+			# stderr (NAME.out), the others to their log files.
 			f=$dir/log/$n.log
 			[[ -s $f ]] || f=$dir/log/$n.out
 			[[ -s $f ]] || continue
@@ -166,8 +170,8 @@ all_running() {
 	((n == njobs))
 }
 
-# Submits one job; $1 is the user to submit as, the rest goes to sbatch.
-# Appends the job id to the list of non-array jobs if it is not an array.
+# Submits one job as user $1 (root directly, others through runuser with a
+# clean environment); the rest are sbatch options.  Sets jobid.
 submit() {
 	local user=$1 out
 	shift
@@ -179,9 +183,8 @@ submit() {
 		    LC_ALL=C SLURM_CONF="$SLURM_CONF" sbatch --parsable "$@" \
 		    2>&1) || die "sbatch $* as $user failed: $out"
 	fi
-	out=${out%%;*}
-	[[ $out =~ ^[0-9]+$ ]] || die "sbatch $* printed '$out'"
-	printf '%s\n' "$out"
+	jobid=${out%%;*}
+	[[ $jobid =~ ^[0-9]+$ ]] || die "sbatch $* printed '$out'"
 }
 
 trap 'die "interrupted"' INT TERM HUP
@@ -201,11 +204,13 @@ if [[ -s $dir/run/daemons ]]; then
 		    die "a fixture already runs in $dir (stop it with stop.sh)"
 	done <"$dir/run/daemons"
 fi
-# The exporter's helpers run as nobody: DIR must be world-traversable, and
-# so must every parent (munge's socket and slurm.conf live below it).
+# The exporter's helpers run as nobody and read slurm.conf and munge's
+# socket below DIR: DIR and its parents must be world-traversable.  (munged
+# in turn rejects a socket directory, or parent of it, that is writable by
+# group or others without the sticky bit: mktemp -d under /tmp is fine.)
 chmod 755 -- "$dir"
-# munged rejects a socket directory writable by group or others unless it
-# is sticky; so DIR's parents are checked for that too (by munged itself).
+runuser -u nobody -- test -x "$dir" ||
+    die "user nobody cannot reach $dir: make its parents world-traversable"
 rm -rf -- "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" "$dir/run" \
     "$dir/jobs" "$dir/env" "$dir/jobs.txt"
 install -d -m 755 -- "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" \
@@ -309,19 +314,22 @@ common=(--output=/dev/null --error=/dev/null --chdir="$dir/jobs"
     --job-name=pcetest --wrap='exec sleep 600')
 ids=()
 for _ in 1 2 3; do
-	ids+=("$(submit root -A acc_a "${common[@]}")|acc_a|root")
+	submit root -A acc_a "${common[@]}"
+	ids+=("$jobid|acc_a|root")
 done
 for _ in 1 2; do
-	ids+=("$(submit nobody -A acc_b "${common[@]}")|acc_b|nobody")
+	submit nobody -A acc_b "${common[@]}"
+	ids+=("$jobid|acc_b|nobody")
 done
-ids+=("$(submit daemon "${common[@]}")|(null)|daemon")
-submit root -A acc_c --array=0-1 "${common[@]}" >/dev/null
+submit daemon "${common[@]}"
+ids+=("$jobid|(null)|daemon")
+submit root -A acc_c --array=0-1 "${common[@]}"
 njobs=$((${#ids[@]} + 2))
 
 wait_for all_running ||
     die "not all $njobs jobs running after ${TIMEOUT}s: $(squeue -a 2>&1)"
-# Jobs that fail at once (e.g. cannot start as their user) would leave the
-# queue now; make sure they stay.
+# A job that fails at once (e.g. cannot start as its user) shows as running
+# for a moment and then leaves the queue: check again a second later.
 sleep 1
 check_daemons
 all_running || die "jobs did not stay running: $(squeue -a 2>&1)"

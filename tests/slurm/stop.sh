@@ -138,7 +138,9 @@ if [[ -n $ctld && -n $slurmd && -n $munged && -r $dir/slurm.conf ]]; then
 fi
 
 for p in "$slurmd" "$ctld"; do
-	[[ -n $p ]] && stop_pids TERM "$p"
+	if [[ -n $p ]]; then
+		stop_pids TERM "$p"
+	fi
 done
 
 # Job steps left behind (their slurmd or slurmctld was gone): slurmstepd
@@ -148,7 +150,9 @@ stop_pids KILL "${left[@]}"
 mapfile -t left < <(job_pids jobs)
 stop_pids TERM "${left[@]}"
 
-[[ -n $munged ]] && stop_pids TERM "$munged"
+if [[ -n $munged ]]; then
+	stop_pids TERM "$munged"
+fi
 
 mapfile -t left < <(job_pids stepd; job_pids jobs)
 if ((${#left[@]})); then
