@@ -1381,6 +1381,38 @@ def sandbox_fault_log(t):
         ex.stop()
 
 
+
+@test
+def real_slurm(t):
+    """The real squeue (Slurm 22.05, tests/slurm/) under the slurm helper's filter."""
+    d = t.mkdir("slurm")
+    start = os.path.join(TESTS_DIR, "slurm", "start.sh")
+    stop = os.path.join(TESTS_DIR, "slurm", "stop.sh")
+    p = subprocess.run([start, d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    t.cleanups.append(lambda: subprocess.run([stop, d], stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL, timeout=60))
+    check(p.returncode == 0, "tests/slurm/start.sh failed:\n%s" % tail(p.stdout.decode(errors="replace")))
+    jobs = [l.split("|") for l in read_text(os.path.join(d, "jobs.txt")).splitlines() if l]
+    check(len(jobs) >= 3, "the Slurm fixture runs only %d jobs" % len(jobs))
+    up = t.upstream()
+    results, want = [], {}
+    for i, (jobid, account, user) in enumerate(jobs):
+        v = float(10 * (i + 1))
+        results.append(series({"jobid": jobid}, repr(v)))
+        k = key_of("cluster_job_read_throughput_bytes", account=account, user=user)
+        want[k] = want.get(k, 0.0) + v
+    up.set("read", vector(results))
+    ex = t.exporter(up, timeout=15, extra=["--path.squeue=/usr/bin/squeue"],
+                    env_extra={"SLURM_CONF": os.path.join(d, "slurm.conf")})
+    r, e = scrape(ex, what="scrape with the real squeue")
+    t.expect(check, source_up(e).get("slurm") == 1.0, "source_up %r; exporter log:\n%s" % (
+        source_up(e), tail(ex.stderr())))
+    got = {k: v for k, v in e.values(("cluster_job_read_throughput_bytes",)).items()}
+    t.expect(assert_same, got, want, "job read series from the real squeue")
+    t.expect(check, "(null)" in {j[1] for j in jobs} and any('account="(null)"' in s.line for s in e.samples),
+             "a job without an account is not exported as (null)")
+
+
 @test
 def overlapping_scrapes(t):
     up = t.upstream()
