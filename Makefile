@@ -71,7 +71,7 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 
 .SECONDARY:
 
-.PHONY: all check check-unit check-e2e check-sanitize check-valgrind \
+.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind \
 	check-all lint install uninstall clean deps demo bench policy-dump
 
 all: $(EXPORTER) $(HELPER_BIN)
@@ -87,6 +87,16 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The helper directory is compiled into main.o: rebuild it when LIBEXECDIR
+# changes, so `make install PREFIX=/usr` never ships a stale path.
+$(B)/libexecdir: FORCE
+	@mkdir -p $(B)
+	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+
+$(B)/cmd/main.o: $(B)/libexecdir
+
+FORCE:
 
 $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ)
 	@$(if $(Q),echo "  LD      $@")
