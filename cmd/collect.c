@@ -349,7 +349,7 @@ collect_accounts(struct collector *c, struct accounts_ctx *ctx,
 	uint64_t start = sup_now_us();
 	uint32_t v;
 	size_t i, k;
-	int ret = -1;
+	int ret = -1, inserted;
 
 	memset(&call, 0, sizeof(call));
 	buf_init(&req, (n / IDS_PER_REQUEST + 2) * (PROTO_MAX_FRAME + 16));
@@ -361,7 +361,7 @@ collect_accounts(struct collector *c, struct accounts_ctx *ctx,
 	}
 	for (i = 0; i < n; i++)
 		if (hash_put(ctx->asked, &ids[i], sizeof(ids[i]), 0, &v,
-		    &(int){0}) != 0) {
+		    &inserted) != 0) {
 			snprintf(reason, reasonsz, "out of memory");
 			goto out;
 		}

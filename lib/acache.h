@@ -26,7 +26,10 @@ struct acache;
 struct acache	*acache_new(unsigned long ttl_s);
 void		 acache_free(struct acache *c);
 
-/* *name is NUL-terminated, owned by the cache, valid until the next put. */
+/*
+ * *name is NUL-terminated, owned by the cache, valid until the next put or
+ * expire.
+ */
 int	acache_get_user(struct acache *c, uint32_t uid, time_t now,
 	    const char **name, uint32_t *gid);
 int	acache_get_group(struct acache *c, uint32_t gid, time_t now,

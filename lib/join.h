@@ -61,9 +61,9 @@ struct join	*join_new(void);
 void		 join_free(struct join *j);
 
 /*
- * Inputs.  Return 0, ERR_NOMEM or ERR_TOOBIG (MAX_RECORDS, MAX_LABEL).  A
- * job id, uid or gid given twice keeps its first entry.  source is
- * enum query_source.
+ * Inputs.  Return 0, ERR_NOMEM, ERR_TOOBIG (MAX_RECORDS, MAX_LABEL) or,
+ * for a bad source or kind, ERR_INVAL.  A job id, uid or gid given twice
+ * keeps its first entry.  source is enum query_source.
  */
 int	join_add_job(struct join *j, uint64_t jobid, const char *account,
 	    size_t alen, const char *user, size_t ulen);
@@ -76,7 +76,8 @@ int	join_add_series(struct join *j, int source,
 
 /*
  * The uids of the proc series added so far, each once, in first-seen order
- * (to ask the accounts helper about).  Valid until the next join_add_*.
+ * (to ask the accounts helper about).  Valid until the next
+ * join_add_series().
  */
 const uint32_t	*join_proc_uids(const struct join *j, size_t *n);
 
@@ -87,7 +88,10 @@ const uint32_t	*join_proc_uids(const struct join *j, size_t *n);
  */
 int	join_build(struct join *j, int source, struct join_stats *st);
 
-/* Rows of a family after join_build(); row i in 0..join_rows()-1. */
+/*
+ * Rows of a family after join_build(); row i in 0..join_rows()-1.  The
+ * label strings are NUL-terminated and live until join_free().
+ */
 size_t	join_rows(const struct join *j, int family);
 void	join_row(const struct join *j, int family, size_t i,
 	    struct join_row *row);

@@ -9,8 +9,7 @@
 #include "caps.h"
 
 /*
- * struct lines has no field for a scan position, so _skipping carries the
- * scanner's state.  LINES_DROP is "inside an overlong line"; the others
+ * _state is the scanner's state.  LINES_DROP is "inside an overlong line"; the others
  * tell lines_next() and lines_feed() what they already know about pending,
  * so that no byte is examined more than three times however the stream is
  * chunked.
@@ -55,9 +54,9 @@ find_nl(const char *p, size_t n)
 static void
 drop_stale(struct lines *l)
 {
-	if (l->_skipping == LINES_STALE) {
+	if (l->_state == LINES_STALE) {
 		buf_reset(&l->_pending);
-		l->_skipping = LINES_CLEAN;
+		l->_state = LINES_CLEAN;
 	}
 }
 
@@ -74,14 +73,14 @@ lines_init(struct lines *l, size_t maxline)
 	 */
 	buf_init(&l->_pending, 2 * maxline + MAX_CMD_OUTPUT);
 	/* Nothing pending: no newline, and a line of length 0 so far. */
-	l->_skipping = LINES_CLEAN;
+	l->_state = LINES_CLEAN;
 }
 
 void
 lines_cleanup(struct lines *l)
 {
 	buf_cleanup(&l->_pending);
-	l->_skipping = LINES_CLEAN;
+	l->_state = LINES_CLEAN;
 	l->_eof = 0;
 }
 
@@ -113,7 +112,7 @@ lines_feed(struct lines *l, const char *p, size_t n)
 		ret = 0;
 		goto out;
 	}
-	state = l->_skipping;
+	state = l->_state;
 	t = buf_len(&l->_pending);
 	a0 = a1 = 0;
 	b0 = n;
@@ -167,7 +166,7 @@ lines_feed(struct lines *l, const char *p, size_t n)
 			memcpy(dst + (a1 - a0), p + b0, n - b0);
 		buf_commit(&l->_pending, total);
 	}
-	l->_skipping = state;
+	l->_state = state;
 	ret = 0;
  out:
 	return ret;
@@ -192,7 +191,7 @@ lines_next(struct lines *l, const char **line, size_t *len)
 	d = buf_ptr(&l->_pending);
 	n = buf_len(&l->_pending);
 
-	if (l->_skipping == LINES_SCAN) {
+	if (l->_state == LINES_SCAN) {
 		if ((nl = find_nl(d, n)) != NULL) {
 			k = (size_t)(nl - d);
 			if (k > l->_maxline) {
@@ -201,7 +200,7 @@ lines_next(struct lines *l, const char **line, size_t *len)
 				goto out;
 			}
 			if (k + 1 == n)
-				l->_skipping = LINES_STALE;
+				l->_state = LINES_STALE;
 			else
 				buf_consume(&l->_pending, k + 1);
 			*line = d;
@@ -212,17 +211,17 @@ lines_next(struct lines *l, const char **line, size_t *len)
 		if (n > l->_maxline) {
 			/* Report now; the rest of the line is dropped. */
 			buf_reset(&l->_pending);
-			l->_skipping = LINES_DROP;
+			l->_state = LINES_DROP;
 			ret = ERR_TOOBIG;
 			goto out;
 		}
-		l->_skipping = LINES_CLEAN;
+		l->_state = LINES_CLEAN;
 	}
 
-	if (l->_skipping == LINES_CLEAN) {
+	if (l->_state == LINES_CLEAN) {
 		if (l->_eof && n > 0) {
 			/* The last line had no newline. */
-			l->_skipping = LINES_STALE;
+			l->_state = LINES_STALE;
 			*line = d;
 			*len = n;
 			ret = 1;
@@ -230,7 +229,7 @@ lines_next(struct lines *l, const char **line, size_t *len)
 		goto out;
 	}
 
-	if (l->_skipping == LINES_DROP && n > 0) {
+	if (l->_state == LINES_DROP && n > 0) {
 		/* The marker reached the front: report the long line once. */
 		buf_reset(&l->_pending);
 		ret = ERR_TOOBIG;

@@ -20,7 +20,11 @@ struct lines {
 
 void	lines_init(struct lines *l, size_t maxline);
 void	lines_cleanup(struct lines *l);
-/* Returns 0 or ERR_NOMEM / ERR_TOOBIG (more than 2 * maxline pending). */
+/*
+ * Returns 0, ERR_NOMEM, or ERR_TOOBIG when more than 2 * maxline bytes of
+ * earlier feeds are still untaken (a caller that takes its lines after
+ * every feed never sees it; one feed may be of any size).
+ */
 int	lines_feed(struct lines *l, const char *p, size_t n);
 void	lines_finish(struct lines *l);
 /*
