@@ -14,7 +14,7 @@
 struct lines {
 	struct buf	 _pending;
 	size_t		 _maxline;
-	int		 _skipping;	/* inside an overlong line */
+	int		 _state;	/* scanner state: see lines.c */
 	int		 _eof;
 };
 
