@@ -1894,6 +1894,13 @@ def scale(t):
     r2, e2 = scrape(ex, timeout=60 * SLOW, what="second scale scrape")
     print("    scale: second scrape (accounts cache warm) took %.2f s" % r2.elapsed, flush=True)
     check(scrape_ok(e2) == 1.0, "second scale scrape: scrape_ok %r" % scrape_ok(e2))
+    # Peak memory of each process (informational; no assertion on it).
+    peaks = []
+    for pid in [ex.pid] + sorted(ex.tree()):
+        st = proc_status(pid)
+        if st:
+            peaks.append("%s %s" % (st.get("Name"), st.get("VmHWM", "?")))
+    print("    scale: peak RSS: %s" % ", ".join(peaks), flush=True)
 
 
 class LustreTarget(http.server.BaseHTTPRequestHandler):
