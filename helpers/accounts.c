@@ -24,6 +24,8 @@
 
 #define ACCOUNTS_LOG_BAD_LINES	10
 
+static const char *accounts_getent;
+
 struct accounts_ctx {
 	int		 groups;	/* 0: passwd, 1: group */
 	struct hash	*wanted;	/* ids asked for */
@@ -195,11 +197,16 @@ accounts_request(const char *getent, const struct proto_req *req)
 	buf_cleanup(&ctx.name);
 }
 
+static void
+accounts_serve(const struct proto_req *req)
+{
+	accounts_request(accounts_getent, req);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct proto_req req;
-	struct buf frame;
+	static const uint8_t types[] = { PROTO_REQ_USERS, PROTO_REQ_GROUPS, 0 };
 	int mode;
 
 	/* argv: accounts MODE GETENT, as the spawner builds it. */
@@ -209,17 +216,7 @@ main(int argc, char **argv)
 		    "usage: accounts enforce|log|off /path/to/getent\n");
 		return 2;
 	}
+	accounts_getent = argv[2];
 	hrt_init(SBX_HELPER_ACCOUNTS, mode);
-	buf_init(&frame, 2 * PROTO_MAX_FRAME);
-	for (;;) {
-		hrt_read_request(&frame, &req);
-		switch (req.type) {
-		case PROTO_REQ_USERS:
-		case PROTO_REQ_GROUPS:
-			accounts_request(argv[2], &req);
-			break;
-		default:
-			fatal_f("unexpected request 0x%02x", req.type);
-		}
-	}
+	hrt_serve(types, accounts_serve);
 }

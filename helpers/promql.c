@@ -292,11 +292,16 @@ promql_query(uint32_t deadline_ms)
 	hrt_end(failed || reason[0] != '\0', records, start, reason);
 }
 
+static void
+promql_request(const struct proto_req *req)
+{
+	promql_query(req->deadline_ms);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct proto_req req;
-	struct buf frame;
+	static const uint8_t types[] = { PROTO_REQ_QUERY, 0 };
 	int mode;
 
 	/* argv: promql MODE SERVER RANGE, as the spawner builds it. */
@@ -313,15 +318,5 @@ main(int argc, char **argv)
 		return 1;
 	}
 	hrt_init(SBX_HELPER_PROMQL, mode);
-	buf_init(&frame, 2 * PROTO_MAX_FRAME);
-	for (;;) {
-		hrt_read_request(&frame, &req);
-		switch (req.type) {
-		case PROTO_REQ_QUERY:
-			promql_query(req.deadline_ms);
-			break;
-		default:
-			fatal_f("unexpected request 0x%02x", req.type);
-		}
-	}
+	hrt_serve(types, promql_request);
 }

@@ -106,7 +106,11 @@ hrt_fault(const struct proto_req *req)
 }
 #endif
 
-int
+/*
+ * Blocks for the next request.  Returns 0 with req filled (its ids point
+ * into frame until the next call).
+ */
+static int
 hrt_read_request(struct buf *frame, struct proto_req *req)
 {
 	const unsigned char *body;
@@ -147,6 +151,25 @@ hrt_read_request(struct buf *frame, struct proto_req *req)
 		if (n == 0)
 			exit(0);
 		buf_commit(frame, (size_t)n);
+	}
+}
+
+void
+hrt_serve(const uint8_t *types, hrt_request_fn *fn)
+{
+	struct proto_req req;
+	struct buf frame;
+	const uint8_t *t;
+
+	/* Twice the frame cap: a frame may straddle two reads. */
+	buf_init(&frame, 2 * PROTO_MAX_FRAME);
+	for (;;) {
+		hrt_read_request(&frame, &req);
+		for (t = types; *t != 0 && *t != req.type; t++)
+			;
+		if (*t == 0)
+			fatal_f("unexpected request 0x%02x", req.type);
+		fn(&req);
 	}
 }
 

@@ -19,12 +19,16 @@ struct proto_req;
 /* Names the helper in logs and confines it; exits on failure. */
 void	hrt_init(int helper, int sandbox_mode);
 
+/* Handles one request; it must end by sending END (hrt_end). */
+typedef void hrt_request_fn(const struct proto_req *req);
+
 /*
- * Blocks for the next request.  Returns 0 with req filled (its ids point
- * into frame, which the caller owns, until the next call).  On end of input (the parent closed
- * the pipe) the helper exits 0; on a malformed request it exits 1.
+ * Serves requests for ever: each one of a type listed in types (ending
+ * with 0) goes to fn.  On end of input (the parent closed the pipe) the
+ * helper exits 0; a malformed or unlisted request ends it with status 1.
  */
-int	hrt_read_request(struct buf *frame, struct proto_req *req);
+void	hrt_serve(const uint8_t *types, hrt_request_fn *fn)
+	    __attribute__((noreturn));
 
 /* The record buffer: append frames here, then call hrt_flush_maybe(). */
 struct buf	*hrt_out(void);

@@ -24,6 +24,8 @@
 /* Bad lines are logged one by one up to this many per request. */
 #define SLURM_LOG_BAD_LINES	10
 
+static const char *slurm_squeue;
+
 struct slurm_ctx {
 	uint32_t	 records;
 	uint32_t	 bad;
@@ -123,11 +125,16 @@ slurm_jobs(const char *squeue, uint32_t deadline_ms)
 	buf_cleanup(&ctx.user);
 }
 
+static void
+slurm_request(const struct proto_req *req)
+{
+	slurm_jobs(slurm_squeue, req->deadline_ms);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct proto_req req;
-	struct buf frame;
+	static const uint8_t types[] = { PROTO_REQ_JOBS, 0 };
 	int mode;
 
 	/* argv: slurm MODE SQUEUE, as the spawner builds it. */
@@ -136,16 +143,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
 		return 2;
 	}
+	slurm_squeue = argv[2];
 	hrt_init(SBX_HELPER_SLURM, mode);
-	buf_init(&frame, 2 * PROTO_MAX_FRAME);
-	for (;;) {
-		hrt_read_request(&frame, &req);
-		switch (req.type) {
-		case PROTO_REQ_JOBS:
-			slurm_jobs(argv[2], req.deadline_ms);
-			break;
-		default:
-			fatal_f("unexpected request 0x%02x", req.type);
-		}
-	}
+	hrt_serve(types, slurm_request);
 }
