@@ -97,6 +97,16 @@ resolve_command(const char *flag, const char *given, const char *name,
 	return 0;
 }
 
+static void
+warn_unreachable(const char *name, const char *path)
+{
+	if (path[0] != '\0' && access(path, X_OK) != 0)
+		error_f("%s at %s cannot be run by user %s (%s); its source "
+		    "will fail until the file and its directories are "
+		    "accessible, or choose another -user", name, path,
+		    cfg.user, strerror(errno));
+}
+
 /* Helpers live beside the exporter in the build tree, else in LIBEXECDIR. */
 static const char *
 helper_dir(void)
@@ -262,6 +272,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 		info_f("started as root; now running as user %s", cfg.user);
+		/* Found as root; say so now if the user cannot run them. */
+		warn_unreachable("squeue", squeue_path);
+		warn_unreachable("getent", getent_path);
 	}
 
 	/* Still single-threaded: safe to fork the spawner. */

@@ -442,7 +442,7 @@ spawn_helper(struct spawner *sp, int id, pid_t *pid, int *to_fd,
 	*to_fd = *from_fd = -1;
 	if (spawn_call(sp, SPAWN_OP_START, id, &rep, fds) != 0) {
 		snprintf(err, errsz, "spawner does not answer");
-		return -1;
+		return -2;
 	}
 	if (rep.err != 0 || fds[0] == -1 || fds[1] == -1) {
 		snprintf(err, errsz, "cannot start helper: %s",

@@ -33,7 +33,8 @@ struct spawner	*spawn_start(const struct spawn_helper *helpers, int nhelpers);
 /*
  * Starts helper id.  Returns 0 with its pid, the fd to write requests to
  * and the fd to read records from (both O_CLOEXEC, owned by the caller),
- * or -1 with a reason in err.
+ * -1 with a reason in err if the helper could not start, or -2 if the
+ * spawner itself is gone.
  */
 int	spawn_helper(struct spawner *sp, int id, pid_t *pid, int *to_fd,
 	    int *from_fd, char *err, size_t errsz);

@@ -32,13 +32,28 @@ sup_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * Without the spawner no helper can ever be started again: exit, so that
+ * the service manager restarts the whole exporter (httpd's "lost child").
+ */
+static void
+sup_lost_spawner(void)
+{
+	fatal_f("the spawner process is gone; exiting so that the service "
+	    "manager can restart the exporter");
+}
+
 static int
 sup_start(struct helper *h)
 {
 	char err[256];
+	int r;
 
-	if (spawn_helper(sup_spawner, h->id, &h->pid, &h->to_fd, &h->from_fd,
-	    err, sizeof(err)) != 0) {
+	r = spawn_helper(sup_spawner, h->id, &h->pid, &h->to_fd, &h->from_fd,
+	    err, sizeof(err));
+	if (r == -2)
+		sup_lost_spawner();
+	if (r != 0) {
 		error_f("helper %s: %s", h->name, err);
 		h->pid = -1;
 		return -1;
@@ -85,9 +100,10 @@ sup_restart(struct helper *h, const char *why)
 		/* Killed by us: SIGKILL is expected; say why we did it. */
 		error_f("helper %s (pid %d) %s; %s; restarting", h->name,
 		    (int)h->pid, why, how);
-	} else
-		error_f("helper %s (pid %d) %s; spawner not answering",
-		    h->name, (int)h->pid, why);
+	} else {
+		error_f("helper %s (pid %d) %s", h->name, (int)h->pid, why);
+		sup_lost_spawner();
+	}
 	h->pid = -1;
 	h->restarts++;
 	(void)sup_start(h);
