@@ -71,7 +71,7 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 
 .SECONDARY:
 
-.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind \
+.PHONY: FORCE fuzz all check check-unit check-e2e check-sanitize check-valgrind \
 	check-all lint install uninstall clean deps demo bench policy-dump
 
 all: $(EXPORTER) $(HELPER_BIN)
@@ -155,6 +155,24 @@ $(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# libFuzzer targets for the two parsers of untrusted bytes (needs clang):
+# make fuzz FUZZ_SECONDS=60.
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := lib/json.c lib/utf8.c lib/buf.c lib/err.c lib/proto.c
+fuzz:
+	@mkdir -p build-fuzz/corpus-json build-fuzz/corpus-proto
+	cp tests/fixtures/promql/*.json build-fuzz/corpus-json/
+	clang -std=c11 -D_GNU_SOURCE -DJSMN_STRICT -DJSMN_PARENT_LINKS \
+	    -iquote lib -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/fuzz_json tests/fuzz_json.c $(FUZZ_SRC)
+	clang -std=c11 -D_GNU_SOURCE -DJSMN_STRICT -DJSMN_PARENT_LINKS \
+	    -iquote lib -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/fuzz_proto tests/fuzz_proto.c $(FUZZ_SRC)
+	build-fuzz/fuzz_json -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 build-fuzz/corpus-json
+	build-fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) \
+	    build-fuzz/corpus-proto
+
 # Prints each process's seccomp filter as pseudo-code, for review.
 policy-dump: $(B)/tests/policy_dump
 	$(B)/tests/policy_dump
@@ -182,6 +200,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter
 
 clean:
-	rm -rf build build-asan build-hooks
+	rm -rf build build-asan build-hooks build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

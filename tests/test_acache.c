@@ -10,44 +10,8 @@
 
 #include <cmocka.h>
 
-/*
- * Allocation failure injection (curl "torture") on top of cmocka's test
- * allocators: fail_at makes the n-th allocation of acache.c from now fail.
- */
-static long fail_at = -1;
-
-static int
-alloc_fails(void)
-{
-	if (fail_at < 0)
-		return 0;
-	return fail_at-- == 0;
-}
-
-static void *
-t_malloc(size_t n)
-{
-	return alloc_fails() ? NULL : test_malloc(n);
-}
-
-static void *
-t_calloc(size_t a, size_t b)
-{
-	return alloc_fails() ? NULL : test_calloc(a, b);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : test_realloc(p, n);
-}
-
-#undef malloc
-#undef calloc
-#undef realloc
-#define malloc(n)	t_malloc(n)
-#define calloc(a, b)	t_calloc(a, b)
-#define realloc(p, n)	t_realloc(p, n)
+/* fail_at makes the n-th allocation of acache.c from now fail. */
+#include "alloc_fail.h"
 
 #include "../lib/acache.c"
 

@@ -14,45 +14,7 @@
  * an overrun of the block fails the test.  fail_at makes the n-th
  * allocation from now fail (curl "torture"), to reach the ERR_NOMEM paths.
  */
-static long fail_at = -1;
-
-static int
-alloc_fails(void)
-{
-	if (fail_at < 0)
-		return 0;
-	return fail_at-- == 0;
-}
-
-static void *
-t_malloc(size_t n)
-{
-	return alloc_fails() ? NULL : test_malloc(n);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : test_realloc(p, n);
-}
-
-static char *
-t_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p;
-
-	if ((p = t_malloc(n)) != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-#undef malloc
-#undef realloc
-#undef strdup
-#define malloc(n)	t_malloc(n)
-#define realloc(p, n)	t_realloc(p, n)
-#define strdup(s)	t_strdup(s)
+#include "alloc_fail.h"
 
 #include "../lib/buf.c"
 

@@ -12,81 +12,8 @@
 
 #define FIXTURES	"tests/fixtures/accounts/"
 
-/* A fixture file, read whole; the tests walk it line by line. */
-struct fx {
-	char	*data;
-	size_t	 len;
-	size_t	 off;
-};
-
-/* prestate is the file name under FIXTURES. */
-static int
-fx_setup(void **state)
-{
-	char path[256];
-	struct fx *fx;
-	FILE *f;
-	long n;
-	int r;
-
-	r = snprintf(path, sizeof(path), FIXTURES "%s",
-	    (const char *)*state);
-	if (r < 0 || (size_t)r >= sizeof(path))
-		return -1;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
-		return -1;
-	if ((f = fopen(path, "rb")) == NULL ||
-	    fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 ||
-	    (fx->data = malloc((size_t)n + 1)) == NULL ||
-	    fread(fx->data, 1, (size_t)n, f) != (size_t)n) {
-		print_error("cannot read %s\n", path);
-		if (f != NULL)
-			fclose(f);
-		free(fx->data);
-		free(fx);
-		return -1;
-	}
-	fclose(f);
-	fx->len = (size_t)n;
-	*state = fx;
-	return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	free(fx->data);
-	free(fx);
-	return 0;
-}
-
-/*
- * Next line without its newline, copied to a block of exactly its size so
- * that AddressSanitizer catches a read past the end.  0 at the end.
- */
-static int
-fx_line(struct fx *fx, char **line, size_t *len)
-{
-	const char *p, *nl;
-	size_t n;
-
-	*line = NULL;
-	*len = 0;
-	if (fx->off >= fx->len)
-		return 0;
-	p = fx->data + fx->off;
-	nl = memchr(p, '\n', fx->len - fx->off);
-	n = nl != NULL ? (size_t)(nl - p) : fx->len - fx->off;
-	fx->off += n + (nl != NULL ? 1 : 0);
-	if ((*line = malloc(n > 0 ? n : 1)) == NULL)
-		fail_msg("out of memory");
-	memcpy(*line, p, n);
-	*len = n;
-	return 1;
-}
+#include "fixture.h"
+#include "xorshift.h"
 
 enum { PASSWD, GROUP };
 
@@ -117,13 +44,8 @@ check_line(int kind, const char *line, size_t len, const struct want *w)
 		name = gr.name;
 		name_len = gr.name_len;
 	}
-	if (r != w->ret)
-		fail_msg("line \"%.*s\": got %d (%s), want %d",
-		    (int)(len > 80 ? 80 : len), line, r,
-		    why != NULL ? why : "-", w->ret);
+	fx_verdict(line, len, r, why, w->ret, w->name);
 	if (r != 0) {
-		assert_non_null(why);
-		assert_string_equal(why, w->name);
 		assert_null(name);
 		assert_int_equal(name_len, 0);
 		if (kind == PASSWD) {
@@ -158,8 +80,6 @@ check_fixture(struct fx *fx, int kind, const struct want *w, size_t nw)
 	}
 	assert_int_equal(i, nw);
 }
-
-#define NW(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* The original's test data. */
 static void
@@ -355,18 +275,6 @@ test_small_cases(void **state)
 	assert_int_equal(gr.gid, 5);
 }
 
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* Random input never crashes, and accepted entries obey the contract. */
 static void
 test_random(void **state)
@@ -409,9 +317,6 @@ test_random(void **state)
 		free(line);
 	}
 }
-
-#define FX(t, file)	cmocka_unit_test_prestate_setup_teardown(t, \
-			    fx_setup, fx_teardown, (void *)(file))
 
 int
 main(void)

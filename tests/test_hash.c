@@ -22,34 +22,11 @@
 #define MAX_RECORDS	150000
 
 /*
- * Allocation failure injection (curl "torture"): the module's allocations
- * go through these (on top of cmocka's test allocators), and fail_at makes
- * the n-th one from now fail once.
- * lib/buf.c (the key arena) is linked separately and never fails here.
+ * The module's allocations go through alloc_fail.h, and fail_at makes the
+ * n-th one from now fail once.  lib/buf.c (the key arena) is linked
+ * separately and never fails here.
  */
-static long fail_at = -1;
-
-static int
-alloc_fails(void)
-{
-	if (fail_at < 0)
-		return 0;
-	if (fail_at-- == 0)
-		return 1;
-	return 0;
-}
-
-static void *
-t_calloc(size_t a, size_t b)
-{
-	return alloc_fails() ? NULL : test_calloc(a, b);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : test_realloc(p, n);
-}
+#include "alloc_fail.h"
 
 /* getrandom can be made to fail, as under a seccomp filter. */
 static int getrandom_fails;
@@ -64,11 +41,6 @@ t_getrandom(void *p, size_t n, unsigned int flags)
 	return getrandom(p, n, flags);
 }
 
-/* cmocka's UNIT_TESTING allocators also check the module for leaks. */
-#undef calloc
-#undef realloc
-#define calloc(a, b)		t_calloc(a, b)
-#define realloc(p, n)		t_realloc(p, n)
 #define getrandom(p, n, f)	t_getrandom(p, n, f)
 
 #include "../lib/hash.c"

@@ -20,46 +20,12 @@
 #undef MAX_RECORDS
 #define MAX_RECORDS	150000
 
-/*
- * Allocation failure injection (curl "torture") on top of cmocka's test
- * allocators: fail_at makes the n-th allocation of join.c from now fail.
- */
-static long fail_at = -1;
-
-static int
-alloc_fails(void)
-{
-	if (fail_at < 0)
-		return 0;
-	return fail_at-- == 0;
-}
-
-static void *
-t_malloc(size_t n)
-{
-	return alloc_fails() ? NULL : test_malloc(n);
-}
-
-static void *
-t_calloc(size_t a, size_t b)
-{
-	return alloc_fails() ? NULL : test_calloc(a, b);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : test_realloc(p, n);
-}
-
-#undef malloc
-#undef calloc
-#undef realloc
-#define malloc(n)	t_malloc(n)
-#define calloc(a, b)	t_calloc(a, b)
-#define realloc(p, n)	t_realloc(p, n)
+/* fail_at makes the n-th allocation of join.c from now fail. */
+#include "alloc_fail.h"
 
 #include "../lib/join.c"
+
+#include "join_add.h"
 
 /*
  * The original's test data (/work/shared/testdata/original_testdata):
@@ -183,24 +149,6 @@ sample_series(const struct lustre_sample *x, struct join_series *s)
 	s->proc = x->jobid;
 	s->proc_len = (size_t)(dot - x->jobid);
 	s->uid = (uint32_t)strtoul(dot + 1, NULL, 10);
-}
-
-static void
-add_job(struct join *j, uint64_t id, const char *a, const char *u)
-{
-	assert_int_equal(join_add_job(j, id, a, strlen(a), u, strlen(u)), 0);
-}
-
-static void
-add_user(struct join *j, uint32_t uid, const char *name, uint32_t gid)
-{
-	assert_int_equal(join_add_user(j, uid, name, strlen(name), gid), 0);
-}
-
-static void
-add_group(struct join *j, uint32_t gid, const char *name)
-{
-	assert_int_equal(join_add_group(j, gid, name, strlen(name)), 0);
 }
 
 static void

@@ -10,6 +10,8 @@
 
 #include "../lib/lines.c"
 
+#include "xorshift.h"
+
 /* What lines_next() gave: a line (r == 1) or an error. */
 struct ev {
 	int	 r;
@@ -110,18 +112,6 @@ ev_compare(const struct evlist *got, const struct evlist *want)
 			assert_memory_equal(got->ev[i].line, want->ev[i].line,
 			    got->ev[i].len);
 	}
-}
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
 }
 
 /*

@@ -14,6 +14,8 @@
 #include "../lib/proto.h"
 #include "../lib/query.h"
 
+#include "join_add.h"
+
 /* A process name that tries to end its label, its line and its family. */
 static const char hostile[] = "evil\"} 1\ncluster_exporter_scrape_ok 1\n#";
 
@@ -59,24 +61,6 @@ struct fx {
 	struct buf	 out;
 	struct doc	 doc;
 };
-
-static void
-add_job(struct join *j, uint64_t id, const char *a, const char *u)
-{
-	assert_int_equal(join_add_job(j, id, a, strlen(a), u, strlen(u)), 0);
-}
-
-static void
-add_user(struct join *j, uint32_t uid, const char *name, uint32_t gid)
-{
-	assert_int_equal(join_add_user(j, uid, name, strlen(name), gid), 0);
-}
-
-static void
-add_group(struct join *j, uint32_t gid, const char *name)
-{
-	assert_int_equal(join_add_group(j, gid, name, strlen(name)), 0);
-}
 
 static void
 add_series(struct join *j, int source, int kind, uint64_t id,

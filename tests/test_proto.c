@@ -9,27 +9,9 @@
 
 #include "../lib/proto.c"
 
-static int
-setup_buf(void **state)
-{
-	struct buf *b = malloc(sizeof(*b));
-
-	if (b == NULL)
-		return -1;
-	buf_init(b, 4 * PROTO_MAX_FRAME);
-	*state = b;
-	return 0;
-}
-
-static int
-teardown_buf(void **state)
-{
-	struct buf *b = *state;
-
-	buf_cleanup(b);
-	free(b);
-	return 0;
-}
+/* One output buffer per test, room for a few frames. */
+#define BUF_STATE_CAP	(4 * PROTO_MAX_FRAME)
+#include "buf_state.h"
 
 /* Splits the only frame in b, checking its framing. */
 static void
@@ -279,25 +261,25 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_job_roundtrip,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_series_roundtrip,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_req_roundtrip,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_end_and_log,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_on_send,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_frames,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lengths,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_and_bad_content,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_stream_of_frames,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_request_too_many_ids,
-		    setup_buf, teardown_buf),
+		    buf_state_setup, buf_state_teardown),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);

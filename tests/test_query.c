@@ -10,27 +10,8 @@
 #include "../lib/query.c"
 
 /* One output buffer per test, built by the fixture. */
-static int
-buf_setup(void **state)
-{
-	struct buf *b;
-
-	if ((b = malloc(sizeof(*b))) == NULL)
-		return -1;
-	buf_init(b, 4096);
-	*state = b;
-	return 0;
-}
-
-static int
-buf_teardown(void **state)
-{
-	struct buf *b = *state;
-
-	buf_cleanup(b);
-	free(b);
-	return 0;
-}
+#define BUF_STATE_CAP	4096
+#include "buf_state.h"
 
 static void
 test_names(void **state)
@@ -196,7 +177,8 @@ test_cap(void **state)
 	buf_cleanup(&small);
 }
 
-#define B(t)	cmocka_unit_test_setup_teardown(t, buf_setup, buf_teardown)
+#define B(t)	cmocka_unit_test_setup_teardown(t, buf_state_setup, \
+		    buf_state_teardown)
 
 int
 main(void)
