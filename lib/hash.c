@@ -80,7 +80,7 @@ hash_siphash(const uint8_t key[16], const void *data, size_t n)
 	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
 	uint64_t v3 = 0x7465646279746573ULL ^ k1;
 	uint64_t m, b = (uint64_t)n << 56;
-	size_t i, tail = n & 7;
+	size_t i, k, tail = n & 7;
 
 	for (i = 0; i + 8 <= n; i += 8) {
 		m = rd64le(p + i);
@@ -90,31 +90,8 @@ hash_siphash(const uint8_t key[16], const void *data, size_t n)
 		v0 ^= m;
 	}
 	/* The last 0..7 bytes, little-endian, under the length byte. */
-	switch (tail) {
-	case 7:
-		b |= (uint64_t)p[i + 6] << 48;
-		/* FALLTHROUGH */
-	case 6:
-		b |= (uint64_t)p[i + 5] << 40;
-		/* FALLTHROUGH */
-	case 5:
-		b |= (uint64_t)p[i + 4] << 32;
-		/* FALLTHROUGH */
-	case 4:
-		b |= (uint64_t)p[i + 3] << 24;
-		/* FALLTHROUGH */
-	case 3:
-		b |= (uint64_t)p[i + 2] << 16;
-		/* FALLTHROUGH */
-	case 2:
-		b |= (uint64_t)p[i + 1] << 8;
-		/* FALLTHROUGH */
-	case 1:
-		b |= (uint64_t)p[i];
-		break;
-	default:
-		break;
-	}
+	for (k = tail; k > 0; k--)
+		b |= (uint64_t)p[i + k - 1] << (8 * (k - 1));
 	v3 ^= b;
 	SIPROUND;
 	SIPROUND;
