@@ -84,6 +84,57 @@ sp_is_live_helper(pid_t pid)
 }
 
 /*
+ * Our children, as a space-separated list of pids in list.  The kernel's
+ * children file needs CONFIG_PROC_CHILDREN; without it, /proc is walked
+ * for processes whose parent we are.  Returns the length, 0 for none.
+ */
+static size_t
+sp_children(char *list, size_t listsz)
+{
+	char path[64], stat[512], *rp;
+	pid_t self = getpid();
+	struct dirent *de;
+	size_t len = 0;
+	ssize_t n;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)self,
+	    (int)self);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, list, listsz - 1);
+		close(fd);
+		list[n > 0 ? n : 0] = '\0';
+		return n > 0 ? (size_t)n : 0;
+	}
+	list[0] = '\0';
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && len + 16 < listsz) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "/proc/%.20s/stat",
+		    de->d_name) >= sizeof(path))
+			continue;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold spaces or ')'. */
+		if ((rp = strrchr(stat, ')')) == NULL ||
+		    strtol(rp + 3, NULL, 10) != (long)self)
+			continue;
+		len += (size_t)snprintf(list + len, listsz - len, "%s ",
+		    de->d_name);
+	}
+	closedir(d);
+	return len;
+}
+
+/*
  * Reparented leftovers of killed commands are our children now (we are a
  * subreaper): kill and reap every child that is not a live helper, until
  * none is left.
@@ -91,23 +142,14 @@ sp_is_live_helper(pid_t pid)
 static void
 sp_reap_strays(void)
 {
-	char path[64], list[8192], *p, *end;
-	pid_t self = getpid();
-	ssize_t n;
+	char list[8192], *p, *end;
 	long v;
-	int fd, rounds, strays;
+	int rounds, strays;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)self,
-	    (int)self);
 	for (rounds = 0; rounds < 100; rounds++) {
 		sp_reap();
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		if (sp_children(list, sizeof(list)) == 0)
 			return;
-		n = read(fd, list, sizeof(list) - 1);
-		close(fd);
-		if (n <= 0)
-			return;
-		list[n] = '\0';
 		strays = 0;
 		for (p = list;; p = end) {
 			v = strtol(p, &end, 10);

@@ -901,6 +901,10 @@ class Ctx:
             body = self._pause(watch) + "exec cat %s\n" % sh_quote(data)
         elif mode == "hang":
             body = "sleep 300 &\nwait\n"
+        elif mode == "escape":
+            # The child moves to a process group of its own (setpgid).
+            body = ("perl -e 'setpgrp(0, 0); exec(\"sleep\", \"300\")' &\n"
+                    "wait\n")
         else:
             raise ValueError(mode)
         write_file(os.path.join(self.bin, "squeue"), head + body, 0o755)
@@ -1412,6 +1416,34 @@ def real_slurm(t):
     t.expect(assert_same, got, want, "job read series from the real squeue")
     t.expect(check, "(null)" in {j[1] for j in jobs} and any('account="(null)"' in s.line for s in e.samples),
              "a job without an account is not exported as (null)")
+
+
+
+@test
+def escaped_squeue_child(t):
+    """A child that leaves the helper's process group is still killed."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    t.install_squeue(mode="escape")
+    w = t.watch()
+    ex = t.exporter(up, timeout=2)
+    r, e = scrape(ex, timeout=30, what="scrape with an escaping squeue child")
+    t.expect(check, source_up(e).get("slurm") == 0.0, "source_up %r" % source_up(e))
+    sleeps = {}
+    for sh in w.standins("squeue"):
+        for c in w.children(sh["pid"]):
+            if " ".join(c["cmdline"]) in ("sleep 300", "perl -e setpgrp(0, 0); exec(\"sleep\", \"300\")"):
+                st = read_stat(c["pid"])
+                sleeps[c["pid"]] = {"pid": c["pid"], "start": c["start"],
+                                    "comm": "sleep 300", "state": "?"}
+                if st:
+                    t.note("escaped child pid %d: pgrp %d, squeue pgrp %s" % (
+                        c["pid"], st["pgrp"], sh.get("pgrp", "?")))
+    check(sleeps, "the watcher saw no `sleep 300` child of the stand-in")
+    alive = wait_gone(sleeps, 2.0 * SLOW)
+    kill_procs(alive)
+    check(not alive, "escaped child still running: %s" % describe(alive))
 
 
 @test
