@@ -227,7 +227,7 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char err[512], usage[8192];
 	sigset_t set;
-	int fd, sig, i, fault = -1;
+	int fd, sig, fault = -1;
 
 #ifdef PCE_TEST_HOOKS
 	fault = take_test_flags(&argc, argv);
@@ -330,8 +330,7 @@ main(int argc, char **argv)
 	 * (its reads see EOF); the HTTP threads are not waited for, so the
 	 * exit stays within a second whatever a client is doing.
 	 */
-	for (i = 0; i < SBX_NHELPERS; i++)
-		helpers[i].enabled = 0;
+	sup_stop();
 	spawn_stop(sp, 500);
 	(void)d;
 	_exit(0);

@@ -22,6 +22,8 @@
 #define SUP_READ_CHUNK	65536
 
 static struct spawner *sup_spawner;
+/* Set at shutdown: helpers die on purpose then; nothing is restarted. */
+static int sup_stopping;
 
 uint64_t
 sup_now_us(void)
@@ -39,6 +41,8 @@ sup_now_us(void)
 static void
 sup_lost_spawner(void)
 {
+	if (__atomic_load_n(&sup_stopping, __ATOMIC_SEQ_CST))
+		return;
 	fatal_f("the spawner process is gone; exiting so that the service "
 	    "manager can restart the exporter");
 }
@@ -94,6 +98,10 @@ sup_restart(struct helper *h, const char *why)
 	if (h->from_fd != -1)
 		close(h->from_fd);
 	h->to_fd = h->from_fd = -1;
+	if (__atomic_load_n(&sup_stopping, __ATOMIC_SEQ_CST)) {
+		h->pid = -1;
+		return;
+	}
 	r = spawn_kill(sup_spawner, h->id, &wstatus);
 	if (r == 0) {
 		sup_describe(wstatus, how, sizeof(how));
@@ -126,15 +134,11 @@ sup_init(struct helper *helpers, int n, struct spawner *sp)
 }
 
 void
-sup_shutdown(struct helper *helpers, int n)
+sup_stop(void)
 {
-	int i, wstatus;
+	__atomic_store_n(&sup_stopping, 1, __ATOMIC_SEQ_CST);
+}
 
-	for (i = 0; i < n; i++) {
-		if (helpers[i].pid > 0)
-			(void)spawn_kill(sup_spawner, helpers[i].id, &wstatus);
-		helpers[i].pid = -1;
-	}
 }
 
 static void sup_fail(struct sup_call *, const char *, ...)

@@ -64,8 +64,11 @@ int	sup_init(struct helper *helpers, int n, struct spawner *sp);
  */
 void	sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us);
 
-/* Kills every helper (shutdown). */
-void	sup_shutdown(struct helper *helpers, int n);
+/*
+ * Marks the shutdown: from now on a helper that dies is neither logged as
+ * a failure nor restarted.  Safe from any thread.
+ */
+void	sup_stop(void);
 
 uint64_t	sup_now_us(void);
 
