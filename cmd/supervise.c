@@ -139,8 +139,6 @@ sup_stop(void)
 	__atomic_store_n(&sup_stopping, 1, __ATOMIC_SEQ_CST);
 }
 
-}
-
 static void sup_fail(struct sup_call *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
