@@ -1353,6 +1353,11 @@ def sandbox_fault_enforce(t):
         t.note("sanitizer build (-sandbox=off): checking that no filter is loaded")
         sandbox_fault_log(t)
         return
+    # The switch exists only in test builds: the shipped binary refuses it.
+    p = subprocess.run([EXPORTER, "-promserver=http://127.0.0.1:9", "--test.fault=slurm"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    t.expect(check, p.returncode == 2 and b"--test.fault" in p.stderr,
+             "the shipped binary accepted --test.fault (status %d, %r)" % (p.returncode, p.stderr))
     for helper, sources in sorted(FAULT_SOURCES.items()):
         ex, e1, e2 = fault_scrapes(t, helper, "enforce")
         ups = source_up(e1)
