@@ -527,11 +527,11 @@ def http_request(port, method="GET", path="/", headers=None, body=None, timeout=
         conn.close()
 
 
-def scrape(ex, timeout=None, what="scrape"):
+def scrape(ex, timeout=None, what="scrape", headers=None):
     """GET /metrics and the checks every scrape must pass."""
     timeout = timeout or (ex.timeout + 5) * SLOW
     try:
-        r = http_request(ex.port, "GET", "/metrics", timeout=timeout)
+        r = http_request(ex.port, "GET", "/metrics", headers=headers, timeout=timeout)
     except Exception as e:
         raise Fail("%s: GET /metrics failed: %s: %s" % (what, type(e).__name__, e))
     check(r.status == 200, "%s: status %d, body %r" % (what, r.status, r.body[:300]))
@@ -1449,6 +1449,29 @@ def escaped_squeue_child(t):
     alive = wait_gone(sleeps, 2.0 * SLOW)
     kill_procs(alive)
     check(not alive, "escaped child still running: %s" % describe(alive))
+
+
+
+@test
+def scrape_timeout_header(t):
+    """Prometheus' own scrape timeout, minus half a second, bounds the scrape."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    t.install_squeue(mode="hang")
+    ex = t.exporter(up, timeout=15)
+    r, e = scrape(ex, timeout=30, what="scrape with a 2 s scrape timeout",
+                  headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+    t.note("scrape with X-Prometheus-Scrape-Timeout-Seconds: 2 took %.2f s" % r.elapsed)
+    t.expect(check, r.elapsed < 2.0 * SLOW, "took %.2f s, want < 2 s" % r.elapsed)
+    t.expect(check, r.elapsed >= 1.3, "took %.2f s: the deadline should be 1.5 s" % r.elapsed)
+    t.expect(check, source_up(e).get("slurm") == 0.0 and source_up(e).get("read") == 1.0,
+             "source_up %r" % source_up(e))
+    # A header that makes no sense is ignored: -timeout rules.
+    t.install_squeue(["%s|%s|%s" % j for j in original_jobs()])
+    r, e = scrape(ex, what="scrape with a bad timeout header",
+                  headers={"X-Prometheus-Scrape-Timeout-Seconds": "soon"})
+    check(scrape_ok(e) == 1.0, "bad header: scrape_ok %r, source_up %r" % (scrape_ok(e), source_up(e)))
 
 
 @test
