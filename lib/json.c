@@ -864,13 +864,18 @@ json_walk(struct json_ctx *c, json_series_fn *fn, void *arg)
 		else if (json_short_is(c, "result"))
 			result = v;
 	}
-	if (rtype == -1 || c->tok[rtype].type != JSMN_STRING) {
-		json_reason(c, "data.resultType is missing or not a string");
+	/*
+	 * Prometheus always names the type; a stand-in upstream that leaves
+	 * it out is read as a vector, as the original did.  Any other type
+	 * has a different shape and is refused.
+	 */
+	if (rtype != -1 && c->tok[rtype].type != JSMN_STRING) {
+		json_reason(c, "data.resultType is not a string");
 		return ERR_JSON_SCHEMA;
 	}
-	if ((r = json_short(c, rtype)) != 0)
+	if (rtype != -1 && (r = json_short(c, rtype)) != 0)
 		return r;
-	if (!json_short_is(c, "vector")) {
+	if (rtype != -1 && !json_short_is(c, "vector")) {
 		json_reason(c, "data.resultType is not \"vector\"");
 		return ERR_JSON_SCHEMA;
 	}

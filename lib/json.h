@@ -53,7 +53,8 @@ typedef int json_series_fn(const struct json_series *s, void *arg);
  * label values), ERR_JSON_PART (truncated), ERR_JSON_NOMEM (more than
  * MAX_JSON_TOKENS tokens), ERR_TOOBIG (len > MAX_JSON_BODY, or nesting deeper
  * than 32 levels: jsmn's cost grows with the square of the depth), ERR_JSON_SCHEMA (status is
- * not "success", or data.result is missing or not an array, or an element is
+ * not "success", or data.result is missing or not an array, resultType is
+ * given and not "vector", or an element is
  * not an object with a "metric" object), ERR_UPSTREAM (status "error"),
  * ERR_NOMEM, or the callback's return value.  Unless reason is NULL, on
  * failure reason receives a short NUL-terminated explanation (for

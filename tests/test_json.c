@@ -828,8 +828,6 @@ test_schema(void **state)
 		    "\"vector\",\"result\":\"\"}}", "data.result is not" },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":"
 		    "\"vector\",\"result\":null}}", "data.result is not" },
-		{ "{\"status\":\"success\",\"data\":{\"result\":[]}}",
-		    "resultType" },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":"
 		    "\"matrix\",\"result\":[]}}", "resultType" },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":"
@@ -879,6 +877,11 @@ test_schema(void **state)
 	    "{\"metric\":{},\"value\":[1,\"2\"]},7"), ERR_JSON_SCHEMA);
 	assert_string_equal(c->reason, "data.result[2] is not an object");
 	assert_int_equal(c->n, 2);
+	/* An answer without resultType is read as a vector. */
+	assert_int_equal(parse(c, "{\"status\":\"success\",\"data\":{"
+	    "\"result\":[{\"metric\":{\"jobid\":\"7\"},"
+	    "\"value\":[1,\"2\"]}]}}"), 0);
+	assert_int_equal(c->n, 1);
 }
 
 static void
