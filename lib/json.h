@@ -49,17 +49,20 @@ typedef int json_series_fn(const struct json_series *s, void *arg);
 
 /*
  * Parses body[0..len).  Returns 0 after calling fn for every element, or:
- * ERR_JSON_INVAL (syntax, bad escape, bad primitive, invalid UTF-8 outside
- * label values), ERR_JSON_PART (truncated), ERR_JSON_NOMEM (more than
- * MAX_JSON_TOKENS tokens), ERR_TOOBIG (len > MAX_JSON_BODY, or nesting deeper
- * than 32 levels: jsmn's cost grows with the square of the depth), ERR_JSON_SCHEMA (status is
- * not "success", or data.result is missing or not an array, resultType is
- * given and not "vector", or an element is
- * not an object with a "metric" object), ERR_UPSTREAM (status "error"),
- * ERR_NOMEM, or the callback's return value.  Unless reason is NULL, on
- * failure reason receives a short NUL-terminated explanation (for
- * ERR_UPSTREAM: the upstream's errorType and error, sanitized and
- * truncated), else "".
+ *	ERR_JSON_INVAL	syntax, bad escape, bad primitive, invalid UTF-8 or a
+ *			control character in any string
+ *	ERR_JSON_PART	truncated
+ *	ERR_JSON_NOMEM	more than MAX_JSON_TOKENS tokens
+ *	ERR_TOOBIG	len > MAX_JSON_BODY, or nesting deeper than 32 levels
+ *			(jsmn's cost grows with the square of the depth)
+ *	ERR_JSON_SCHEMA	status is not "success"; data.result missing or not
+ *			an array; resultType given and not "vector"; an
+ *			element not an object with a "metric" object
+ *	ERR_UPSTREAM	status "error"
+ *	ERR_NOMEM, or the callback's return value.
+ * Unless reason is NULL, reason receives a short NUL-terminated
+ * explanation on failure (for ERR_UPSTREAM: the upstream's errorType and
+ * error, sanitized and truncated), else "".
  */
 int	json_parse_vector(const char *body, size_t len, json_series_fn *fn,
 	    void *arg, char *reason, size_t reasonsz);
