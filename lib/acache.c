@@ -41,15 +41,6 @@ struct acache {
 	struct acache_tab groups;
 };
 
-static void
-key_u32(unsigned char k[4], uint32_t v)
-{
-	k[0] = (unsigned char)v;
-	k[1] = (unsigned char)(v >> 8);
-	k[2] = (unsigned char)(v >> 16);
-	k[3] = (unsigned char)(v >> 24);
-}
-
 /*
  * An entry is valid for ttl seconds from when it was stored.  One stored
  * "after" now means the clock went back: treat it as stale rather than
@@ -116,7 +107,7 @@ tab_get(const struct acache *c, const struct acache_tab *t, uint32_t id,
 	*ep = NULL;
 	if (c->ttl == 0)
 		return ACACHE_MISS;
-	key_u32(key, id);
+	hash_key_u32(key, id);
 	if (hash_get(t->h, key, sizeof(key), &idx) != 0)
 		return ACACHE_MISS;
 	e = &t->ents[idx];
@@ -179,7 +170,7 @@ tab_expire(const struct acache *c, struct acache_tab *t, time_t now)
 	for (i = 0, live = 0; i < t->n; i++) {
 		if (!acache_fresh(c, &t->ents[i], now))
 			continue;
-		key_u32(key, t->ents[i].id);
+		hash_key_u32(key, t->ents[i].id);
 		if (hash_put(nh, key, sizeof(key), (uint32_t)live++, &v,
 		    &ins) != 0)
 			goto out;
@@ -262,7 +253,7 @@ tab_add(struct acache *c, struct acache_tab *t, uint32_t id, time_t now,
 		t->ents = ne;
 		t->alloc = na;
 	}
-	key_u32(key, id);
+	hash_key_u32(key, id);
 	if ((ret = hash_put(t->h, key, sizeof(key), (uint32_t)t->n, &idx,
 	    &ins)) != 0)
 		goto out;
@@ -307,7 +298,7 @@ tab_put(struct acache *c, struct acache_tab *t, uint32_t id,
 		copy[nlen] = '\0';
 	}
 
-	key_u32(key, id);
+	hash_key_u32(key, id);
 	if (hash_get(t->h, key, sizeof(key), &idx) == 0) {
 		e = &t->ents[idx];	/* a newer answer replaces the old */
 		free(e->name);

@@ -317,3 +317,19 @@ hash_put(struct hash *h, const void *key, size_t klen, uint32_t val,
  out:
 	return ret;
 }
+
+void
+hash_key_u32(unsigned char k[4], uint32_t v)
+{
+	k[0] = (unsigned char)v;
+	k[1] = (unsigned char)(v >> 8);
+	k[2] = (unsigned char)(v >> 16);
+	k[3] = (unsigned char)(v >> 24);
+}
+
+void
+hash_key_u64(unsigned char k[8], uint64_t v)
+{
+	hash_key_u32(k, (uint32_t)v);
+	hash_key_u32(k + 4, (uint32_t)(v >> 32));
+}

@@ -31,6 +31,10 @@ int	hash_put(struct hash *h, const void *key, size_t klen, uint32_t val,
 
 size_t	hash_count(const struct hash *h);
 
+/* Fixed little-endian key encodings, so a key never depends on the host. */
+void	hash_key_u32(unsigned char k[4], uint32_t v);
+void	hash_key_u64(unsigned char k[8], uint64_t v);
+
 /* SipHash-2-4 of data under a 16-byte key; exposed for tests. */
 uint64_t	hash_siphash(const uint8_t key[16], const void *data, size_t n);
 

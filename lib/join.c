@@ -160,23 +160,6 @@ vec_reserve(struct vec *v, size_t size)
 	return 0;
 }
 
-/* Fixed little-endian encodings, so a key never depends on the host. */
-static void
-key_u32(unsigned char k[4], uint32_t v)
-{
-	k[0] = (unsigned char)v;
-	k[1] = (unsigned char)(v >> 8);
-	k[2] = (unsigned char)(v >> 16);
-	k[3] = (unsigned char)(v >> 24);
-}
-
-static void
-key_u64(unsigned char k[8], uint64_t v)
-{
-	key_u32(k, (uint32_t)v);
-	key_u32(k + 4, (uint32_t)(v >> 32));
-}
-
 struct join *
 join_new(void)
 {
@@ -241,7 +224,7 @@ join_add_job(struct join *j, uint64_t jobid, const char *account,
 		ret = ERR_NOMEM;
 		goto out;
 	}
-	key_u64(key, jobid);
+	hash_key_u64(key, jobid);
 	if ((ret = hash_put(j->jobs_h, key, sizeof(key),
 	    (uint32_t)j->jobs.n, &idx, &ins)) != 0)
 		goto out;
@@ -279,7 +262,7 @@ join_add_user(struct join *j, uint32_t uid, const char *name, size_t nlen,
 		ret = ERR_NOMEM;
 		goto out;
 	}
-	key_u32(key, uid);
+	hash_key_u32(key, uid);
 	if ((ret = hash_put(j->users_h, key, sizeof(key),
 	    (uint32_t)j->users.n, &idx, &ins)) != 0)
 		goto out;
@@ -315,7 +298,7 @@ join_add_group(struct join *j, uint32_t gid, const char *name, size_t nlen)
 		ret = ERR_NOMEM;
 		goto out;
 	}
-	key_u32(key, gid);
+	hash_key_u32(key, gid);
 	if ((ret = hash_put(j->groups_h, key, sizeof(key),
 	    (uint32_t)j->groups.n, &idx, &ins)) != 0)
 		goto out;
@@ -370,7 +353,7 @@ join_add_series(struct join *j, int source, const struct join_series *s)
 		goto out;
 	}
 	if (s->kind == PROTO_KIND_PROC) {
-		key_u32(key, s->uid);
+		hash_key_u32(key, s->uid);
 		if ((ret = hash_put(j->puids_h, key, sizeof(key),
 		    (uint32_t)j->puids.n, &idx, &ins)) != 0)
 			goto out;
@@ -418,7 +401,7 @@ join_sum(struct vec *rows, struct hash *h, const char *const *v,
 	int ret = -1, ins;
 
 	for (i = 0; i < nl; i++) {
-		key_u32(key + klen, len[i]);
+		hash_key_u32(key + klen, len[i]);
 		klen += 4;
 		if (len[i] > 0)
 			memcpy(key + klen, v[i], len[i]);
@@ -485,7 +468,7 @@ join_build(struct join *j, int source, struct join_stats *st)
 		}
 		nl = 0;
 		if (ser->kind == PROTO_KIND_JOB) {
-			key_u64(key, ser->jobid);
+			hash_key_u64(key, ser->jobid);
 			if (hash_get(j->jobs_h, key, 8, &idx) != 0) {
 				s.no_job++;
 				continue;
@@ -503,13 +486,13 @@ join_build(struct join *j, int source, struct join_stats *st)
 			ret = join_sum(&j->rows[fj], hj, v, len, nl,
 			    ser->value);
 		} else {
-			key_u32(key, ser->uid);
+			hash_key_u32(key, ser->uid);
 			if (hash_get(j->users_h, key, 4, &idx) != 0) {
 				s.no_user++;
 				continue;
 			}
 			usr = (const struct join_user *)j->users.p + idx;
-			key_u32(key, usr->gid);
+			hash_key_u32(key, usr->gid);
 			if (hash_get(j->groups_h, key, 4, &idx) != 0) {
 				s.no_group++;
 				continue;
