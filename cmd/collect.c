@@ -282,16 +282,7 @@ collect_init(struct collector *c, const struct config *cfg,
 	c->fault_helper = -1;
 	if ((c->cache = acache_new(cfg->cache_ttl_s)) == NULL)
 		return ERR_NOMEM;
-	pthread_mutex_init(&c->guard, NULL);
 	return 0;
-}
-
-void
-collect_cleanup(struct collector *c)
-{
-	acache_free(c->cache);
-	c->cache = NULL;
-	pthread_mutex_destroy(&c->guard);
 }
 
 /*
@@ -717,14 +708,5 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 int
 collect_scrape(struct collector *c, double limit_s, struct buf *out)
 {
-	int ret;
-
-	/* http.c queues one scrape at a time; this guards other callers. */
-	if (pthread_mutex_trylock(&c->guard) != 0) {
-		warn_f("Collect is still active... - Skipping now");
-		return metrics_write_skipped(out, PCE_VERSION);
-	}
-	ret = collect_locked(c, limit_s, out);
-	pthread_mutex_unlock(&c->guard);
-	return ret;
+	return collect_locked(c, limit_s, out);
 }

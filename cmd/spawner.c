@@ -42,6 +42,12 @@ struct spawn_reply {
 	int32_t		wstatus;
 };
 
+/* Room for the two pipe ends a START reply carries, aligned for cmsg. */
+union fdmsg {
+	char		 buf[CMSG_SPACE(2 * sizeof(int))];
+	struct cmsghdr	 align;
+};
+
 struct spawner {
 	pid_t		 pid;
 	int		 sock;
@@ -253,10 +259,7 @@ sp_reply(int sock, const struct spawn_reply *rep, const int *fds, int nfds)
 	struct msghdr msg;
 	struct iovec iov;
 	struct cmsghdr *cmsg;
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fdmsg u;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = (void *)(uintptr_t)rep;
@@ -432,10 +435,7 @@ spawn_call(struct spawner *sp, uint32_t op, int id, struct spawn_reply *rep,
 	struct msghdr msg;
 	struct iovec iov;
 	struct cmsghdr *cmsg;
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fdmsg u;
 	ssize_t n;
 	int ret = -1;
 
@@ -512,12 +512,6 @@ spawn_kill(struct spawner *sp, int id, int *wstatus)
 		return -1;
 	*wstatus = rep.wstatus;
 	return 0;
-}
-
-pid_t
-spawn_pid(const struct spawner *sp)
-{
-	return sp->pid;
 }
 
 void

@@ -46,9 +46,6 @@ int	spawn_helper(struct spawner *sp, int id, pid_t *pid, int *to_fd,
  */
 int	spawn_kill(struct spawner *sp, int id, int *wstatus);
 
-/* The spawner's pid (for tests and logs). */
-pid_t	spawn_pid(const struct spawner *sp);
-
 /*
  * Asks the spawner to kill every helper and exit, and reaps it, waiting at
  * most timeout_ms before killing it outright.

@@ -107,7 +107,7 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 	struct pollfd pfd[2];
 	struct buf errtext;
 	struct lines ln;
-	size_t total = 0;
+	size_t total = 0, keep;
 	pid_t pid = -1;
 	int ret = ERR_SYSTEM, wstatus = 0, r, nfds, timeout;
 	uint64_t now;
@@ -173,12 +173,12 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 			}
 			if (pfd[r].fd == errp[0]) {
 				/* Keep the first bytes; drop the rest. */
-				if (buf_len(&errtext) < MAX_CMD_STDERR &&
-				    buf_append(&errtext, chunk, (size_t)n >
-				    MAX_CMD_STDERR - buf_len(&errtext) ?
-				    MAX_CMD_STDERR - buf_len(&errtext) :
-				    (size_t)n) != 0)
-					continue;
+				keep = MAX_CMD_STDERR - buf_len(&errtext);
+				if ((size_t)n < keep)
+					keep = (size_t)n;
+				/* Best effort: short of memory, say nothing. */
+				if (buf_append(&errtext, chunk, keep) != 0)
+					buf_reset(&errtext);
 				continue;
 			}
 			total += (size_t)n;

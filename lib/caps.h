@@ -11,8 +11,6 @@
 
 /* A label value (account, user, group, process name, target), in bytes. */
 #define MAX_LABEL		512
-/* A Lustre jobid as the upstream reports it. */
-#define MAX_JOBID		512
 
 /* Record protocol: one frame, type plus body. */
 #define PROTO_MAX_FRAME		(64 * 1024)

@@ -68,7 +68,11 @@ sbx_mode_name(int mode)
 	return NULL;
 }
 
-int
+/*
+ * Closes every descriptor from lowfd up (below it: the helper's request
+ * pipe, record pipe and the exporter's stderr).  Returns 0 or -1.
+ */
+static int
 sbx_close_fds_from(int lowfd)
 {
 	DIR *d;

@@ -32,13 +32,6 @@ int		 sbx_mode_parse(const char *s);
 const char	*sbx_mode_name(int mode);
 
 /*
- * Closes every descriptor above 2 (stdin, stdout and stderr are the
- * helper's request pipe, record pipe and the exporter's stderr).  Returns 0
- * or -1 with errno set.
- */
-int	sbx_close_fds_from(int lowfd);
-
-/*
  * Confines the calling helper, in the order of OpenSSH's sandbox child:
  * close stray descriptors, rlimits (no core, no file writes, bounded
  * descriptors and, unless mode is off, address space), refuse root,
