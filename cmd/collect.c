@@ -276,10 +276,9 @@ int
 collect_init(struct collector *c, const struct config *cfg,
     struct helper *helpers)
 {
-	memset(c, 0, sizeof(*c));
+	/* fault_helper and fault_kind are set by main (test builds). */
 	c->cfg = cfg;
 	c->helpers = helpers;
-	c->fault_helper = -1;
 	if ((c->cache = acache_new(cfg->cache_ttl_s)) == NULL)
 		return ERR_NOMEM;
 	return 0;
@@ -299,7 +298,8 @@ maybe_fault(struct collector *c, struct sup_call *call)
 		return;
 	c->fault_helper = -1;
 	buf_init(&req, buf_cap(call->request) + 64);
-	if (proto_put_req(&req, PROTO_REQ_FAULT, 0, NULL, 0) != 0 ||
+	if (proto_put_req(&req, PROTO_REQ_FAULT, (uint32_t)c->fault_kind,
+	    NULL, 0) != 0 ||
 	    buf_append(&req, buf_ptr(call->request),
 	    buf_len(call->request)) != 0) {
 		buf_cleanup(&req);

@@ -18,6 +18,7 @@ struct collector {
 	struct helper		*helpers;	/* indexed by enum sbx_helper */
 	struct acache		*cache;
 	int			 fault_helper;	/* test builds: see main.c */
+	int			 fault_kind;	/* PROTO_FAULT_* */
 };
 
 int	collect_init(struct collector *c, const struct config *cfg,

@@ -197,26 +197,37 @@ setup_helpers(void)
 
 #ifdef PCE_TEST_HOOKS
 /*
- * Test builds only: --test.fault=HELPER makes that helper attempt a
- * forbidden syscall during the first scrape.  Taken out of argv before
- * the flags are parsed, so the installed binary has no such flag at all.
+ * Test builds only: --test.fault=HELPER[:syscall|:protocol|:oversized]
+ * makes that helper misbehave during the first scrape (see PROTO_FAULT_*).
+ * Taken out of argv before the flags are parsed, so the installed binary
+ * has no such flag at all.
  */
-static int
-take_test_flags(int *argc, char **argv)
+static void
+take_test_flags(int *argc, char **argv, struct collector *c)
 {
+	static const char *const kinds[] = { "syscall", "protocol",
+	    "oversized" };
 	const char *p = "--test.fault=";
-	int i, j, fault = -1;
+	char name[32], *colon;
+	int i, j, k;
 
 	for (i = 1, j = 1; i < *argc; i++) {
-		if (strncmp(argv[i], p, strlen(p)) == 0) {
-			fault = sbx_helper_id(argv[i] + strlen(p));
+		if (strncmp(argv[i], p, strlen(p)) != 0) {
+			argv[j++] = argv[i];
 			continue;
 		}
-		argv[j++] = argv[i];
+		snprintf(name, sizeof(name), "%s", argv[i] + strlen(p));
+		c->fault_kind = 0;
+		if ((colon = strchr(name, ':')) != NULL) {
+			*colon++ = '\0';
+			for (k = 0; k < 3; k++)
+				if (strcmp(colon, kinds[k]) == 0)
+					c->fault_kind = k;
+		}
+		c->fault_helper = sbx_helper_id(name);
 	}
 	*argc = j;
 	argv[j] = NULL;
-	return fault;
 }
 #endif
 
@@ -227,10 +238,11 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char err[512], usage[8192];
 	sigset_t set;
-	int fd, sig, fault = -1;
+	int fd, sig;
 
+	collector.fault_helper = -1;
 #ifdef PCE_TEST_HOOKS
-	fault = take_test_flags(&argc, argv);
+	take_test_flags(&argc, argv, &collector);
 #endif
 	if (flags_parse(argc, argv, &cfg, err, sizeof(err)) != 0) {
 		/* One line, naming the flag: what a site's unit log shows. */
@@ -290,7 +302,6 @@ main(int argc, char **argv)
 		spawn_stop(sp, 500);
 		return 1;
 	}
-	collector.fault_helper = fault;
 
 	/* Everything is open and started: confine ourselves. */
 	if (sbx_parent_enter(cfg.sandbox_mode, cfg.max_connections, err,

@@ -89,20 +89,33 @@ hrt_init(int helper, int sandbox_mode)
 
 #ifdef PCE_TEST_HOOKS
 /*
- * Test builds only: a syscall no helper's filter allows (unshare(0) is a
- * no-op when it does run).  Enforce mode kills us with SIGSYS; log mode
- * lets it through and we answer END.
+ * Test builds only: misbehave as the parent asks (PROTO_FAULT_*).  A
+ * forbidden syscall (unshare(0) is a no-op when it does run) kills us in
+ * enforce mode; in log mode it goes through and we answer END.  The two
+ * protocol faults send what no helper may send; the parent must kill us.
  */
 static void
 hrt_fault(const struct proto_req *req)
 {
+	static const unsigned char unknown[] = { 0, 0, 0, 1, 0x7e };
+	static const unsigned char oversized[] = { 0x7f, 0xff, 0xff, 0xff };
 	uint64_t start = hrt_now_us();
 	long r;
 
-	(void)req;
-	r = syscall(SYS_unshare, 0);
-	hrt_end(0, 0, start, r == 0 ? "forbidden syscall survived" :
-	    "forbidden syscall failed");
+	switch (req->deadline_ms) {
+	case PROTO_FAULT_PROTOCOL:
+		hrt_write_or_exit((const char *)unknown, sizeof(unknown));
+		break;
+	case PROTO_FAULT_OVERSIZED:
+		hrt_write_or_exit((const char *)oversized, sizeof(oversized));
+		break;
+	default:
+		r = syscall(SYS_unshare, 0);
+		hrt_end(0, 0, start, r == 0 ? "forbidden syscall survived" :
+		    "forbidden syscall failed");
+		return;
+	}
+	hrt_end(0, 0, start, "");
 }
 #endif
 

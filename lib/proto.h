@@ -38,7 +38,7 @@
  *	REQ_QUERY	u32 deadline_ms
  *		promql: run the three queries at once; answer, in any order,
  *		SERIES* and one SOURCE_END per query, then END.
- *	REQ_FAULT	u32 fault (test builds only: see sandbox tests)
+ *	REQ_FAULT	u32 fault (test builds only): PROTO_FAULT_*
  *
  * Records (helper -> parent, types 0x40..0x7f).
  *
@@ -71,6 +71,11 @@ enum proto_type {
 	PROTO_SERIES = 0x45,
 	PROTO_SOURCE_END = 0x46,
 };
+
+/* What a REQ_FAULT asks a test build's helper to do wrong. */
+#define PROTO_FAULT_SYSCALL	0	/* a syscall no filter allows */
+#define PROTO_FAULT_PROTOCOL	1	/* a record of an unknown type */
+#define PROTO_FAULT_OVERSIZED	2	/* a frame header above the cap */
 
 #define PROTO_KIND_JOB		1
 #define PROTO_KIND_PROC		2

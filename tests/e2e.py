@@ -1318,14 +1318,14 @@ def sandbox_status(t):
                 name, pid, c["seccomp"], want))
 
 
-def fault_scrapes(t, helper, mode):
+def fault_scrapes(t, helper, mode, kind=None):
     check(os.access(HOOKS_EXPORTER, os.X_OK),
           "test-hooks build %s is missing: build it with `make B=build-hooks TEST_HOOKS=1`"
           " (make check-e2e does)" % HOOKS_EXPORTER)
-    up = t.upstream(name="upstream-%s-%s-%d" % (helper, mode, len(t.exporters)))
+    up = t.upstream(name="upstream-%s-%s-%s-%d" % (helper, mode, kind, len(t.exporters)))
     up.load_original()
     t.install_original_standins()
-    extra = ["--test.fault=" + helper]
+    extra = ["--test.fault=" + helper + (":" + kind if kind else "")]
     if mode == "log":
         extra.append("-sandbox=log")
     ex = t.exporter(up, timeout=5, extra=extra, binary=HOOKS_EXPORTER)
@@ -1376,6 +1376,32 @@ def sandbox_fault_enforce(t):
         t.expect(check, restarts_of(e2).get(helper) == restarts_of(e1).get(helper),
                  "%s fault: restarted again on the clean scrape" % helper)
         ex.stop()
+
+
+
+@test
+def protocol_violation(t):
+    """A helper that sends an unknown record or an oversized frame is killed,
+    restarted, and only its sources fail; the next scrape is whole."""
+    for kind, why in (("protocol", "record type 0x7e not permitted"),
+                      ("oversized", "bad frame length")):
+        for helper, sources in sorted(FAULT_SOURCES.items()):
+            ex, e1, e2 = fault_scrapes(t, helper, "off" if SANITIZE else "enforce", kind)
+            ups = source_up(e1)
+            for src in sources:
+                t.expect(check, ups.get(src) == 0.0, "%s %s: source_up{%s} %r, want 0" % (
+                    helper, kind, src, ups.get(src)))
+            others = [k for k, v in ups.items() if k not in sources and v != 1.0]
+            t.expect(check, not others, "%s %s: other sources failed too: %r" % (helper, kind, ups))
+            t.expect(check, restarts_of(e1).get(helper, 0) >= 1,
+                     "%s %s: restarts %r, want >= 1" % (helper, kind, restarts_of(e1)))
+            log = ex.stderr()
+            t.expect(check, re.search(r"helper %s .*protocol violation: %s" % (helper, re.escape(why)), log),
+                     "%s %s: no log line naming the violation (%r)" % (helper, kind, why))
+            t.expect(check, scrape_ok(e2) == 1.0, "%s %s: next scrape_ok %r, source_up %r" % (
+                helper, kind, scrape_ok(e2), source_up(e2)))
+            t.expect(check_original, e2, "%s %s: next scrape" % (helper, kind))
+            ex.stop()
 
 
 @test
