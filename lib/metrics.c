@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stddef.h>
+#include <string.h>
 
 #include "metrics.h"
 #include "buf.h"
@@ -92,27 +93,12 @@ write_scrape_ok(struct buf *out, int ok)
 static int
 write_build_info(struct buf *out, const char *version)
 {
-	struct expo_label l = { "version", version, 0 };
-	size_t n = 0;
+	struct expo_label l = { "version", version, strlen(version) };
 	int r;
-
-	while (version[n] != '\0')
-		n++;
-	l.len = n;
 	if ((r = expo_family(out, "cluster_exporter_build_info",
 	    "Version of the exporter; the value is always 1.", "gauge")) != 0)
 		return r;
 	return expo_sample(out, "cluster_exporter_build_info", &l, 1, 1);
-}
-
-static size_t
-cstrlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0')
-		n++;
-	return n;
 }
 
 static int
@@ -160,7 +146,7 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	for (i = 0; i < METRICS_NSTAGES; i++) {
 		l.name = "name";
 		l.value = stage_names[i];
-		l.len = cstrlen(stage_names[i]);
+		l.len = strlen(stage_names[i]);
 		if ((r = expo_sample(out,
 		    "cluster_exporter_stage_execution_seconds", &l, 1,
 		    s->stage_seconds[i])) != 0)
@@ -176,7 +162,7 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	for (i = 0; i < METRICS_NSOURCES; i++) {
 		l.name = "source";
 		l.value = source_names[i];
-		l.len = cstrlen(source_names[i]);
+		l.len = strlen(source_names[i]);
 		if ((r = expo_sample(out, "cluster_exporter_source_up", &l, 1,
 		    s->source_up[i] ? 1 : 0)) != 0)
 			return r;
@@ -188,7 +174,7 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	for (i = 0; i < METRICS_NHELPERS; i++) {
 		l.name = "helper";
 		l.value = helper_names[i];
-		l.len = cstrlen(helper_names[i]);
+		l.len = strlen(helper_names[i]);
 		if ((r = expo_sample(out,
 		    "cluster_exporter_helper_restarts_total", &l, 1,
 		    (double)s->helper_restarts[i])) != 0)

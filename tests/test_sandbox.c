@@ -335,6 +335,8 @@ test_non_fatal_denials(void **state)
 static void
 test_forbidden_everywhere(void **state)
 {
+	/* Under ASan the child could die of the runtime, not the probe. */
+	NEEDS_PLAIN_RUNTIME();
 	probe_fn *const probes[] = {
 		probe_wx, probe_unshare, probe_ptrace, probe_mount,
 		probe_bpf, probe_keyctl, probe_init_module, probe_kill,
