@@ -901,6 +901,11 @@ class Ctx:
             body = self._pause(watch) + "exec cat %s\n" % sh_quote(data)
         elif mode == "hang":
             body = "sleep 300 &\nwait\n"
+        elif mode in ("flood", "flood_junk"):
+            # 70 MB in short lines: valid ones pass MAX_RECORDS (2 M jobs)
+            # first, junk ones (skipped) reach MAX_CMD_OUTPUT (64 MiB).
+            line = "1|acc|user" if mode == "flood" else "junk"
+            body = "yes '%s' | head -c 70000000\n" % line
         elif mode == "escape":
             # The child moves to a process group of its own (setpgid).
             body = ("perl -e 'setpgrp(0, 0); exec(\"sleep\", \"300\")' &\n"
@@ -1499,6 +1504,61 @@ def scrape_timeout_header(t):
                   headers={"X-Prometheus-Scrape-Timeout-Seconds": "soon"})
     check(scrape_ok(e) == 1.0, "bad header: scrape_ok %r, source_up %r" % (scrape_ok(e), source_up(e)))
 
+
+
+@test
+def missing_commands(t):
+    """A command missing at start-up is logged and fails only its source."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    # No squeue anywhere in this PATH (the machine's own is in /usr/bin).
+    ex = t.exporter(up, env_extra={"PATH": t.bin})
+    r, e = scrape(ex, what="scrape without squeue")
+    log = ex.stderr()
+    t.expect(check, "squeue not found in PATH" in log, "no start-up line about the missing squeue")
+    ups = source_up(e)
+    t.expect(check, ups.get("slurm") == 0.0 and all(v == 1.0 for k, v in ups.items() if k != "slurm"),
+             "without squeue: source_up %r" % ups)
+    proc_want = {k: v for k, v in expected_subset(DATA_FAMILIES).items() if k[0].startswith("cluster_proc_")}
+    t.expect(assert_same, {k: v for k, v in e.values(DATA_FAMILIES).items()
+                           if k[0].startswith("cluster_proc_")}, proc_want, "proc series without squeue")
+    ex.stop()
+    t.install_original_standins()
+    ex = t.exporter(up, extra=["--path.getent=/nonexistent/getent"])
+    r, e = scrape(ex, what="scrape with a bad --path.getent")
+    t.expect(check, "--path.getent=/nonexistent/getent" in ex.stderr(),
+             "no start-up line naming the bad --path.getent")
+    ups = source_up(e)
+    t.expect(check, ups.get("accounts") == 0.0 and ups.get("slurm") == 1.0, "bad getent: source_up %r" % ups)
+    jobs_want = {k: v for k, v in expected_subset(DATA_FAMILIES).items() if k[0].startswith("cluster_job_")}
+    t.expect(assert_same, {k: v for k, v in e.values(DATA_FAMILIES).items()
+                           if k[0].startswith("cluster_job_")}, jobs_want, "job series without getent")
+
+
+
+@test
+def oversized_command_output(t):
+    """squeue output beyond a cap ends its helper; the next scrape is whole."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    for mode, said in (("flood", "squeue printed more than 2000000 jobs"),
+                       ("flood_junk", "size limit exceeded; giving up the helper")):
+        t.install_squeue(mode=mode)
+        ex = t.exporter(up, timeout=10)
+        r, e = scrape(ex, timeout=60, what="scrape with squeue %s" % mode)
+        t.expect(check, source_up(e).get("slurm") == 0.0, "%s: source_up %r" % (mode, source_up(e)))
+        t.expect(check, restarts_of(e).get("slurm", 0) >= 1, "%s: restarts %r" % (mode, restarts_of(e)))
+        t.expect(check, said in ex.stderr(), "%s: no log line %r" % (mode, said))
+        if mode == "flood_junk":
+            t.expect(check, "printed more than" not in ex.stderr(),
+                     "junk lines counted as jobs")
+        t.install_squeue(["%s|%s|%s" % j for j in original_jobs()])
+        r, e = scrape(ex, what="scrape after squeue %s" % mode)
+        t.expect(check, scrape_ok(e) == 1.0, "after %s: source_up %r" % (mode, source_up(e)))
+        t.expect(check_original, e, "after %s" % mode)
+        ex.stop()
 
 @test
 def overlapping_scrapes(t):
