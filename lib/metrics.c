@@ -22,6 +22,7 @@ static const char *const stage_names[METRICS_NSTAGES] = {
 	"build_write_throughput_metrics",
 };
 
+/* In the order of enum sbx_helper, which lib/ does not see. */
 static const char *const helper_names[METRICS_NHELPERS] = {
 	"slurm", "accounts", "promql",
 };
