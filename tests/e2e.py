@@ -2172,6 +2172,22 @@ def real_prometheus(t):
 
 
 # ----------------------------------------------------------------------------
+# More scenarios, one file per topic (tests/e2e_<topic>.py).  Each file is
+# part of this suite: it runs in this module's namespace, so it uses the
+# helpers above and registers its tests with @test, after the ones above.
+
+
+def _load_topics():
+    import glob
+    for path in sorted(glob.glob(os.path.join(TESTS_DIR, "e2e_*.py"))):
+        with open(path, encoding="utf-8") as f:
+            exec(compile(f.read(), path, "exec"), globals())
+
+
+_load_topics()
+
+
+# ----------------------------------------------------------------------------
 # Runner
 
 
