@@ -243,7 +243,11 @@ class Helper:
         valgrind = shutil.which("valgrind")
         check(valgrind is not None,
               "valgrind not found in PATH; install valgrind to run this test")
-        binary = os.path.join(HELPER_DIR, name)
+        # A copy in the (0755) work directory: the tree may sit where
+        # nobody cannot enter, such as a clone under /root (mode 0700).
+        binary = os.path.join(workdir, name)
+        shutil.copy2(os.path.join(HELPER_DIR, name), binary)
+        os.chmod(binary, 0o755)
         argv = (drop_privileges_prefix() + [valgrind] + VALGRIND_OPTS +
                 [binary, "off"] + list(args))
         # A small fixed environment: no proxy settings for curl, no
