@@ -370,7 +370,7 @@ collect_accounts(struct collector *c, struct accounts_ctx *ctx,
 		snprintf(reason, reasonsz, "no time left before the deadline");
 		goto out;
 	}
-	call.helper = &c->helpers[SBX_HELPER_ACCOUNTS];
+	call.helper = &c->helpers[HELPER_ACCOUNTS];
 	call.request = &req;
 	call.table = accounts_table;
 	call.ctx = ctx;
@@ -444,7 +444,7 @@ collect_resolve(struct collector *c, struct join *j, uint64_t deadline_us,
 	if (nmiss > 0) {
 		ctx.groups = 0;
 		if (collect_accounts(c, &ctx, miss, nmiss, deadline_us,
-		    &m->stage_seconds[METRICS_STAGE_USERS], reason,
+		    &m->stage_seconds[STAGE_USERS], reason,
 		    sizeof(reason)) != 0) {
 			ok = 0;
 			error_f("source accounts failed: user lookup: %s",
@@ -468,7 +468,7 @@ collect_resolve(struct collector *c, struct join *j, uint64_t deadline_us,
 	if (nmiss > 0) {
 		ctx.groups = 1;
 		if (collect_accounts(c, &ctx, miss, nmiss, deadline_us,
-		    &m->stage_seconds[METRICS_STAGE_GROUPS], reason,
+		    &m->stage_seconds[STAGE_GROUPS], reason,
 		    sizeof(reason)) != 0) {
 			ok = 0;
 			error_f("source accounts failed: group lookup: %s",
@@ -551,11 +551,11 @@ static int
 collect_locked(struct collector *c, double limit_s, struct buf *out)
 {
 	static const int build_stage[QUERY_COUNT] = {
-		METRICS_STAGE_BUILD_METADATA, METRICS_STAGE_BUILD_READ,
-		METRICS_STAGE_BUILD_WRITE,
+		STAGE_BUILD_METADATA, STAGE_BUILD_READ,
+		STAGE_BUILD_WRITE,
 	};
 	static const int source_of[QUERY_COUNT] = {
-		METRICS_SRC_METADATA, METRICS_SRC_READ, METRICS_SRC_WRITE,
+		SOURCE_METADATA, SOURCE_READ, SOURCE_WRITE,
 	};
 	struct metrics_scrape m;
 	struct lustre_ctx lctx;
@@ -592,12 +592,12 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		ret = r;
 		goto out;
 	}
-	calls[0].helper = &c->helpers[SBX_HELPER_SLURM];
+	calls[0].helper = &c->helpers[HELPER_SLURM];
 	calls[0].request = &jreq;
 	calls[0].nrequests = 1;
 	calls[0].table = jobs_table;
 	calls[0].ctx = &jctx;
-	calls[1].helper = &c->helpers[SBX_HELPER_PROMQL];
+	calls[1].helper = &c->helpers[HELPER_PROMQL];
 	calls[1].request = &qreq;
 	calls[1].nrequests = 1;
 	calls[1].table = lustre_table;
@@ -617,7 +617,7 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		sup_run(calls, 2, deadline);
 
 	/* metadata, read, write */
-	m.stage_seconds[METRICS_STAGE_LUSTRE] = calls[1].ends > 0 ?
+	m.stage_seconds[STAGE_LUSTRE] = calls[1].ends > 0 ?
 	    (double)calls[1].elapsed_us / 1e6 : seconds_since(start);
 	for (i = 0; i < QUERY_COUNT; i++) {
 		m.dropped_series += lctx.dropped[i];
@@ -645,8 +645,8 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		buf_cleanup(&lctx.series[i].bytes);
 	}
 
-	if (c->helpers[SBX_HELPER_ACCOUNTS].enabled)
-		m.source_up[METRICS_SRC_ACCOUNTS] =
+	if (c->helpers[HELPER_ACCOUNTS].enabled)
+		m.source_up[SOURCE_ACCOUNTS] =
 		    collect_resolve(c, j, deadline, &m);
 	else
 		error_f("source accounts failed: getent was not found at "
@@ -657,7 +657,7 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 		pthread_join(tid, NULL);
 		threaded = 0;
 	}
-	m.stage_seconds[METRICS_STAGE_JOBS] = calls[0].ends > 0 ?
+	m.stage_seconds[STAGE_JOBS] = calls[0].ends > 0 ?
 	    (double)calls[0].elapsed_us / 1e6 : seconds_since(start);
 	if (!calls[0].helper->enabled)
 		error_f("source slurm failed: squeue was not found at "
@@ -665,11 +665,11 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 	else if (calls[0].failed || calls[0].end_status != 0)
 		error_f("source slurm failed: %s", calls[0].reason);
 	else
-		m.source_up[METRICS_SRC_SLURM] = 1;
-	if (m.source_up[METRICS_SRC_SLURM] &&
+		m.source_up[SOURCE_SLURM] = 1;
+	if (m.source_up[SOURCE_SLURM] &&
 	    (r = replay_jobs(&jctx.jobs, j)) != 0) {
 		error_f("source slurm failed: %s", err_str(r));
-		m.source_up[METRICS_SRC_SLURM] = 0;
+		m.source_up[SOURCE_SLURM] = 0;
 	}
 	buf_cleanup(&jctx.jobs.bytes);
 
@@ -688,7 +688,7 @@ collect_locked(struct collector *c, double limit_s, struct buf *out)
 			    query_name(i), st.no_job, st.no_user,
 			    st.no_group);
 	}
-	for (i = 0; i < METRICS_NHELPERS; i++)
+	for (i = 0; i < HELPER_COUNT; i++)
 		m.helper_restarts[i] = c->helpers[i].restarts;
 	if ((ret = metrics_write(out, &m, j, PCE_VERSION)) != 0)
 		error_f("writing the exposition: %s", err_str(ret));

@@ -35,13 +35,13 @@
 #include "supervise.h"
 
 static struct config cfg;
-static struct helper helpers[SBX_NHELPERS];
-static struct spawn_helper specs[SBX_NHELPERS];
+static struct helper helpers[HELPER_COUNT];
+static struct spawn_helper specs[HELPER_COUNT];
 static struct collector collector;
 
 /* argv and environment of each helper, kept for the spawner's lifetime. */
-static char *helper_argv[SBX_NHELPERS][5];
-static char *helper_env[SBX_NHELPERS][12];
+static char *helper_argv[HELPER_COUNT][5];
+static char *helper_env[HELPER_COUNT][12];
 static char env_store[12][4096 + 32];
 static char squeue_path[PATH_MAX], getent_path[PATH_MAX];
 
@@ -151,9 +151,9 @@ setup_helpers(void)
 	int i;
 	char *v;
 
-	for (i = 0; i < SBX_NHELPERS; i++) {
+	for (i = 0; i < HELPER_COUNT; i++) {
 		helpers[i].id = i;
-		helpers[i].name = sbx_helper_name(i);
+		helpers[i].name = source_helper_name(i);
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    helpers[i].name) >= sizeof(path) ||
 		    (specs[i].exe_fd = open(path, O_PATH | O_CLOEXEC)) == -1)
@@ -166,7 +166,7 @@ setup_helpers(void)
 		helper_env[i][k++] = path_env;
 		helper_env[i][k++] = lc_env;
 		if ((v = env_entry((int)e, "SLURM_CONF")) != NULL && i ==
-		    SBX_HELPER_SLURM) {
+		    HELPER_SLURM) {
 			helper_env[i][k++] = v;
 			e++;
 		}
@@ -174,25 +174,25 @@ setup_helpers(void)
 		specs[i].argv = helper_argv[i];
 		specs[i].envp = helper_env[i];
 	}
-	helper_argv[SBX_HELPER_SLURM][2] = squeue_path;
-	helper_argv[SBX_HELPER_SLURM][3] = NULL;
-	helpers[SBX_HELPER_SLURM].enabled = squeue_path[0] != '\0';
-	helper_argv[SBX_HELPER_ACCOUNTS][2] = getent_path;
-	helper_argv[SBX_HELPER_ACCOUNTS][3] = NULL;
-	helpers[SBX_HELPER_ACCOUNTS].enabled = getent_path[0] != '\0';
-	helper_argv[SBX_HELPER_PROMQL][2] = cfg.promserver;
-	helper_argv[SBX_HELPER_PROMQL][3] = cfg.timerange;
-	helper_argv[SBX_HELPER_PROMQL][4] = NULL;
-	helpers[SBX_HELPER_PROMQL].enabled = 1;
+	helper_argv[HELPER_SLURM][2] = squeue_path;
+	helper_argv[HELPER_SLURM][3] = NULL;
+	helpers[HELPER_SLURM].enabled = squeue_path[0] != '\0';
+	helper_argv[HELPER_ACCOUNTS][2] = getent_path;
+	helper_argv[HELPER_ACCOUNTS][3] = NULL;
+	helpers[HELPER_ACCOUNTS].enabled = getent_path[0] != '\0';
+	helper_argv[HELPER_PROMQL][2] = cfg.promserver;
+	helper_argv[HELPER_PROMQL][3] = cfg.timerange;
+	helper_argv[HELPER_PROMQL][4] = NULL;
+	helpers[HELPER_PROMQL].enabled = 1;
 	/* The upstream may sit behind a proxy, as Go's client allows. */
 	k = 2;
 	for (i = 0; i < (int)(sizeof(proxy_vars) / sizeof(proxy_vars[0])) &&
 	    k + 1 < sizeof(helper_env[0]) / sizeof(helper_env[0][0]); i++)
 		if ((v = env_entry((int)e, proxy_vars[i])) != NULL) {
-			helper_env[SBX_HELPER_PROMQL][k++] = v;
+			helper_env[HELPER_PROMQL][k++] = v;
 			e++;
 		}
-	helper_env[SBX_HELPER_PROMQL][k] = NULL;
+	helper_env[HELPER_PROMQL][k] = NULL;
 }
 
 #ifdef PCE_TEST_HOOKS
@@ -224,7 +224,7 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 				if (strcmp(colon, kinds[k]) == 0)
 					c->fault_kind = k;
 		}
-		c->fault_helper = sbx_helper_id(name);
+		c->fault_helper = source_helper_id(name);
 	}
 	*argc = j;
 	argv[j] = NULL;
@@ -290,11 +290,11 @@ main(int argc, char **argv)
 	}
 
 	/* Still single-threaded: safe to fork the spawner. */
-	if ((sp = spawn_start(specs, SBX_NHELPERS)) == NULL) {
+	if ((sp = spawn_start(specs, HELPER_COUNT)) == NULL) {
 		error_f("starting the spawner: %s", strerror(errno));
 		return 1;
 	}
-	if (sup_init(helpers, SBX_NHELPERS, sp) != 0)
+	if (sup_init(helpers, HELPER_COUNT, sp) != 0)
 		error_f("a helper did not start; its sources fail until it "
 		    "does");
 	if (collect_init(&collector, &cfg, helpers) != 0) {

@@ -217,6 +217,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	accounts_getent = argv[2];
-	hrt_init(SBX_HELPER_ACCOUNTS, mode);
+	hrt_init(HELPER_ACCOUNTS, mode);
 	hrt_serve(types, accounts_serve);
 }

@@ -317,6 +317,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "promql: curl_global_init failed\n");
 		return 1;
 	}
-	hrt_init(SBX_HELPER_PROMQL, mode);
+	hrt_init(HELPER_PROMQL, mode);
 	hrt_serve(types, promql_request);
 }

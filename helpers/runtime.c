@@ -79,7 +79,7 @@ hrt_init(int helper, int sandbox_mode)
 
 	/* The parent may close our pipes at any time; EPIPE is enough. */
 	signal(SIGPIPE, SIG_IGN);
-	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, sbx_helper_name(helper));
+	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
 	/* Twice the frame cap: records accumulate up to HRT_FLUSH_AT. */
 	buf_init(&hrt_outbuf, 4 * PROTO_MAX_FRAME);
 	if (sbx_helper_enter(helper, sandbox_mode, err, sizeof(err)) != 0)

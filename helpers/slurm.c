@@ -144,6 +144,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	slurm_squeue = argv[2];
-	hrt_init(SBX_HELPER_SLURM, mode);
+	hrt_init(HELPER_SLURM, mode);
 	hrt_serve(types, slurm_request);
 }

@@ -68,8 +68,8 @@ struct join_ser {
 };
 
 struct join_out {
-	const char	*v[JOIN_MAX_LABELS];
-	uint32_t	 len[JOIN_MAX_LABELS];
+	const char	*v[FAMILY_MAX_LABELS];
+	uint32_t	 len[FAMILY_MAX_LABELS];
 	double		 value;
 };
 
@@ -84,11 +84,9 @@ struct join {
 	struct vec	 groups;	/* struct join_group */
 	struct vec	 puids;		/* uint32_t */
 	struct vec	 series[QUERY_COUNT];	/* struct join_ser */
-	struct vec	 rows[JOIN_NFAMILIES];	/* struct join_out */
+	struct vec	 rows[FAMILY_COUNT];	/* struct join_out */
 };
 
-/* Labels per family, in the order of enum join_family. */
-static const size_t family_nlabels[JOIN_NFAMILIES] = { 3, 4, 2, 3, 2, 3 };
 
 static struct arena_mark
 arena_mark(const struct join *j)
@@ -197,7 +195,7 @@ join_free(struct join *j)
 	free(j->puids.p);
 	for (i = 0; i < QUERY_COUNT; i++)
 		free(j->series[i].p);
-	for (i = 0; i < JOIN_NFAMILIES; i++)
+	for (i = 0; i < FAMILY_COUNT; i++)
 		free(j->rows[i].p);
 	free(j);
 }
@@ -394,7 +392,7 @@ static int
 join_sum(struct vec *rows, struct hash *h, const char *const *v,
     const uint32_t *len, size_t nl, double value)
 {
-	unsigned char key[JOIN_MAX_LABELS * (4 + MAX_LABEL)];
+	unsigned char key[FAMILY_MAX_LABELS * (4 + MAX_LABEL)];
 	struct join_out *o;
 	size_t i, klen = 0;
 	uint32_t idx;
@@ -435,8 +433,8 @@ join_build(struct join *j, int source, struct join_stats *st)
 	const struct join_job *job;
 	const struct join_user *usr;
 	const struct join_group *grp;
-	const char *v[JOIN_MAX_LABELS];
-	uint32_t len[JOIN_MAX_LABELS], idx;
+	const char *v[FAMILY_MAX_LABELS];
+	uint32_t len[FAMILY_MAX_LABELS], idx;
 	unsigned char key[8];
 	size_t i, nl;
 	int ret = -1, meta, fj, fp;
@@ -448,7 +446,7 @@ join_build(struct join *j, int source, struct join_stats *st)
 		ret = ERR_INVAL;
 		goto out;
 	}
-	/* enum join_family pairs JOB_x and PROC_x per source, in order. */
+	/* enum source_family pairs JOB_x and PROC_x per source, in order. */
 	fj = source * 2;
 	fp = source * 2 + 1;
 	meta = source == QUERY_METADATA;
@@ -533,7 +531,7 @@ join_build(struct join *j, int source, struct join_stats *st)
 size_t
 join_rows(const struct join *j, int family)
 {
-	if (family < 0 || family >= JOIN_NFAMILIES)
+	if (family < 0 || family >= FAMILY_COUNT)
 		return 0;
 	return j->rows[family].n;
 }
@@ -545,10 +543,10 @@ join_row(const struct join *j, int family, size_t i, struct join_row *row)
 	size_t k;
 
 	memset(row, 0, sizeof(*row));
-	if (family < 0 || family >= JOIN_NFAMILIES || i >= j->rows[family].n)
+	if (family < 0 || family >= FAMILY_COUNT || i >= j->rows[family].n)
 		return;
 	o = (const struct join_out *)j->rows[family].p + i;
-	row->nlabels = family_nlabels[family];
+	row->nlabels = source_family(family)->nlabels;
 	for (k = 0; k < row->nlabels; k++) {
 		row->values[k] = o->v[k];
 		row->lens[k] = o->len[k];

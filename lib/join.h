@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "source.h"
+
 /*
  * The join of one scrape: squeue jobs, accounts and Lustre series in, summed
  * rows per output family out, in O(jobs + accounts + series) through hash
@@ -14,18 +16,6 @@
  * primary gid is unknown, and a metadata series whose target is not an MDT
  * are skipped and counted in struct join_stats.
  */
-
-enum join_family {
-	JOIN_JOB_METADATA = 0,	/* account, target, user */
-	JOIN_PROC_METADATA = 1,	/* group_name, proc_name, target, user_name */
-	JOIN_JOB_READ = 2,	/* account, user */
-	JOIN_PROC_READ = 3,	/* group_name, proc_name, user_name */
-	JOIN_JOB_WRITE = 4,
-	JOIN_PROC_WRITE = 5,
-	JOIN_NFAMILIES = 6,
-};
-
-#define JOIN_MAX_LABELS	4
 
 /* One input series (mirrors the SERIES record). */
 struct join_series {
@@ -41,8 +31,8 @@ struct join_series {
 
 /* One output row: label values in the family's label order (see above). */
 struct join_row {
-	const char	*values[JOIN_MAX_LABELS];
-	size_t		 lens[JOIN_MAX_LABELS];
+	const char	*values[FAMILY_MAX_LABELS];
+	size_t		 lens[FAMILY_MAX_LABELS];
 	size_t		 nlabels;
 	double		 value;
 };

@@ -8,76 +8,11 @@
 #include "expo.h"
 #include "join.h"
 
-static const char *const source_names[METRICS_NSOURCES] = {
-	"slurm", "accounts", "metadata", "read", "write",
+/* The original's output order, which its users' scrapes were diffed in. */
+static const int family_order[FAMILY_COUNT] = {
+	FAMILY_JOB_METADATA, FAMILY_PROC_METADATA, FAMILY_JOB_READ,
+	FAMILY_JOB_WRITE, FAMILY_PROC_READ, FAMILY_PROC_WRITE,
 };
-
-static const char *const stage_names[METRICS_NSTAGES] = {
-	"retrieve_running_jobs",
-	"retrieve_user_name_info",
-	"retrieve_group_name_info",
-	"retrieve_lustre_metrics",
-	"build_metadata_metrics",
-	"build_read_throughput_metrics",
-	"build_write_throughput_metrics",
-};
-
-/* In the order of enum sbx_helper, which lib/ does not see. */
-static const char *const helper_names[METRICS_NHELPERS] = {
-	"slurm", "accounts", "promql",
-};
-
-/* The original's families, in join_family order. */
-static const struct {
-	const char	*name;
-	const char	*help;
-	const char	*labels[JOIN_MAX_LABELS];
-	size_t		 nlabels;
-} families[JOIN_NFAMILIES] = {
-	[JOIN_JOB_METADATA] = { "cluster_job_metadata_operations",
-	    "Metadata operations per second of SLURM jobs per account, user "
-	    "and MDT.", { "account", "target", "user" }, 3 },
-	[JOIN_PROC_METADATA] = { "cluster_proc_metadata_operations",
-	    "Metadata operations per second of processes outside SLURM jobs "
-	    "per process name, group, user and MDT.",
-	    { "group_name", "proc_name", "target", "user_name" }, 4 },
-	[JOIN_JOB_READ] = { "cluster_job_read_throughput_bytes",
-	    "Read throughput in bytes per second of SLURM jobs per account "
-	    "and user.", { "account", "user" }, 2 },
-	[JOIN_PROC_READ] = { "cluster_proc_read_throughput_bytes",
-	    "Read throughput in bytes per second of processes outside SLURM "
-	    "jobs per process name, group and user.",
-	    { "group_name", "proc_name", "user_name" }, 3 },
-	[JOIN_JOB_WRITE] = { "cluster_job_write_throughput_bytes",
-	    "Write throughput in bytes per second of SLURM jobs per account "
-	    "and user.", { "account", "user" }, 2 },
-	[JOIN_PROC_WRITE] = { "cluster_proc_write_throughput_bytes",
-	    "Write throughput in bytes per second of processes outside SLURM "
-	    "jobs per process name, group and user.",
-	    { "group_name", "proc_name", "user_name" }, 3 },
-};
-
-/* Output order: job and proc families of one source next to each other. */
-static const int family_order[JOIN_NFAMILIES] = {
-	JOIN_JOB_METADATA, JOIN_PROC_METADATA, JOIN_JOB_READ, JOIN_JOB_WRITE,
-	JOIN_PROC_READ, JOIN_PROC_WRITE,
-};
-
-const char *
-metrics_source_name(int source)
-{
-	if (source < 0 || source >= METRICS_NSOURCES)
-		return NULL;
-	return source_names[source];
-}
-
-const char *
-metrics_stage_name(int stage)
-{
-	if (stage < 0 || stage >= METRICS_NSTAGES)
-		return NULL;
-	return stage_names[stage];
-}
 
 static int
 write_scrape_ok(struct buf *out, int ok)
@@ -105,24 +40,25 @@ write_build_info(struct buf *out, const char *version)
 static int
 write_family(struct buf *out, const struct join *j, int f)
 {
-	struct expo_label l[JOIN_MAX_LABELS];
+	struct expo_label l[FAMILY_MAX_LABELS];
 	struct join_row row;
 	size_t i, k, n;
 	int r;
 
-	if ((r = expo_family(out, families[f].name, families[f].help,
-	    "gauge")) != 0)
+	const struct family_info *fi = source_family(f);
+
+	if ((r = expo_family(out, fi->name, fi->help, "gauge")) != 0)
 		return r;
 	n = j == NULL ? 0 : join_rows(j, f);
 	for (i = 0; i < n; i++) {
 		join_row(j, f, i, &row);
-		for (k = 0; k < families[f].nlabels; k++) {
-			l[k].name = families[f].labels[k];
+		for (k = 0; k < fi->nlabels; k++) {
+			l[k].name = fi->labels[k];
 			l[k].value = row.values[k];
 			l[k].len = row.lens[k];
 		}
-		if ((r = expo_sample(out, families[f].name, l,
-		    families[f].nlabels, row.value)) != 0)
+		if ((r = expo_sample(out, fi->name, l, fi->nlabels,
+		    row.value)) != 0)
 			return r;
 	}
 	return 0;
@@ -135,7 +71,7 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	struct expo_label l;
 	int i, r, ok = 1;
 
-	for (i = 0; i < METRICS_NSOURCES; i++)
+	for (i = 0; i < SOURCE_COUNT; i++)
 		if (!s->source_up[i])
 			ok = 0;
 	if ((r = write_scrape_ok(out, ok)) != 0)
@@ -144,26 +80,26 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    "Wall-clock time of each stage of the last scrape in seconds.",
 	    "gauge")) != 0)
 		return r;
-	for (i = 0; i < METRICS_NSTAGES; i++) {
+	for (i = 0; i < STAGE_COUNT; i++) {
 		l.name = "name";
-		l.value = stage_names[i];
-		l.len = strlen(stage_names[i]);
+		l.value = source_stage_name(i);
+		l.len = strlen(l.value);
 		if ((r = expo_sample(out,
 		    "cluster_exporter_stage_execution_seconds", &l, 1,
 		    s->stage_seconds[i])) != 0)
 			return r;
 	}
-	for (i = 0; i < JOIN_NFAMILIES; i++)
+	for (i = 0; i < FAMILY_COUNT; i++)
 		if ((r = write_family(out, j, family_order[i])) != 0)
 			return r;
 	if ((r = expo_family(out, "cluster_exporter_source_up",
 	    "1 if the source answered completely in the last scrape, else 0.",
 	    "gauge")) != 0)
 		return r;
-	for (i = 0; i < METRICS_NSOURCES; i++) {
+	for (i = 0; i < SOURCE_COUNT; i++) {
 		l.name = "source";
-		l.value = source_names[i];
-		l.len = strlen(source_names[i]);
+		l.value = source_name(i);
+		l.len = strlen(l.value);
 		if ((r = expo_sample(out, "cluster_exporter_source_up", &l, 1,
 		    s->source_up[i] ? 1 : 0)) != 0)
 			return r;
@@ -172,10 +108,10 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    "Times a helper process was killed or died and was restarted.",
 	    "counter")) != 0)
 		return r;
-	for (i = 0; i < METRICS_NHELPERS; i++) {
+	for (i = 0; i < HELPER_COUNT; i++) {
 		l.name = "helper";
-		l.value = helper_names[i];
-		l.len = strlen(helper_names[i]);
+		l.value = source_helper_name(i);
+		l.len = strlen(l.value);
 		if ((r = expo_sample(out,
 		    "cluster_exporter_helper_restarts_total", &l, 1,
 		    (double)s->helper_restarts[i])) != 0)

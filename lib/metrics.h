@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "source.h"
+
 struct buf;
 struct join;
 
@@ -13,37 +15,12 @@ struct join;
  * added beside them.
  */
 
-enum metrics_source {
-	METRICS_SRC_SLURM = 0,
-	METRICS_SRC_ACCOUNTS = 1,
-	METRICS_SRC_METADATA = 2,
-	METRICS_SRC_READ = 3,
-	METRICS_SRC_WRITE = 4,
-	METRICS_NSOURCES = 5,
-};
-
-enum metrics_stage {
-	METRICS_STAGE_JOBS = 0,		/* retrieve_running_jobs */
-	METRICS_STAGE_USERS = 1,	/* retrieve_user_name_info */
-	METRICS_STAGE_GROUPS = 2,	/* retrieve_group_name_info */
-	METRICS_STAGE_LUSTRE = 3,	/* retrieve_lustre_metrics */
-	METRICS_STAGE_BUILD_METADATA = 4, /* build_metadata_metrics */
-	METRICS_STAGE_BUILD_READ = 5,	/* build_read_throughput_metrics */
-	METRICS_STAGE_BUILD_WRITE = 6,	/* build_write_throughput_metrics */
-	METRICS_NSTAGES = 7,
-};
-
-#define METRICS_NHELPERS	3
-
 struct metrics_scrape {
-	int		 source_up[METRICS_NSOURCES];
-	double		 stage_seconds[METRICS_NSTAGES];
-	unsigned long	 helper_restarts[METRICS_NHELPERS];
+	int		 source_up[SOURCE_COUNT];
+	double		 stage_seconds[STAGE_COUNT];
+	unsigned long	 helper_restarts[HELPER_COUNT];
 	unsigned long	 dropped_series;	/* non-finite, no jobid, ... */
 };
-
-const char	*metrics_source_name(int source);
-const char	*metrics_stage_name(int stage);
 
 /*
  * Appends a whole scrape: scrape_ok (1 only when every source is up),

@@ -5,6 +5,7 @@
 #include "query.h"
 #include "buf.h"
 #include "err.h"
+#include "source.h"
 
 /* A PromQL duration is short: "1m", "999d", at most "1y2w3d4h5m6s7ms". */
 #define QUERY_MAX_RANGE	32
@@ -14,17 +15,16 @@
  * built on their results, so the text (spacing included) stays as it was.
  */
 static const struct {
-	const char	*name;
 	const char	*head;
 	const char	*tail;
 } queries[QUERY_COUNT] = {
-	[QUERY_METADATA] = { "metadata",
+	[QUERY_METADATA] = {
 	    "round(sum by(target,jobid)(irate(lustre_job_stats_total[",
 	    "])>=1))" },
-	[QUERY_READ] = { "read",
+	[QUERY_READ] = {
 	    "sum by(jobid)(irate(lustre_job_read_bytes_total[",
 	    "])!=0)" },
-	[QUERY_WRITE] = { "write",
+	[QUERY_WRITE] = {
 	    "sum by(jobid)(irate(lustre_job_write_bytes_total[",
 	    "])!=0)" },
 };
@@ -32,9 +32,7 @@ static const struct {
 const char *
 query_name(int source)
 {
-	if (source < 0 || source >= QUERY_COUNT)
-		return NULL;
-	return queries[source].name;
+	return source_name(source_of_query(source));
 }
 
 /*

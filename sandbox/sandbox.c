@@ -19,29 +19,6 @@
 #include "flags.h"
 #include "policy.h"
 
-static const char *const helper_names[SBX_NHELPERS] = {
-	"slurm", "accounts", "promql",
-};
-
-const char *
-sbx_helper_name(int helper)
-{
-	if (helper < 0 || helper >= SBX_NHELPERS)
-		return NULL;
-	return helper_names[helper];
-}
-
-int
-sbx_helper_id(const char *name)
-{
-	int i;
-
-	for (i = 0; i < SBX_NHELPERS; i++)
-		if (strcmp(name, helper_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 int
 sbx_mode_parse(const char *s)
 {
@@ -117,11 +94,11 @@ const struct sbx_policy *const *
 sbx_tables(int who)
 {
 	switch (who) {
-	case SBX_HELPER_SLURM:
+	case HELPER_SLURM:
 		return slurm_tables;
-	case SBX_HELPER_ACCOUNTS:
+	case HELPER_ACCOUNTS:
 		return accounts_tables;
-	case SBX_HELPER_PROMQL:
+	case HELPER_PROMQL:
 		return promql_tables;
 	case SBX_PARENT:
 		return parent_tables;
@@ -230,7 +207,7 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
 int
 sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 {
-	if (sbx_helper_name(helper) == NULL) {
+	if (source_helper_name(helper) == NULL) {
 		snprintf(err, errsz, "unknown helper %d", helper);
 		return -1;
 	}
@@ -247,7 +224,7 @@ sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 		return -1;
 	/* Sanitizers and valgrind reserve far more address space. */
 	if (mode != SANDBOX_OFF && sbx_limit(RLIMIT_AS,
-	    helper == SBX_HELPER_PROMQL ? AS_PROMQL : AS_COMMAND,
+	    helper == HELPER_PROMQL ? AS_PROMQL : AS_COMMAND,
 	    "RLIMIT_AS", err, errsz) != 0)
 		return -1;
 	/* The parent dropped privileges before starting us; verify. */

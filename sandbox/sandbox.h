@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "source.h"
+
 /*
  * Process confinement.  Every helper calls sbx_helper_enter() at start-up,
  * before it reads its first input byte; the order inside mirrors OpenSSH's
@@ -11,21 +13,13 @@
  * non-dumpable, then the helper's filter.
  */
 
-/* Helper identities; also the index of the helper's policy. */
-enum sbx_helper {
-	SBX_HELPER_SLURM = 0,
-	SBX_HELPER_ACCOUNTS = 1,
-	SBX_HELPER_PROMQL = 2,
-	SBX_NHELPERS = 3,
-	SBX_PARENT = 3,		/* policy index only */
-};
+/*
+ * Policy indexes: a helper's is its enum source_helper (lib/source.h); the
+ * parent's comes after them.
+ */
+#define SBX_PARENT	HELPER_COUNT
 
 struct sbx_policy;
-
-/* "slurm", "accounts", "promql"; NULL for anything else. */
-const char	*sbx_helper_name(int helper);
-/* The helper id for a name, or -1. */
-int		 sbx_helper_id(const char *name);
 
 /* "enforce", "log", "off" -> enum sandbox_mode, or -1. */
 int		 sbx_mode_parse(const char *s);

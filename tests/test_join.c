@@ -104,22 +104,22 @@ static const struct lustre_sample orig_read[] = {
 /* expected.txt, cluster_* families, labels sorted by name. */
 struct expect_row {
 	int		 family;
-	const char	*v[JOIN_MAX_LABELS];
+	const char	*v[FAMILY_MAX_LABELS];
 	double		 value;
 };
 
 static const struct expect_row orig_expected[] = {
-	{ JOIN_JOB_METADATA, { "acc_a", "hebe-MDT0002", "u1" }, 1 },
-	{ JOIN_JOB_METADATA, { "acc_a", "hebe-MDT0000", "u1" }, 43 },
-	{ JOIN_JOB_METADATA, { "acc_b", "hebe-MDT0000", "u2" }, 4 },
-	{ JOIN_JOB_METADATA, { "acc_b", "hebe-MDT0001", "u2" }, 31 },
-	{ JOIN_JOB_METADATA, { "acc_a", "hebe-MDT0001", "u2" }, 1 },
-	{ JOIN_JOB_METADATA, { "acc_c", "hebe-MDT0001", "u3" }, 27 },
-	{ JOIN_PROC_METADATA, { "hpcusers", "cp", "hebe-MDT0002", "kim" },
+	{ FAMILY_JOB_METADATA, { "acc_a", "hebe-MDT0002", "u1" }, 1 },
+	{ FAMILY_JOB_METADATA, { "acc_a", "hebe-MDT0000", "u1" }, 43 },
+	{ FAMILY_JOB_METADATA, { "acc_b", "hebe-MDT0000", "u2" }, 4 },
+	{ FAMILY_JOB_METADATA, { "acc_b", "hebe-MDT0001", "u2" }, 31 },
+	{ FAMILY_JOB_METADATA, { "acc_a", "hebe-MDT0001", "u2" }, 1 },
+	{ FAMILY_JOB_METADATA, { "acc_c", "hebe-MDT0001", "u3" }, 27 },
+	{ FAMILY_PROC_METADATA, { "hpcusers", "cp", "hebe-MDT0002", "kim" },
 	    1 },
-	{ JOIN_JOB_READ, { "acc_a", "u1" }, 1388406.6749207885 },
-	{ JOIN_JOB_READ, { "acc_b", "u2" }, 126566.4 },
-	{ JOIN_JOB_READ, { "acc_c", "u3" }, 894839.4666666666 },
+	{ FAMILY_JOB_READ, { "acc_a", "u1" }, 1388406.6749207885 },
+	{ FAMILY_JOB_READ, { "acc_b", "u2" }, 126566.4 },
+	{ FAMILY_JOB_READ, { "acc_c", "u3" }, 894839.4666666666 },
 };
 
 /*
@@ -204,7 +204,7 @@ assert_family(const struct join *j, int f, const struct expect_row *exp,
 			continue;
 		assert_true(n < join_rows(j, f));
 		join_row(j, f, n, &row);
-		assert_int_equal(row.nlabels, family_nlabels[f]);
+		assert_int_equal(row.nlabels, source_family(f)->nlabels);
 		for (k = 0; k < row.nlabels; k++) {
 			assert_int_equal(row.lens[k], strlen(exp[i].v[k]));
 			assert_memory_equal(row.values[k], exp[i].v[k],
@@ -279,16 +279,16 @@ test_original_testdata(void **state)
 	assert_int_equal(join_build(j, QUERY_WRITE, &st), 0);
 	assert_int_equal(st.rows, 0);
 
-	for (f = 0; f < JOIN_NFAMILIES; f++)
+	for (f = 0; f < FAMILY_COUNT; f++)
 		assert_family(j, (int)f, orig_expected,
 		    sizeof(orig_expected) / sizeof(orig_expected[0]));
-	assert_int_equal(join_rows(j, JOIN_PROC_READ), 0);
-	assert_int_equal(join_rows(j, JOIN_JOB_WRITE), 0);
-	assert_int_equal(join_rows(j, JOIN_PROC_WRITE), 0);
+	assert_int_equal(join_rows(j, FAMILY_PROC_READ), 0);
+	assert_int_equal(join_rows(j, FAMILY_JOB_WRITE), 0);
+	assert_int_equal(join_rows(j, FAMILY_PROC_WRITE), 0);
 
 	/* Building again gives the same rows, not doubled sums. */
 	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
-	assert_family(j, JOIN_JOB_READ, orig_expected,
+	assert_family(j, FAMILY_JOB_READ, orig_expected,
 	    sizeof(orig_expected) / sizeof(orig_expected[0]));
 	join_free(j);
 }
@@ -297,13 +297,13 @@ static void
 test_summing(void **state)
 {
 	static const struct expect_row exp[] = {
-		{ JOIN_JOB_WRITE, { "p1", "alice" }, 1 + 2 + 4 + 64 },
-		{ JOIN_JOB_WRITE, { "p2", "alice" }, 8 + 16 },
-		{ JOIN_JOB_WRITE, { "p1", "bob" }, 32 },
+		{ FAMILY_JOB_WRITE, { "p1", "alice" }, 1 + 2 + 4 + 64 },
+		{ FAMILY_JOB_WRITE, { "p2", "alice" }, 8 + 16 },
+		{ FAMILY_JOB_WRITE, { "p1", "bob" }, 32 },
 		/* Two uids with one name and group: one label tuple. */
-		{ JOIN_PROC_WRITE, { "staff", "rsync", "carol" }, 1 + 2 + 8 },
-		{ JOIN_PROC_WRITE, { "staff", "cp", "carol" }, 4 },
-		{ JOIN_PROC_WRITE, { "staff", "my.app", "dave" }, 16 },
+		{ FAMILY_PROC_WRITE, { "staff", "rsync", "carol" }, 1 + 2 + 8 },
+		{ FAMILY_PROC_WRITE, { "staff", "cp", "carol" }, 4 },
+		{ FAMILY_PROC_WRITE, { "staff", "my.app", "dave" }, 16 },
 	};
 	struct join *j;
 	struct join_stats st;
@@ -335,10 +335,10 @@ test_summing(void **state)
 
 	assert_int_equal(join_build(j, QUERY_WRITE, &st), 0);
 	assert_int_equal(st.rows, 6);
-	assert_family(j, JOIN_JOB_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
-	assert_family(j, JOIN_PROC_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_family(j, FAMILY_JOB_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_family(j, FAMILY_PROC_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
 	/* Other sources are untouched. */
-	assert_int_equal(join_rows(j, JOIN_JOB_READ), 0);
+	assert_int_equal(join_rows(j, FAMILY_JOB_READ), 0);
 	join_free(j);
 }
 
@@ -346,7 +346,7 @@ static void
 test_unknown_ids(void **state)
 {
 	static const struct expect_row exp[] = {
-		{ JOIN_PROC_METADATA, { "grp", "ls", "fs-MDT0000", "known" },
+		{ FAMILY_PROC_METADATA, { "grp", "ls", "fs-MDT0000", "known" },
 		    3 },
 	};
 	struct join *j;
@@ -375,8 +375,8 @@ test_unknown_ids(void **state)
 	assert_int_equal(st.no_group, 1);
 	assert_int_equal(st.no_job, 1);
 	assert_int_equal(st.not_mdt, 2);
-	assert_family(j, JOIN_PROC_METADATA, exp, sizeof(exp) / sizeof(exp[0]));
-	assert_int_equal(join_rows(j, JOIN_JOB_METADATA), 0);
+	assert_family(j, FAMILY_PROC_METADATA, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_int_equal(join_rows(j, FAMILY_JOB_METADATA), 0);
 
 	/* Unknown uids are listed too: they are what to look up. */
 	uids = join_proc_uids(j, &n);
@@ -431,9 +431,9 @@ test_adversarial_labels(void **state)
 
 	assert_int_equal(join_build(j, QUERY_READ, &st), 0);
 	assert_int_equal(st.rows, nnames + 5);
-	assert_int_equal(join_rows(j, JOIN_PROC_READ), nnames);
+	assert_int_equal(join_rows(j, FAMILY_PROC_READ), nnames);
 	for (i = 0; i < nnames; i++) {
-		join_row(j, JOIN_PROC_READ, i, &row);
+		join_row(j, FAMILY_PROC_READ, i, &row);
 		assert_int_equal(row.nlabels, 3);
 		assert_int_equal(row.lens[0], 1);
 		assert_int_equal(row.lens[1], lens[i]);
@@ -441,12 +441,12 @@ test_adversarial_labels(void **state)
 		assert_int_equal(row.lens[2], 1);
 		assert_true(row.value == (double)(i + 1));
 	}
-	assert_int_equal(join_rows(j, JOIN_JOB_READ), 5);
+	assert_int_equal(join_rows(j, FAMILY_JOB_READ), 5);
 	for (i = 0; i < 5; i++) {
-		join_row(j, JOIN_JOB_READ, i, &row);
+		join_row(j, FAMILY_JOB_READ, i, &row);
 		assert_true(row.value == (double)(1 << i));
 	}
-	join_row(j, JOIN_JOB_READ, 4, &row);
+	join_row(j, FAMILY_JOB_READ, 4, &row);
 	assert_int_equal(row.lens[0], 5);
 	join_free(j);
 }
@@ -455,8 +455,8 @@ static void
 test_duplicates_first_kept(void **state)
 {
 	static const struct expect_row exp[] = {
-		{ JOIN_JOB_READ, { "first", "u" }, 3 },
-		{ JOIN_PROC_READ, { "g1", "p", "n1" }, 5 },
+		{ FAMILY_JOB_READ, { "first", "u" }, 3 },
+		{ FAMILY_PROC_READ, { "g1", "p", "n1" }, 5 },
 	};
 	struct join *j;
 
@@ -475,8 +475,8 @@ test_duplicates_first_kept(void **state)
 	add_job_series(j, QUERY_READ, 9, NULL, 3);
 	add_proc_series(j, QUERY_READ, "p", 1, 7, NULL, 5);
 	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
-	assert_family(j, JOIN_JOB_READ, exp, sizeof(exp) / sizeof(exp[0]));
-	assert_family(j, JOIN_PROC_READ, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_family(j, FAMILY_JOB_READ, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_family(j, FAMILY_PROC_READ, exp, sizeof(exp) / sizeof(exp[0]));
 	join_free(j);
 }
 
@@ -525,11 +525,11 @@ test_invalid_and_caps(void **state)
 	assert_int_equal(join_build(j, QUERY_COUNT, &st), ERR_INVAL);
 	assert_int_equal(st.rows, 0);
 	assert_int_equal(join_rows(j, -1), 0);
-	assert_int_equal(join_rows(j, JOIN_NFAMILIES), 0);
+	assert_int_equal(join_rows(j, FAMILY_COUNT), 0);
 	row.nlabels = 9;
-	join_row(j, JOIN_NFAMILIES, 0, &row);
+	join_row(j, FAMILY_COUNT, 0, &row);
 	assert_int_equal(row.nlabels, 0);
-	join_row(j, JOIN_JOB_READ, 0, &row);	/* not built: no rows */
+	join_row(j, FAMILY_JOB_READ, 0, &row);	/* not built: no rows */
 	assert_int_equal(row.nlabels, 0);
 	assert_null(row.values[0]);
 
@@ -562,7 +562,7 @@ test_pointers_stable(void **state)
 	add_job(j, 1, "acct", "user");
 	add_job_series(j, QUERY_READ, 1, NULL, 1);
 	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
-	join_row(j, JOIN_JOB_READ, 0, &row);
+	join_row(j, FAMILY_JOB_READ, 0, &row);
 	for (i = 2; i < 20000; i++) {
 		n = snprintf(name, sizeof(name), "account-%u", i);
 		assert_int_equal(join_add_job(j, i, name, (size_t)n, name,
@@ -671,9 +671,9 @@ test_scale(void **state)
 	assert_int_equal(join_build(j, QUERY_READ, &st), 0);
 	assert_int_equal(st.no_job, nojob);
 	assert_int_equal(st.no_user + st.no_group + st.not_mdt, 0);
-	assert_int_equal(join_rows(j, JOIN_JOB_READ), npairs);
+	assert_int_equal(join_rows(j, FAMILY_JOB_READ), npairs);
 	for (i = 0; i < npairs; i++) {
-		join_row(j, JOIN_JOB_READ, i, &row);
+		join_row(j, FAMILY_JOB_READ, i, &row);
 		p = (uint32_t)strtoul(row.values[1] + 4, &end, 10);
 		assert_int_equal(*end, '\0');
 		/* First-seen order, and the account that goes with it. */
@@ -686,10 +686,10 @@ test_scale(void **state)
 		for (q = 0; q < SCALE_PROCS; q++)
 			if (proc_sum[u][q] > 0)
 				nproc++;
-	assert_int_equal(join_rows(j, JOIN_PROC_READ), nproc);
+	assert_int_equal(join_rows(j, FAMILY_PROC_READ), nproc);
 	assert_int_equal(st.rows, npairs + nproc);
 	for (i = 0; i < nproc; i++) {
-		join_row(j, JOIN_PROC_READ, i, &row);
+		join_row(j, FAMILY_PROC_READ, i, &row);
 		u = (uint32_t)strtoul(row.values[2] + 5, NULL, 10);
 		q = (uint32_t)strtoul(row.values[1] + 5, NULL, 10);
 		n = snprintf(name, sizeof(name), "grp%u", u % 7);
@@ -777,8 +777,8 @@ test_alloc_failures(void **state)
 	(void)state;
 	assert_non_null(ref = join_new());
 	assert_int_equal(torture_run(ref), 0);
-	assert_true(join_rows(ref, JOIN_JOB_METADATA) > 0);
-	assert_true(join_rows(ref, JOIN_PROC_METADATA) > 0);
+	assert_true(join_rows(ref, FAMILY_JOB_METADATA) > 0);
+	assert_true(join_rows(ref, FAMILY_PROC_METADATA) > 0);
 
 	for (k = 0; k < 200; k++) {
 		fail_at = k;
@@ -788,7 +788,7 @@ test_alloc_failures(void **state)
 		}
 		hits += torture_run(j);
 		fail_at = -1;
-		for (f = 0; f < JOIN_NFAMILIES; f++) {
+		for (f = 0; f < FAMILY_COUNT; f++) {
 			assert_int_equal(join_rows(j, f), join_rows(ref, f));
 			for (i = 0; i < join_rows(j, f); i++) {
 				join_row(j, f, i, &a);

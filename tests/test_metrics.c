@@ -25,7 +25,7 @@ static const char hostile[] = "evil\"} 1\ncluster_exporter_scrape_ok 1\n#";
  */
 #define DOC_FAMILIES	32
 #define DOC_SAMPLES	128
-#define DOC_LABELS	JOIN_MAX_LABELS
+#define DOC_LABELS	FAMILY_MAX_LABELS
 #define DOC_NAME	64
 #define DOC_VALUE	(2 * MAX_LABEL)
 
@@ -139,9 +139,9 @@ setup_fx(void **state)
 		free(f);
 		return -1;
 	}
-	for (i = 0; i < METRICS_NSOURCES; i++)
+	for (i = 0; i < SOURCE_COUNT; i++)
 		f->s.source_up[i] = 1;
-	for (i = 0; i < METRICS_NSTAGES; i++)
+	for (i = 0; i < STAGE_COUNT; i++)
 		f->s.stage_seconds[i] = 0.5 * i;
 	f->s.helper_restarts[0] = 3;
 	f->s.dropped_series = 2;
@@ -361,12 +361,12 @@ join_family_of(const char *name)
 		const char	*name;
 		int		 family;
 	} map[] = {
-		{ "cluster_job_metadata_operations", JOIN_JOB_METADATA },
-		{ "cluster_proc_metadata_operations", JOIN_PROC_METADATA },
-		{ "cluster_job_read_throughput_bytes", JOIN_JOB_READ },
-		{ "cluster_proc_read_throughput_bytes", JOIN_PROC_READ },
-		{ "cluster_job_write_throughput_bytes", JOIN_JOB_WRITE },
-		{ "cluster_proc_write_throughput_bytes", JOIN_PROC_WRITE },
+		{ "cluster_job_metadata_operations", FAMILY_JOB_METADATA },
+		{ "cluster_proc_metadata_operations", FAMILY_PROC_METADATA },
+		{ "cluster_job_read_throughput_bytes", FAMILY_JOB_READ },
+		{ "cluster_proc_read_throughput_bytes", FAMILY_PROC_READ },
+		{ "cluster_job_write_throughput_bytes", FAMILY_JOB_WRITE },
+		{ "cluster_proc_write_throughput_bytes", FAMILY_PROC_WRITE },
 	};
 	size_t i;
 
@@ -385,11 +385,11 @@ implied_samples(const char *name, const struct join *j)
 	if ((f = join_family_of(name)) != -1)
 		return j == NULL ? 0 : join_rows(j, f);
 	if (strcmp(name, "cluster_exporter_stage_execution_seconds") == 0)
-		return METRICS_NSTAGES;
+		return STAGE_COUNT;
 	if (strcmp(name, "cluster_exporter_source_up") == 0)
-		return METRICS_NSOURCES;
+		return SOURCE_COUNT;
 	if (strcmp(name, "cluster_exporter_helper_restarts_total") == 0)
-		return METRICS_NHELPERS;
+		return HELPER_COUNT;
 	return 1;
 }
 
@@ -504,8 +504,8 @@ test_families(void **state)
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
 	/* 12 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 samples. */
-	assert_int_equal(f->doc.lines, 2 * 12 + 1 + METRICS_NSTAGES +
-	    LOADED_ROWS + METRICS_NSOURCES + METRICS_NHELPERS + 1 + 1);
+	assert_int_equal(f->doc.lines, 2 * 12 + 1 + STAGE_COUNT +
+	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 + 1);
 	assert_int_equal(f->doc.lines, 52);
 }
 
@@ -551,24 +551,24 @@ test_values(void **state)
 	    2);
 
 	/* Stage names, as the original's stage label values. */
-	assert_int_equal(sizeof(stages) / sizeof(stages[0]), METRICS_NSTAGES);
-	for (i = 0; i < METRICS_NSTAGES; i++) {
-		assert_string_equal(metrics_stage_name((int)i), stages[i]);
+	assert_int_equal(sizeof(stages) / sizeof(stages[0]), STAGE_COUNT);
+	for (i = 0; i < STAGE_COUNT; i++) {
+		assert_string_equal(source_stage_name((int)i), stages[i]);
 		snprintf(key, sizeof(key),
 		    "cluster_exporter_stage_execution_seconds{name=\"%s\"}",
 		    stages[i]);
 		assert_sample(d, key, 0.5 * (double)i);
 	}
-	for (i = 0; i < METRICS_NSOURCES; i++) {
-		assert_string_equal(metrics_source_name((int)i), sources[i]);
+	for (i = 0; i < SOURCE_COUNT; i++) {
+		assert_string_equal(source_name((int)i), sources[i]);
 		snprintf(key, sizeof(key),
 		    "cluster_exporter_source_up{source=\"%s\"}", sources[i]);
 		assert_sample(d, key, 1);
 	}
-	assert_null(metrics_stage_name(-1));
-	assert_null(metrics_stage_name(METRICS_NSTAGES));
-	assert_null(metrics_source_name(-1));
-	assert_null(metrics_source_name(METRICS_NSOURCES));
+	assert_null(source_stage_name(-1));
+	assert_null(source_stage_name(STAGE_COUNT));
+	assert_null(source_name(-1));
+	assert_null(source_name(SOURCE_COUNT));
 
 	assert_sample(d, "cluster_exporter_scrape_ok", 1);
 	assert_sample(d,
@@ -593,22 +593,22 @@ test_scrape_ok(void **state)
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
 	/* Any one source down makes the whole scrape not ok. */
-	for (i = 0; i < METRICS_NSOURCES; i++) {
-		for (k = 0; k < METRICS_NSOURCES; k++)
+	for (i = 0; i < SOURCE_COUNT; i++) {
+		for (k = 0; k < SOURCE_COUNT; k++)
 			f->s.source_up[k] = k != i;
 		write_and_parse(f, f->j);
 		assert_full_shape(&f->doc, f->j);
 		assert_sample(&f->doc, "cluster_exporter_scrape_ok", 0);
-		for (k = 0; k < METRICS_NSOURCES; k++) {
+		for (k = 0; k < SOURCE_COUNT; k++) {
 			snprintf(key, sizeof(key),
 			    "cluster_exporter_source_up{source=\"%s\"}",
-			    metrics_source_name(k));
+			    source_name(k));
 			assert_sample(&f->doc, key, k != i);
 		}
 	}
 
 	/* Any non-zero value counts as up; all down is 0 too. */
-	for (k = 0; k < METRICS_NSOURCES; k++)
+	for (k = 0; k < SOURCE_COUNT; k++)
 		f->s.source_up[k] = 7;
 	write_and_parse(f, f->j);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
@@ -732,8 +732,8 @@ test_null_join(void **state)
 
 	write_and_parse(f, NULL);
 	assert_full_shape(&f->doc, NULL);
-	assert_int_equal(f->doc.lines, 2 * 12 + 1 + METRICS_NSTAGES +
-	    METRICS_NSOURCES + METRICS_NHELPERS + 1 + 1);
+	assert_int_equal(f->doc.lines, 2 * 12 + 1 + STAGE_COUNT +
+	    SOURCE_COUNT + HELPER_COUNT + 1 + 1);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
 	/* A join without series reads the same. */

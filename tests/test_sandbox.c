@@ -265,7 +265,7 @@ probe_prlimit_raise(void)
 }
 
 static const int all_helpers[] = {
-	SBX_HELPER_SLURM, SBX_HELPER_ACCOUNTS, SBX_HELPER_PROMQL, SBX_PARENT,
+	HELPER_SLURM, HELPER_ACCOUNTS, HELPER_PROMQL, SBX_PARENT,
 };
 
 static void
@@ -357,13 +357,13 @@ test_process_creation(void **state)
 	NEEDS_PLAIN_RUNTIME();
 	(void)state;
 	/* Command helpers fork and exec; promql and the parent never. */
-	expect_exit(SBX_HELPER_SLURM, SANDBOX_ENFORCE, probe_fork, EXIT_OK);
-	expect_exit(SBX_HELPER_ACCOUNTS, SANDBOX_ENFORCE, probe_fork,
+	expect_exit(HELPER_SLURM, SANDBOX_ENFORCE, probe_fork, EXIT_OK);
+	expect_exit(HELPER_ACCOUNTS, SANDBOX_ENFORCE, probe_fork,
 	    EXIT_OK);
-	expect_exit(SBX_HELPER_SLURM, SANDBOX_ENFORCE, probe_execve,
+	expect_exit(HELPER_SLURM, SANDBOX_ENFORCE, probe_execve,
 	    EXIT_ERRNO(ENOENT));
-	expect_killed(SBX_HELPER_PROMQL, probe_fork);
-	expect_killed(SBX_HELPER_PROMQL, probe_execve);
+	expect_killed(HELPER_PROMQL, probe_fork);
+	expect_killed(HELPER_PROMQL, probe_execve);
 	expect_killed(SBX_PARENT, probe_fork);
 	expect_killed(SBX_PARENT, probe_execve);
 }
@@ -373,9 +373,9 @@ test_sockets(void **state)
 {
 	NEEDS_PLAIN_RUNTIME();
 	(void)state;
-	expect_exit(SBX_HELPER_PROMQL, SANDBOX_ENFORCE, probe_tcp_socket,
+	expect_exit(HELPER_PROMQL, SANDBOX_ENFORCE, probe_tcp_socket,
 	    EXIT_OK);
-	expect_exit(SBX_HELPER_SLURM, SANDBOX_ENFORCE, probe_tcp_socket,
+	expect_exit(HELPER_SLURM, SANDBOX_ENFORCE, probe_tcp_socket,
 	    EXIT_OK);
 	/* The parent only accepts on the socket it was given. */
 	expect_killed(SBX_PARENT, probe_tcp_socket);
@@ -386,10 +386,10 @@ test_log_mode_does_not_kill(void **state)
 {
 	NEEDS_PLAIN_RUNTIME();
 	(void)state;
-	expect_exit(SBX_HELPER_PROMQL, SANDBOX_LOG, probe_unshare, 1);
-	expect_exit(SBX_HELPER_SLURM, SANDBOX_LOG, probe_unshare, 1);
+	expect_exit(HELPER_PROMQL, SANDBOX_LOG, probe_unshare, 1);
+	expect_exit(HELPER_SLURM, SANDBOX_LOG, probe_unshare, 1);
 	/* Denials with an errno keep answering it in log mode. */
-	expect_exit(SBX_HELPER_SLURM, SANDBOX_LOG, probe_open_write,
+	expect_exit(HELPER_SLURM, SANDBOX_LOG, probe_open_write,
 	    EXIT_ERRNO(EACCES));
 }
 
