@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "budget.h"
 #include "err.h"
 #include "json.h"
 #include "caps.h"
@@ -28,6 +29,8 @@
 
 struct query {
 	int		 source;
+	struct budget	 budget;
+	char		 over[160];	/* why the budget stopped this query */
 	CURL		*easy;
 	struct buf	 url;
 	struct buf	 body;
@@ -69,6 +72,21 @@ promql_skip(struct query *q, const char *what, const char *jobid,
 	    query_name(q->source), quoted, what);
 }
 
+/* Counts rec against the query's budget, keyed as the parent keys it. */
+static int
+promql_count(struct query *q, const struct proto_series *rec)
+{
+	unsigned char key[PROTO_SERIES_KEY_MAX];
+	uint32_t idx;
+	int r, fresh;
+
+	r = budget_count(&q->budget, key, proto_series_key(rec, key), &idx,
+	    &fresh);
+	if (r != 0)
+		budget_explain(&q->budget, r, q->over, sizeof(q->over));
+	return r;
+}
+
 static int
 promql_series(const struct json_series *s, void *arg)
 {
@@ -76,6 +94,7 @@ promql_series(const struct json_series *s, void *arg)
 	struct proto_series rec;
 	struct lustre_jobid id;
 	const char *why = NULL;
+	int r;
 
 	if (s->value_status != JSON_VALUE_OK) {
 		q->dropped++;
@@ -124,8 +143,8 @@ promql_series(const struct json_series *s, void *arg)
 		rec.proc.p = id.proc;
 		rec.proc.len = id.proc_len;
 	}
-	if (q->series >= MAX_RECORDS)
-		return ERR_TOOBIG;
+	if ((r = promql_count(q, &rec)) != 0)
+		return r;
 	if (proto_put_series(hrt_out(), &rec) != 0) {
 		q->dropped++;
 		promql_skip(q, "series does not fit a record", s->jobid,
@@ -174,7 +193,10 @@ promql_finish(struct query *q, CURLcode cc)
 		 */
 		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
 		    promql_series, q, jreason, sizeof(jreason));
-		if (r != 0)
+		if (q->over[0] != '\0')
+			snprintf(reason, sizeof(reason), "the answer has %s",
+			    q->over);
+		else if (r != 0)
 			snprintf(reason, sizeof(reason), "%s%s%s", err_str(r),
 			    jreason[0] != '\0' ? ": " : "", jreason);
 	}
@@ -194,14 +216,18 @@ promql_finish(struct query *q, CURLcode cc)
 	hrt_flush();
 	q->done = 1;
 	buf_cleanup(&q->body);
+	budget_cleanup(&q->budget);
 }
 
 static int
-promql_setup(struct query *q, int source, long timeout_ms)
+promql_setup(struct query *q, int source, long timeout_ms,
+    const struct proto_budget *budget)
 {
 
 	memset(q, 0, sizeof(*q));
 	q->source = source;
+	if (budget_init(&q->budget, budget) != 0)
+		return -1;
 	buf_init(&q->url, 16384);
 	buf_init(&q->body, MAX_JSON_BODY);
 	if (query_url(&q->url, promql_server, promql_range, source) != 0 ||
@@ -225,7 +251,7 @@ promql_setup(struct query *q, int source, long timeout_ms)
 }
 
 static void
-promql_query(uint32_t deadline_ms)
+promql_query(const struct proto_req *req)
 {
 	struct query q[QUERY_COUNT];
 	CURLM *multi = NULL;
@@ -239,15 +265,15 @@ promql_query(uint32_t deadline_ms)
 
 	reason[0] = '\0';
 	/* Leave a margin for parsing and for the parent to read END. */
-	timeout_ms = deadline_ms > 1000 ? (long)deadline_ms - 300 :
-	    (long)deadline_ms;
+	timeout_ms = req->deadline_ms > 1000 ? (long)req->deadline_ms - 300 :
+	    (long)req->deadline_ms;
 	memset(q, 0, sizeof(q));
 	if ((multi = curl_multi_init()) == NULL) {
 		snprintf(reason, sizeof(reason), "curl_multi_init failed");
 		goto out;
 	}
 	for (i = 0; i < QUERY_COUNT; i++) {
-		if (promql_setup(&q[i], i, timeout_ms) != 0 ||
+		if (promql_setup(&q[i], i, timeout_ms, &req->budget) != 0 ||
 		    curl_multi_add_handle(multi, q[i].easy) != CURLM_OK) {
 			snprintf(reason, sizeof(reason), "setting up query "
 			    "%s failed", query_name(i));
@@ -286,6 +312,7 @@ promql_query(uint32_t deadline_ms)
 		}
 		buf_cleanup(&q[i].url);
 		buf_cleanup(&q[i].body);
+		budget_cleanup(&q[i].budget);
 	}
 	if (multi != NULL)
 		curl_multi_cleanup(multi);
@@ -295,7 +322,7 @@ promql_query(uint32_t deadline_ms)
 static void
 promql_request(const struct proto_req *req)
 {
-	promql_query(req->deadline_ms);
+	promql_query(req);
 }
 
 int

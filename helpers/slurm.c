@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "budget.h"
 #include "command.h"
 #include "err.h"
+#include "hash.h"
 #include "caps.h"
 #include "log.h"
 #include "proto.h"
@@ -27,6 +29,8 @@
 static const char *slurm_squeue;
 
 struct slurm_ctx {
+	struct budget	 budget;
+	char		 over[160];	/* why the budget stopped us */
 	uint32_t	 records;
 	uint32_t	 bad;
 	uint32_t	 lineno;
@@ -40,8 +44,10 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 	struct slurm_ctx *ctx = arg;
 	struct slurm_job job;
 	const char *why = NULL;
+	unsigned char key[8];
 	char quoted[128];
-	int r;
+	uint32_t idx;
+	int r, fresh;
 
 	ctx->lineno++;
 	if (status != 0) {
@@ -58,10 +64,15 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 		}
 		return 0;
 	}
-	if (ctx->records >= MAX_RECORDS) {
-		error_f("squeue printed more than %d jobs", MAX_RECORDS);
-		return ERR_TOOBIG;
+	hash_key_u64(key, job.jobid);
+	if ((r = budget_count(&ctx->budget, key, sizeof(key), &idx,
+	    &fresh)) != 0) {
+		budget_explain(&ctx->budget, r, ctx->over, sizeof(ctx->over));
+		return r;
 	}
+	/* A job id twice: the parent keeps the first, so send it once. */
+	if (!fresh)
+		return 0;
 	buf_reset(&ctx->account);
 	buf_reset(&ctx->user);
 	if (utf8_sanitize(&ctx->account, job.account, job.account_len) != 0 ||
@@ -83,7 +94,7 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 }
 
 static void
-slurm_jobs(const char *squeue, uint32_t deadline_ms)
+slurm_jobs(const char *squeue, const struct proto_req *req)
 {
 	char *argv[] = { "squeue", "-ah", "-o", SLURM_FORMAT, NULL };
 	struct slurm_ctx ctx;
@@ -91,7 +102,8 @@ slurm_jobs(const char *squeue, uint32_t deadline_ms)
 	char reason[512];
 	uint64_t start = hrt_now_us();
 	/* The parent's deadline comes first; ours only backs it up. */
-	uint64_t deadline = start + (uint64_t)deadline_ms * 1000 + 1000000;
+	uint64_t deadline = start + (uint64_t)req->deadline_ms * 1000 +
+	    1000000;
 	int r, status = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -99,13 +111,20 @@ slurm_jobs(const char *squeue, uint32_t deadline_ms)
 	buf_init(&ctx.user, MAX_LABEL * 3);
 	reason[0] = '\0';
 	argv[0] = (char *)squeue;
+	if (budget_init(&ctx.budget, &req->budget) != 0) {
+		snprintf(reason, sizeof(reason), "out of memory");
+		goto out;
+	}
 	if (access(squeue, X_OK) == -1) {
 		snprintf(reason, sizeof(reason), "%s: %s", squeue,
 		    strerror(errno));
 		goto out;
 	}
 	r = cmd_run(squeue, argv, deadline, slurm_line, &ctx, &res);
-	if (r != 0)
+	if (ctx.over[0] != '\0')
+		snprintf(reason, sizeof(reason), "squeue printed %s",
+		    ctx.over);
+	else if (r != 0)
 		snprintf(reason, sizeof(reason), "squeue: %s%s%s",
 		    err_str(r), res.stderr_text[0] != '\0' ? ": " : "",
 		    res.stderr_text);
@@ -123,12 +142,13 @@ slurm_jobs(const char *squeue, uint32_t deadline_ms)
 	hrt_end(status, ctx.records, start, reason);
 	buf_cleanup(&ctx.account);
 	buf_cleanup(&ctx.user);
+	budget_cleanup(&ctx.budget);
 }
 
 static void
 slurm_request(const struct proto_req *req)
 {
-	slurm_jobs(slurm_squeue, req->deadline_ms);
+	slurm_jobs(slurm_squeue, req);
 }
 
 int

@@ -45,6 +45,8 @@ err_str(int code)
 		return "not found";
 	case ERR_USAGE:
 		return "invalid usage";
+	case ERR_OVERFLOW:
+		return "byte budget exceeded";
 	}
 	return "unknown error";
 }

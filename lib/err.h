@@ -27,6 +27,7 @@ enum {
 	ERR_TIMEOUT = -17,	/* deadline passed */
 	ERR_NOTFOUND = -18,	/* key not present */
 	ERR_USAGE = -19,	/* bad command line */
+	ERR_OVERFLOW = -20,	/* a byte budget is used up */
 };
 
 /* Returns a static, NUL-terminated description of code; never NULL. */

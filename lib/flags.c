@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "caps.h"
 #include "err.h"
 #include "log.h"
 
@@ -20,6 +21,16 @@
 #define DEF_CACHE_TTL		"5m"
 #define DEF_CACHE_TTL_S		300
 #define DEF_USER		"nobody"
+
+/*
+ * Budgets of each source (--source.max-records, --source.max-keys).  The
+ * defaults hold a site of 20 000 jobs and 100 000 series sixteen times
+ * over; the key ceiling is what one hash table takes (caps.h).
+ */
+#define DEF_MAX_RECORDS		4000000
+#define DEF_MAX_KEYS		2000000
+#define MAX_MAX_RECORDS		100000000
+#define MAX_MAX_KEYS		MAX_RECORDS
 
 #define MAX_TIMEOUT		3600
 #define MAX_MAX_CONN		10000
@@ -507,6 +518,28 @@ set_max_conn(struct flag_state *st, const char *v)
 	return 0;
 }
 
+static int
+set_max_records(struct flag_state *st, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 1, MAX_MAX_RECORDS, &n) != 0)
+		return -1;
+	st->cfg.max_records = (uint32_t)n;
+	return 0;
+}
+
+static int
+set_max_keys(struct flag_state *st, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 1, MAX_MAX_KEYS, &n) != 0)
+		return -1;
+	st->cfg.max_keys = (uint32_t)n;
+	return 0;
+}
+
 /*
  * A command's path: absolute (no PATH search once the exporter runs), not
  * a directory name, and free of control bytes that would garble logs.
@@ -614,6 +647,10 @@ static const struct flag_def flag_defs[] = {
 	    "an absolute path, e.g. /usr/bin/getent" },
 	{ "accounts.cache-ttl", 0, set_cache_ttl,
 	    "1-3 digits followed by s, m, h or d, or 0 to disable caching" },
+	{ "source.max-records", 0, set_max_records,
+	    "a number from 1 to " STR(MAX_MAX_RECORDS) },
+	{ "source.max-keys", 0, set_max_keys,
+	    "a number from 1 to " STR(MAX_MAX_KEYS) },
 	{ "sandbox", 0, set_sandbox, "enforce, log or off" },
 	{ "user", 0, set_user,
 	    "a user name of 1-" STR(MAX_USER) " letters, digits, '.', '_' "
@@ -653,6 +690,8 @@ flags_defaults(struct config *cfg)
 	memcpy(cfg->telemetry_path, DEF_TELEMETRY, sizeof(DEF_TELEMETRY));
 	cfg->max_connections = DEF_MAX_CONN;
 	cfg->cache_ttl_s = DEF_CACHE_TTL_S;
+	cfg->max_records = DEF_MAX_RECORDS;
+	cfg->max_keys = DEF_MAX_KEYS;
 	cfg->sandbox_mode = SANDBOX_ENFORCE;
 	memcpy(cfg->user, DEF_USER, sizeof(DEF_USER));
 }
@@ -822,6 +861,13 @@ static const char usage_text[] =
 "  --accounts.cache-ttl DURATION\n"
 "\tlifetime of cached users and groups, like -timerange, or 0 to\n"
 "\tdisable caching (default " DEF_CACHE_TTL ")\n"
+"  --source.max-records N\n"
+"\trecords one source (slurm, metadata, read, write) may send per\n"
+"\tscrape; beyond it that source fails alone (default "
+    STR(DEF_MAX_RECORDS) ")\n"
+"  --source.max-keys N\n"
+"\tdistinct job ids or series one source may send per scrape, 1 to\n"
+"\t" STR(MAX_MAX_KEYS) " (default " STR(DEF_MAX_KEYS) ")\n"
 "  -sandbox MODE\n"
 "\tenforce, log or off (default enforce)\n"
 "  -user NAME\n"

@@ -3,6 +3,7 @@
 #define FLAGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Command line.  Every flag of the original keeps its name, default and
@@ -27,6 +28,8 @@
  *				(default: found through PATH at start-up)
  *	--accounts.cache-ttl D	5m; a duration like -timerange, or 0 to
  *				disable caching
+ *	--source.max-records N	4000000; records per source and scrape
+ *	--source.max-keys N	2000000; distinct keys per source and scrape
  *	-sandbox MODE		enforce | log | off
  *	-user NAME		nobody; the account to run as when started as root
  */
@@ -53,6 +56,8 @@ struct config {
 	char		 squeue_path[FLAGS_MAX_STR];	/* "" = search PATH */
 	char		 getent_path[FLAGS_MAX_STR];
 	unsigned long	 cache_ttl_s;
+	uint32_t	 max_records;		/* per source and scrape */
+	uint32_t	 max_keys;
 	int		 sandbox_mode;		/* enum sandbox_mode */
 	char		 user[64];
 	int		 show_version;

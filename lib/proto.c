@@ -7,6 +7,7 @@
 #include "proto.h"
 #include "err.h"
 #include "caps.h"
+#include "query.h"
 #include "utf8.h"
 
 /* Encoding: pieces are appended, and the frame is cut back on any error. */
@@ -121,7 +122,7 @@ frame_end(struct buf *b, size_t start, int r)
 
 int
 proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
-    const uint32_t *ids, uint32_t nids)
+    const struct proto_budget *budget, const uint32_t *ids, uint32_t nids)
 {
 	size_t start;
 	uint32_t i;
@@ -132,6 +133,14 @@ proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
 	if ((r = frame_begin(out, type, &start)) != 0)
 		return r;
 	r = put_u32(out, deadline_ms);
+	if (r == 0 && (type == PROTO_REQ_JOBS || type == PROTO_REQ_QUERY)) {
+		if (budget == NULL)
+			r = ERR_INVAL;
+		if (r == 0)
+			r = put_u32(out, budget->max_records);
+		if (r == 0)
+			r = put_u32(out, budget->max_keys);
+	}
 	if (r == 0 && (type == PROTO_REQ_USERS || type == PROTO_REQ_GROUPS)) {
 		if ((size_t)nids > (PROTO_MAX_FRAME - 16) / 4)
 			r = ERR_TOOBIG;
@@ -391,6 +400,13 @@ proto_get_req(uint8_t type, const unsigned char *body, size_t len,
 	switch (type) {
 	case PROTO_REQ_JOBS:
 	case PROTO_REQ_QUERY:
+		if ((r = get_u32(&c, &req->deadline_ms)) != 0 ||
+		    (r = get_u32(&c, &req->budget.max_records)) != 0 ||
+		    (r = get_u32(&c, &req->budget.max_keys)) != 0)
+			break;
+		if (req->budget.max_records == 0 || req->budget.max_keys == 0)
+			r = ERR_RANGE;
+		break;
 	case PROTO_REQ_FAULT:
 		r = get_u32(&c, &req->deadline_ms);
 		break;
@@ -418,6 +434,39 @@ proto_get_req(uint8_t type, const unsigned char *body, size_t len,
 	}
 	req->type = type;
 	return 0;
+}
+
+static size_t
+key_be(unsigned char *p, uint64_t v, int nbytes)
+{
+	int i;
+
+	for (i = 0; i < nbytes; i++)
+		p[i] = (unsigned char)(v >> (8 * (nbytes - 1 - i)));
+	return (size_t)nbytes;
+}
+
+size_t
+proto_series_key(const struct proto_series *s, unsigned char *key)
+{
+	size_t n = 0, plen, tlen;
+
+	/* Decoded records hold at most MAX_LABEL; callers' may not. */
+	plen = s->proc.len > MAX_LABEL ? MAX_LABEL : s->proc.len;
+	tlen = s->target.len > MAX_LABEL ? MAX_LABEL : s->target.len;
+	key[n++] = s->kind;
+	if (s->kind == PROTO_KIND_JOB)
+		n += key_be(key + n, s->jobid, 8);
+	else {
+		n += key_be(key + n, s->uid, 4);
+		/* The length keeps "ab"+"c" apart from "a"+"bc". */
+		n += key_be(key + n, plen, 4);
+		memcpy(key + n, s->proc.p, plen);
+		n += plen;
+	}
+	if (tlen > 0)
+		memcpy(key + n, s->target.p, tlen);
+	return n + tlen;
 }
 
 uint32_t
@@ -529,7 +578,7 @@ proto_get_series(const unsigned char *body, size_t len, struct proto_series *s)
 	    (r = get_f64(&c, &s->value)) != 0)
 		goto out;
 out:
-	if (r == 0 && s->source > 2)
+	if (r == 0 && s->source >= QUERY_COUNT)
 		r = ERR_RANGE;
 	if (r == 0 && s->kind != PROTO_KIND_JOB && s->kind != PROTO_KIND_PROC)
 		r = ERR_RANGE;
@@ -554,7 +603,7 @@ proto_get_source_end(const unsigned char *body, size_t len,
 	    (r = get_str(&c, &e->reason, MAX_LOG_MSG)) != 0)
 		goto out;
 out:
-	if (r == 0 && e->source > 2)
+	if (r == 0 && e->source >= QUERY_COUNT)
 		r = ERR_RANGE;
 	if ((r = get_done(&c, r)) != 0)
 		memset(e, 0, sizeof(*e));

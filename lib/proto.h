@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "caps.h"
 
 /*
  * The record protocol between the parent and its helpers.
@@ -26,18 +27,22 @@
  * killing the helper.
  *
  * Requests (parent -> helper, types 0x01..0x3f).  deadline_ms is the time
- * the helper has, from reading the request, to send END.
+ * the helper has, from reading the request, to send END.  A budget
+ * (max_records, max_keys) is never 0.
  *
- *	REQ_JOBS	u32 deadline_ms
- *		slurm: run squeue; answer JOB* END.
+ *	REQ_JOBS	u32 deadline_ms, u32 max_records, u32 max_keys
+ *		slurm: run squeue; answer JOB* END.  More than max_records
+ *		jobs, or more than max_keys distinct job ids, fails the
+ *		request (END status 1, naming the budget).
  *	REQ_USERS	u32 deadline_ms, u32 n, n * u32 uid
  *		accounts: look the uids up; answer USER* END.  A uid absent
  *		from the answer does not exist.
  *	REQ_GROUPS	u32 deadline_ms, u32 n, n * u32 gid
  *		accounts: likewise for groups; answer GROUP* END.
- *	REQ_QUERY	u32 deadline_ms
+ *	REQ_QUERY	u32 deadline_ms, u32 max_records, u32 max_keys
  *		promql: run the three queries at once; answer, in any order,
- *		SERIES* and one SOURCE_END per query, then END.
+ *		SERIES* and one SOURCE_END per query, then END.  The budget
+ *		holds per query: beyond it that query's SOURCE_END fails.
  *	REQ_FAULT	u32 fault (test builds only): PROTO_FAULT_*
  *
  * Records (helper -> parent, types 0x40..0x7f).
@@ -134,22 +139,33 @@ struct proto_log {
 	struct proto_str msg;
 };
 
+/* What one source may send: records, and distinct keys among them. */
+struct proto_budget {
+	uint32_t	 max_records;
+	uint32_t	 max_keys;
+};
+
 /* A request as decoded by a helper.  ids points into the frame. */
 struct proto_req {
 	uint8_t		 type;
 	uint32_t	 deadline_ms;	/* or the fault number for REQ_FAULT */
+	struct proto_budget budget;	/* REQ_JOBS and REQ_QUERY */
 	uint32_t	 nids;
 	const unsigned char *ids;	/* nids big-endian u32 */
 };
 
 /*
- * Encoders append one complete frame to out.  They return 0, ERR_TOOBIG if
- * the frame would exceed PROTO_MAX_FRAME or a string MAX_LABEL (MAX_LOG_MSG
- * for LOG and END reasons, which are truncated rather than refused), or
- * ERR_NUL if a string holds a NUL byte; out is unchanged on error.
+ * Encoders append one complete frame to out.  proto_put_req() needs a
+ * budget for REQ_JOBS and REQ_QUERY (ERR_INVAL without) and ignores it
+ * otherwise; ids are for REQ_USERS and REQ_GROUPS.  They return 0,
+ * ERR_TOOBIG if the frame would exceed PROTO_MAX_FRAME or a string
+ * MAX_LABEL (MAX_LOG_MSG for LOG and END reasons, which are truncated
+ * rather than refused), or ERR_NUL if a string holds a NUL byte; out is
+ * unchanged on error.
  */
 int	proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
-	    const uint32_t *ids, uint32_t nids);
+	    const struct proto_budget *budget, const uint32_t *ids,
+	    uint32_t nids);
 int	proto_put_log(struct buf *out, int level, const char *msg);
 int	proto_put_end(struct buf *out, int status, uint32_t records,
 	    uint64_t elapsed_us, const char *reason);
@@ -193,6 +209,14 @@ int	proto_get_series(const unsigned char *body, size_t len,
 	    struct proto_series *s);
 int	proto_get_source_end(const unsigned char *body, size_t len,
 	    struct proto_source_end *e);
+
+/*
+ * The identity of a series, for budgets and for summing: kind, then the
+ * job id, or the uid and process name, then the target.  Writes at most
+ * PROTO_SERIES_KEY_MAX bytes to key and returns how many.
+ */
+#define PROTO_SERIES_KEY_MAX	(1 + 8 + 4 + 4 + 2 * MAX_LABEL)
+size_t	proto_series_key(const struct proto_series *s, unsigned char *key);
 
 /* The i-th id of a decoded REQ_USERS / REQ_GROUPS. */
 uint32_t	proto_req_id(const struct proto_req *req, uint32_t i);

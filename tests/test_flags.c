@@ -344,6 +344,17 @@ test_numbers(void **state)
 	    "invalid value \"0\": want a number from 1 to 10000");
 	expect_err_prefix(r, PS " --web.max-connections=10001",
 	    "--web.max-connections: invalid value");
+
+	expect_ok(r, PS);
+	assert_int_equal(r->cfg.max_records, 4000000);
+	assert_int_equal(r->cfg.max_keys, 2000000);
+	expect_ok(r, PS " --source.max-records=1 --source.max-keys 2000000");
+	assert_int_equal(r->cfg.max_records, 1);
+	assert_int_equal(r->cfg.max_keys, 2000000);
+	expect_err(r, PS " --source.max-records=0", "--source.max-records: "
+	    "invalid value \"0\": want a number from 1 to 100000000");
+	expect_err(r, PS " --source.max-keys=2000001", "--source.max-keys: "
+	    "invalid value \"2000001\": want a number from 1 to 2000000");
 }
 
 static void
@@ -710,6 +721,8 @@ test_usage(void **state)
 		"(default logfmt)", "--path.squeue", "--path.getent",
 		"--accounts.cache-ttl", "(default 5m)", "-sandbox",
 		"(default enforce)", "-user", "(default nobody)",
+		"--source.max-records", "(default 4000000)",
+		"--source.max-keys", "(default 2000000)",
 	};
 	char text[8192], small[16];
 	const char *line, *nl;

@@ -78,7 +78,7 @@ test_req_roundtrip(void **state)
 	uint32_t ids[3] = { 0, 5689, 4294967294U };
 	size_t len;
 
-	assert_int_equal(proto_put_req(b, PROTO_REQ_USERS, 1500, ids, 3), 0);
+	assert_int_equal(proto_put_req(b, PROTO_REQ_USERS, 1500, NULL, ids, 3), 0);
 	one_frame(b, PROTO_REQ_USERS, &body, &len);
 	assert_int_equal(proto_get_req(PROTO_REQ_USERS, body, len, &req), 0);
 	assert_int_equal(req.deadline_ms, 1500);
@@ -88,6 +88,72 @@ test_req_roundtrip(void **state)
 	/* A request type is not a record type, and the other way round. */
 	assert_int_equal(proto_get_req(PROTO_JOB, body, len, &req), ERR_TYPE);
 	assert_int_equal(req.nids, 0);
+}
+
+static void
+test_req_budget(void **state)
+{
+	struct buf *b = *state;
+	struct proto_budget budget = { 7, 3 }, zero = { 0, 3 };
+	const unsigned char *body;
+	struct proto_req req;
+	size_t len;
+
+	assert_int_equal(proto_put_req(b, PROTO_REQ_QUERY, 900, &budget,
+	    NULL, 0), 0);
+	one_frame(b, PROTO_REQ_QUERY, &body, &len);
+	assert_int_equal(proto_get_req(PROTO_REQ_QUERY, body, len, &req), 0);
+	assert_int_equal(req.deadline_ms, 900);
+	assert_int_equal(req.budget.max_records, 7);
+	assert_int_equal(req.budget.max_keys, 3);
+	/* The budget is part of the frame: shorter is truncated. */
+	assert_int_equal(proto_get_req(PROTO_REQ_QUERY, body, 4, &req),
+	    ERR_TRUNCATED);
+	buf_reset(b);
+	/* REQ_JOBS needs a budget; a zero budget is refused on receipt. */
+	assert_int_equal(proto_put_req(b, PROTO_REQ_JOBS, 1, NULL, NULL, 0),
+	    ERR_INVAL);
+	assert_int_equal(buf_len(b), 0);
+	assert_int_equal(proto_put_req(b, PROTO_REQ_JOBS, 1, &zero, NULL, 0),
+	    0);
+	one_frame(b, PROTO_REQ_JOBS, &body, &len);
+	assert_int_equal(proto_get_req(PROTO_REQ_JOBS, body, len, &req),
+	    ERR_RANGE);
+}
+
+/* The last query is accepted, one past it is not (no array overrun). */
+static void
+test_source_bounds(void **state)
+{
+	struct buf *b = *state;
+	struct proto_series s, got;
+	struct proto_source_end e, gote;
+	const unsigned char *body;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = PROTO_KIND_JOB;
+	s.jobid = 1;
+	s.source = QUERY_COUNT - 1;
+	assert_int_equal(proto_put_series(b, &s), 0);
+	one_frame(b, PROTO_SERIES, &body, &len);
+	assert_int_equal(proto_get_series(body, len, &got), 0);
+	buf_reset(b);
+	s.source = QUERY_COUNT;
+	assert_int_equal(proto_put_series(b, &s), 0);
+	one_frame(b, PROTO_SERIES, &body, &len);
+	assert_int_equal(proto_get_series(body, len, &got), ERR_RANGE);
+	buf_reset(b);
+	memset(&e, 0, sizeof(e));
+	e.source = QUERY_COUNT - 1;
+	assert_int_equal(proto_put_source_end(b, &e), 0);
+	one_frame(b, PROTO_SOURCE_END, &body, &len);
+	assert_int_equal(proto_get_source_end(body, len, &gote), 0);
+	buf_reset(b);
+	e.source = QUERY_COUNT;
+	assert_int_equal(proto_put_source_end(b, &e), 0);
+	one_frame(b, PROTO_SOURCE_END, &body, &len);
+	assert_int_equal(proto_get_source_end(body, len, &gote), ERR_RANGE);
 }
 
 static void
@@ -131,7 +197,7 @@ test_refuse_on_send(void **state)
 	assert_int_equal(buf_len(b), 0);
 	assert_int_equal(proto_put_job(b, 1, "a\0b", 3, "u", 1), ERR_NUL);
 	assert_int_equal(buf_len(b), 0);
-	assert_int_equal(proto_put_req(b, PROTO_JOB, 0, NULL, 0), ERR_TYPE);
+	assert_int_equal(proto_put_req(b, PROTO_JOB, 0, NULL, NULL, 0), ERR_TYPE);
 	assert_int_equal(buf_len(b), 0);
 }
 
@@ -250,8 +316,8 @@ test_request_too_many_ids(void **state)
 	uint32_t *ids = calloc(PROTO_MAX_FRAME / 4, sizeof(*ids));
 
 	assert_non_null(ids);
-	assert_int_equal(proto_put_req(b, PROTO_REQ_GROUPS, 1, ids,
-	    PROTO_MAX_FRAME / 4), ERR_TOOBIG);
+	assert_int_equal(proto_put_req(b, PROTO_REQ_GROUPS, 1, NULL,
+	    ids, PROTO_MAX_FRAME / 4), ERR_TOOBIG);
 	assert_int_equal(buf_len(b), 0);
 	free(ids);
 }
@@ -265,6 +331,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_series_roundtrip,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_req_roundtrip,
+		    buf_state_setup, buf_state_teardown),
+		cmocka_unit_test_setup_teardown(test_req_budget,
+		    buf_state_setup, buf_state_teardown),
+		cmocka_unit_test_setup_teardown(test_source_bounds,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_end_and_log,
 		    buf_state_setup, buf_state_teardown),

@@ -108,8 +108,9 @@ def frame(ftype, body=b""):
     return struct.pack(">IB", 1 + len(body), ftype) + body
 
 
-def req_deadline(ftype, deadline_ms):
-    return frame(ftype, struct.pack(">I", deadline_ms))
+def req_budget(ftype, deadline_ms, max_records=1000000, max_keys=1000000):
+    """REQ_JOBS / REQ_QUERY: deadline, then the source's budget."""
+    return frame(ftype, struct.pack(">III", deadline_ms, max_records, max_keys))
 
 
 def req_ids(ftype, deadline_ms, ids):
@@ -404,7 +405,7 @@ def test_slurm(h_holder):
         h = h_holder(Helper("slurm", [squeue], d))
         for rnd in (1, 2):
             nlogs = len(h.logs)
-            recs, end = h.request(req_deadline(REQ_JOBS, 5000), 5000, {JOB})
+            recs, end = h.request(req_budget(REQ_JOBS, 5000), 5000, {JOB})
             check(end["status"] == 0, "slurm round %d: END status %d (%s)" %
                   (rnd, end["status"], end["reason"]))
             got = [(r["jobid"], r["account"], r["user"]) for r in recs]
@@ -559,7 +560,7 @@ def stop_upstream(proc):
 
 
 def promql_round(h, what, broken_read=False):
-    recs, end = h.request(req_deadline(REQ_QUERY, 10000), 10000,
+    recs, end = h.request(req_budget(REQ_QUERY, 10000), 10000,
                           {SERIES, SOURCE_END})
     check(end["status"] == 0, "promql %s: END status %d (%s)" %
           (what, end["status"], end["reason"]))

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef BUDGET_H
+#define BUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+/*
+ * What one source may bring in one scrape: records, and distinct keys
+ * among them (job ids; jobid or procname.uid with the target for series).
+ * Helpers count against it as they produce records and the parent counts
+ * again as it receives them, so a source beyond its budget fails alone,
+ * with a log line naming the flag, before it can crowd out the others.
+ */
+struct budget {
+	struct proto_budget	 limit;
+	uint32_t		 records;
+	struct hash		*keys;
+};
+
+/*
+ * Starts counting against limit (both fields non-zero; ERR_INVAL else).
+ * Returns 0 or ERR_NOMEM; b is usable by budget_cleanup() either way.
+ */
+int	budget_init(struct budget *b, const struct proto_budget *limit);
+
+/*
+ * Counts one record of key.  Returns 0 with *idx, the key's number in
+ * first-seen order, and *fresh 1 when the key is new; ERR_TOOBIG when the
+ * record is one past max_records, ERR_RANGE when the key would be one past
+ * max_keys, ERR_NOMEM.  On error nothing is counted.
+ */
+int	budget_count(struct budget *b, const void *key, size_t klen,
+	    uint32_t *idx, int *fresh);
+
+/* Distinct keys counted so far. */
+uint32_t	budget_keys(const struct budget *b);
+
+/*
+ * Writes why a budget_count() error stopped the source, naming the limit
+ * and the flag that sets it ("more than 5 records (--source.max-records)").
+ */
+void	budget_explain(const struct budget *b, int err, char *out,
+	    size_t outsz);
+
+void	budget_cleanup(struct budget *b);
+
+#endif /* BUDGET_H */

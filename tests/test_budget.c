@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../lib/budget.c"
+
+static void
+test_records_then_refused(void **state)
+{
+	struct proto_budget lim = { 3, 10 };
+	struct budget b;
+	uint32_t idx;
+	int fresh;
+
+	(void)state;
+	assert_int_equal(budget_init(&b, &lim), 0);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(fresh, 1);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	assert_int_equal(idx, 1);
+	/* A key seen before is a record, not a new key. */
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(fresh, 0);
+	/* The fourth record is one past the budget, whatever its key. */
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), ERR_TOOBIG);
+	assert_int_equal(b.records, 3);
+	assert_int_equal(budget_keys(&b), 2);
+	budget_cleanup(&b);
+}
+
+static void
+test_keys_then_refused(void **state)
+{
+	struct proto_budget lim = { 100, 2 };
+	struct budget b;
+	uint32_t idx;
+	int fresh;
+	char why[128];
+
+	(void)state;
+	assert_int_equal(budget_init(&b, &lim), 0);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), 0);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	/* The third distinct key is refused; known keys still count. */
+	assert_int_equal(budget_count(&b, "c", 1, &idx, &fresh), ERR_RANGE);
+	assert_int_equal(b.records, 2);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	assert_int_equal(idx, 1);
+	assert_int_equal(fresh, 0);
+	budget_explain(&b, ERR_RANGE, why, sizeof(why));
+	assert_non_null(strstr(why, "more than 2 distinct keys"));
+	assert_non_null(strstr(why, "--source.max-keys"));
+	budget_explain(&b, ERR_TOOBIG, why, sizeof(why));
+	assert_non_null(strstr(why, "more than 100 records"));
+	assert_non_null(strstr(why, "--source.max-records"));
+	budget_cleanup(&b);
+	budget_cleanup(&b);
+}
+
+static void
+test_zero_budget_refused(void **state)
+{
+	struct proto_budget lim = { 0, 2 };
+	struct budget b;
+	uint32_t idx;
+	int fresh;
+
+	(void)state;
+	assert_int_equal(budget_init(&b, &lim), ERR_INVAL);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), ERR_NOMEM);
+	budget_cleanup(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records_then_refused),
+		cmocka_unit_test(test_keys_then_refused),
+		cmocka_unit_test(test_zero_budget_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
