@@ -106,28 +106,40 @@ json_hex4(const char *s, size_t n, uint32_t *cpp)
 
 /*
  * Checks the bytes between the quotes of a JSON string and, unless out is
- * NULL, appends their decoded form to out.  Raw bytes must be valid UTF-8
- * and no control character; a \u escape of a lone surrogate decodes to
- * U+FFFD, since it has no UTF-8 form.  Returns 0, ERR_JSON_INVAL, or
+ * NULL, appends their decoded form to out.  Only what makes the text
+ * unreadable fails: an escape JSON does not define, and a raw control
+ * character.  JSON forbids the latter, and Prometheus' encoder (jsoniter's
+ * WriteString) escapes every byte below 0x20 while it copies bytes >= 0x80
+ * unchecked, so a raw control byte says the body is broken, not that a
+ * jobid is odd.  Bad text inside a well-formed string is a property of one
+ * label, and failing the answer for it would drop every series of the
+ * query: raw bytes that are not valid UTF-8 become U+FFFD, one
+ * per byte, as utf8_sanitize() replaces them, and a \u escape of a lone
+ * surrogate becomes U+FFFD, since it has no UTF-8 form.  No escape yields
+ * a continuation byte, so no sequence forms across one, and out only ever
+ * gets well-formed UTF-8 (controls from escapes such as \u0001 are left
+ * to the caller's utf8_sanitize()).  Returns 0, ERR_JSON_INVAL, or
  * ERR_TOOBIG/ERR_NOMEM from out (which then holds a prefix).
  */
 static int
 json_unescape(const char *s, size_t n, struct buf *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run, hi;
+	size_t i = 0, run, hi = 0;
 	uint32_t cp, lo;
+	int r, dirty;
 	char ch;
-	int r;
 
 	while (i < n) {
 		/*
 		 * Raw bytes up to the next escape are checked and copied in
 		 * one go.  Runs of non-ASCII bytes go to utf8_is_clean(): a
 		 * valid sequence is made of such bytes only, and no control
-		 * character is among them.
+		 * character is among them.  Clean text pays no more than
+		 * that; a dirty run is sanitized below.
 		 */
 		run = i;
+		dirty = 0;
 		while (run < n && u[run] >= 0x20 && u[run] != '\\') {
 			if (u[run] < 0x80) {
 				run++;
@@ -135,13 +147,28 @@ json_unescape(const char *s, size_t n, struct buf *out)
 			}
 			for (hi = run; hi < n && u[hi] >= 0x80; hi++)
 				;
-			if (!utf8_is_clean(s + run, hi - run))
-				return ERR_JSON_INVAL;
+			if (!utf8_is_clean(s + run, hi - run)) {
+				dirty = 1;
+				break;
+			}
 			run = hi;
 		}
 		if (out != NULL && run > i &&
 		    (r = buf_append(out, s + i, run - i)) != 0)
 			return r;
+		if (dirty) {
+			/*
+			 * Only bytes >= 0x80 in s[run..hi), bounded by ASCII
+			 * or the string's end on both sides: sanitizing them
+			 * alone replaces the same bytes as sanitizing the
+			 * whole string would.
+			 */
+			if (out != NULL &&
+			    (r = utf8_sanitize(out, s + run, hi - run)) != 0)
+				return r;
+			i = hi;
+			continue;
+		}
 		i = run;
 		if (i == n)
 			break;
@@ -488,8 +515,7 @@ json_validate(struct json_ctx *c)
 			if (json_unescape(json_tok_ptr(c, i),
 			    json_tok_len(c, i), NULL) != 0) {
 				json_reason(c, "invalid JSON string at byte "
-				    "%d (escape, control character or UTF-8)",
-				    at);
+				    "%d (escape or control character)", at);
 				return ERR_JSON_INVAL;
 			}
 			pos = json_span_end(t);
@@ -544,7 +570,9 @@ json_next(const struct json_ctx *c, int i)
 /*
  * Sets c->sp, c->sn to the decoded text of string token i, for comparison
  * with key and enum names: "\u006aobid" is "jobid".  Text too long to be
- * any of those decodes to "", which matches none.
+ * any of those decodes to "", which matches none.  Text without escapes is
+ * used as it stands, invalid UTF-8 and all: the names are ASCII, so such
+ * text matches none of them, as its sanitized form would not either.
  */
 static int
 json_short(struct json_ctx *c, int i)

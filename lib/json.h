@@ -14,9 +14,15 @@
  * jsmn (JSMN_STRICT, JSMN_PARENT_LINKS) only tokenizes; this module checks
  * what jsmn does not: primitives (true, false, null, numbers by the JSON
  * grammar), string escapes (\" \\ \/ \b \f \n \r \t \uXXXX with surrogate
- * pairs; a lone surrogate decodes to U+FFFD), UTF-8 of the raw bytes of
- * every string.  A jobid or target longer than MAX_LABEL bytes after
- * decoding and sanitizing does not fail the answer: that series comes with
+ * pairs), and that no string holds a raw control character.  Bad text in
+ * a well-formed string is not an error: in every string, keys and values
+ * alike, each raw byte that is not part of valid UTF-8 decodes to U+FFFD,
+ * one per byte as utf8_sanitize() does, and so does every \u escape of a
+ * lone surrogate (a high one not followed by a \u escape of a low one, or
+ * a low one alone).  Jobids that differ only in the values of such bytes
+ * thus arrive as one label value, the same as a jobid that has U+FFFD
+ * there.  A jobid or target longer than MAX_LABEL bytes after decoding and
+ * sanitizing does not fail the answer either: that series comes with
  * label_too_long set.  Elements before a failing one have been passed to
  * the callback already.
  */
@@ -49,8 +55,9 @@ typedef int json_series_fn(const struct json_series *s, void *arg);
 
 /*
  * Parses body[0..len).  Returns 0 after calling fn for every element, or:
- *	ERR_JSON_INVAL	syntax, bad escape, bad primitive, invalid UTF-8 or a
- *			control character in any string
+ *	ERR_JSON_INVAL	syntax, bad escape (\x, or \u without 4 hex
+ *			digits), bad primitive, or a raw control character
+ *			(below 0x20) in any string
  *	ERR_JSON_PART	truncated
  *	ERR_JSON_NOMEM	more than MAX_JSON_TOKENS tokens
  *	ERR_TOOBIG	len > MAX_JSON_BODY, or nesting deeper than 32 levels

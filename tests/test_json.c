@@ -386,9 +386,43 @@ test_fixture_invalid_utf8(void **state)
 {
 	struct collect *c = *state;
 
-	assert_int_equal(parse_fixture(c, "invalid_utf8.json"),
-	    ERR_JSON_INVAL);
-	assert_int_equal(c->n, 0);
+	/* An overlong '/' (C0 AF): two bytes, two U+FFFD (issue 6). */
+	assert_int_equal(parse_fixture(c, "invalid_utf8.json"), 0);
+	assert_int_equal(c->n, 1);
+	assert_rec(c, 0, "a" R R "b", "t", 1);
+}
+
+/*
+ * The original answer with odd series between its own (issue 6): one odd
+ * jobid, target or key costs nothing but its own spelling.
+ */
+static void
+test_fixture_odd_labels(void **state)
+{
+	struct collect *c = *state;
+
+	assert_int_equal(parse_fixture(c, "odd_labels.json"), 0);
+	assert_int_equal(c->n, 16);
+	/* Every series of the original, with its value. */
+	assert_rec(c, 0, "35044931", "hebe-MDT0002", 1);
+	assert_rec(c, 2, "35070653", "hebe-MDT0000", 43);
+	assert_rec(c, 4, "35189820", "hebe-MDT0000", 4);
+	assert_rec(c, 6, "35166602", "hebe-MDT0001", 31);
+	assert_rec(c, 8, "35189845", "hebe-MDT0001", 1);
+	assert_rec(c, 10, "35048662", "hebe-MDT0001", 27);
+	assert_rec(c, 12, "cp.5689", "hebe-MDT0002", 1);
+	assert_rec(c, 14, "35056989", "hebe-OST022d", 5);
+	assert_rec(c, 15, "touch.6812", "hebe-OST020c", 1);
+	/* The odd ones, decoded byte for byte. */
+	assert_rec(c, 1, "bad" R "name.5689", "hebe-MDT0002", 2);
+	assert_rec(c, 3, "35044931", "hebe-MDT" R "0001", 3);
+	assert_rec(c, 5, "odd" R "name.6812", "hebe-MDT0000", 7);
+	assert_rec(c, 7, R R "A.5689", "hebe-MDT0000", 11);
+	/* Keys with bad bytes are other labels; the real ones count. */
+	assert_rec(c, 9, "cp.5689", "hebe-MDT0001", 13);
+	assert_rec(c, 11, R R R R R ".6812", "hebe-MDT0001", 17);
+	assert_rec(c, 13, "\xf0\x9f\x98\x80.5689", "hebe-MDT0002", 19);
+	assert_true(c->sum == 114 + 2 + 3 + 7 + 11 + 13 + 17 + 19);
 }
 
 static void
@@ -421,6 +455,7 @@ test_every_prefix(void **state)
 	static const char *const names[] = {
 		"metadata.json", "read.json", "escapes.json", "error.json",
 		"nonfinite.json", "unusual.json", "empty.json", "matrix.json",
+		"invalid_utf8.json", "odd_labels.json",
 	};
 	struct collect *c = *state;
 	size_t i, n, end, len;
@@ -536,15 +571,14 @@ test_bad_escapes(void **state)
 		check_bad_string(c, t[i], ERR_JSON_INVAL);
 }
 
+/* JSON forbids raw control characters, and no upstream writes them. */
 static void
-test_raw_bytes_in_strings(void **state)
+test_raw_controls(void **state)
 {
 	static const char *const bad[] = {
 		"\x01", "a\x1f", "a\nb", "a\tb", "\r", "\x1b[0m",
-		"a\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
-		"\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",
-		"\x80", "x\xbfy", "\xe2\x82", "\xf0\x9f\x98", "\xc3",
-		"\xfe\xfe",
+		/* Next to bad UTF-8, the control still counts. */
+		"\xff\x01", "\x01\xff", "\xe2\x82\n",
 	};
 	struct collect *c = *state;
 	size_t i;
@@ -559,6 +593,247 @@ test_raw_bytes_in_strings(void **state)
 	    "\xe2\x80\xa8 \xc2\x85");
 	assert_int_equal(parse_jobid(c, "a\x7f" "b"), 0);
 	assert_string_equal(c->rec[0].jobid, "a" R "b");
+}
+
+/* Raw bytes that are not UTF-8, and what they decode to. */
+static const struct {
+	const char	*in;
+	const char	*want;
+} bad_utf8[] = {
+	{ "bad\xffname.1001", "bad" R "name.1001" },
+	{ "\xff", R },
+	{ "\xfe\xfe", R R },
+	{ "\x80", R },				/* lone continuation */
+	{ "x\xbfy", "x" R "y" },
+	{ "a\xc0\xaf", "a" R R },		/* overlong '/' */
+	{ "\xc1\xbf", R R },			/* overlong DEL */
+	{ "\xe0\x80\xaf", R R R },		/* overlong, 3 bytes */
+	{ "\xf0\x80\x80\xaf", R R R R },	/* overlong, 4 bytes */
+	{ "\xed\xa0\x80", R R R },		/* U+D800 as raw bytes */
+	{ "\xed\xbf\xbf", R R R },		/* U+DFFF as raw bytes */
+	{ "\xed\xa0\xbd\xed\xb8\x80", R R R R R R }, /* a raw "pair" */
+	{ "\xf4\x90\x80\x80", R R R R },	/* above U+10FFFF */
+	{ "\xf5\x80\x80\x80", R R R R },
+	{ "\xe2\x82", R R },			/* cut at the end */
+	{ "\xe2\x82x", R R "x" },		/* cut by ASCII */
+	{ "\xf0\x9f\x98", R R R },
+	{ "\xc3", R },
+	{ "\xc3\xa9\xff\xc3\xa9", "\xc3\xa9" R "\xc3\xa9" },
+	{ "\xff\xf0\x9f\x98\x80\xfe", R "\xf0\x9f\x98\x80" R },
+	/* Escapes never complete a raw sequence, nor start one. */
+	{ "\xc3\\u00a9", R "\xc2\xa9" },
+	{ "\xe2\\u0082\\u00ac", R "\xc2\x82\xc2\xac" },
+	{ "\\u00e9\xa9", "\xc3\xa9" R },
+	{ "\xff\\n\xfe", R "\n" R },
+	{ "\xff\\ud83d\xfe", R R R },
+	{ "\xc3\\\\", R "\\" },
+	{ "\xc3\\\"", R "\"" },
+};
+
+/* In a jobid and in a target, among good series that all arrive. */
+static void
+test_invalid_utf8_labels(void **state)
+{
+	struct collect *c = *state;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_appendf(&b,
+		    "{\"metric\":{\"jobid\":\"1\",\"target\":\"t1\"},"
+		    "\"value\":[1,\"1\"]},"
+		    "{\"metric\":{\"jobid\":\"%s\",\"target\":\"t2\"},"
+		    "\"value\":[1,\"2\"]},"
+		    "{\"metric\":{\"jobid\":\"3\",\"target\":\"%s\"},"
+		    "\"value\":[1,\"4\"]},"
+		    "{\"metric\":{\"jobid\":\"5\",\"target\":\"t5\"},"
+		    "\"value\":[1,\"8\"]}", bad_utf8[i].in, bad_utf8[i].in), 0);
+		if (parse_elems(c, buf_ptr(&b)) != 0)
+			fail_msg("case %zu: %s", i, c->reason);
+		assert_int_equal(c->n, 4);
+		assert_rec(c, 0, "1", "t1", 1);
+		assert_rec(c, 1, bad_utf8[i].want, "t2", 2);
+		assert_int_equal(c->rec[1].jobid_len, strlen(bad_utf8[i].want));
+		assert_rec(c, 2, "3", bad_utf8[i].want, 4);
+		assert_int_equal(c->rec[2].target_len,
+		    strlen(bad_utf8[i].want));
+		assert_rec(c, 3, "5", "t5", 8);
+		assert_true(c->sum == 15);
+	}
+	buf_cleanup(&b);
+}
+
+/*
+ * In a key: a label name, an element key, a top-level key.  A bad key is
+ * some other key; the answer and the series around it still count.
+ */
+static void
+test_invalid_utf8_keys(void **state)
+{
+	struct collect *c = *state;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_appendf(&b, "{\"status\":\"success\","
+		    "\"%s\":[1],\"data\":{\"%s\":{},\"resultType\":\"vector\","
+		    "\"result\":["
+		    "{\"metric\":{\"jobid\":\"1\"},\"value\":[1,\"1\"]},"
+		    "{\"metric\":{\"%s\":\"x\",\"jobid\":\"2\","
+		    "\"job%sid\":\"y\",\"target\":\"t\"},\"%s\":0,"
+		    "\"value\":[1,\"2\"]},"
+		    "{\"metric\":{\"jobid\":\"3\"},\"value\":[1,\"4\"]}]}}",
+		    bad_utf8[i].in, bad_utf8[i].in, bad_utf8[i].in,
+		    bad_utf8[i].in, bad_utf8[i].in), 0);
+		if (parse_n(c, buf_ptr(&b), buf_len(&b)) != 0)
+			fail_msg("case %zu: %s", i, c->reason);
+		assert_int_equal(c->n, 3);
+		assert_rec(c, 0, "1", NULL, 1);
+		assert_rec(c, 1, "2", "t", 2);
+		assert_rec(c, 2, "3", NULL, 4);
+	}
+	/* Escaped or not, a key that is almost "jobid" is not it. */
+	assert_int_equal(parse_elems(c, "{\"metric\":{\"jobid\xff\":\"a\","
+	    "\"jobid\\u00ff\":\"b\",\"\\u006aobid\xff\":\"c\","
+	    "\"\xffjobid\":\"d\"},\"value\":[1,\"1\"]}"), 0);
+	assert_rec(c, 0, NULL, NULL, 1);
+	buf_cleanup(&b);
+}
+
+/*
+ * In the strings of the frame: a bad "status" is no "success" (the
+ * answer means nothing then, a schema error, not a syntax one); a bad
+ * errorType or error is sanitized into the reason; a bad value string is
+ * that series' bad value; a bad warning is ignored.
+ */
+static void
+test_invalid_utf8_frame(void **state)
+{
+	struct collect *c = *state;
+
+	assert_int_equal(parse(c, "{\"status\":\"succ\xff" "ess\","
+	    "\"data\":{\"resultType\":\"vector\",\"result\":[]}}"),
+	    ERR_JSON_SCHEMA);
+	assert_non_null(strstr(c->reason, "status"));
+	assert_int_equal(parse(c, "{\"status\":\"success\xc0\xaf\","
+	    "\"data\":{\"resultType\":\"vector\",\"result\":[]}}"),
+	    ERR_JSON_SCHEMA);
+	assert_int_equal(parse(c, "{\"status\":\"success\","
+	    "\"data\":{\"resultType\":\"vec\xed\xa0\x80tor\","
+	    "\"result\":[]}}"), ERR_JSON_SCHEMA);
+	assert_non_null(strstr(c->reason, "resultType"));
+
+	assert_int_equal(parse(c, "{\"status\":\"error\","
+	    "\"errorType\":\"bad\xff\",\"error\":\"at \xc0\xaf \\ud800\"}"),
+	    ERR_UPSTREAM);
+	assert_string_equal(c->reason, "bad" R ": at " R R " " R);
+
+	assert_int_equal(parse_elems(c,
+	    "{\"metric\":{\"jobid\":\"a\"},\"value\":[1,\"1\xff\"]},"
+	    "{\"metric\":{\"jobid\":\"b\"},\"value\":[1,\"2\"]}"), 0);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->rec[0].status, JSON_VALUE_BAD);
+	assert_rec(c, 1, "b", NULL, 2);
+
+	assert_int_equal(parse(c, "{\"status\":\"success\","
+	    "\"warnings\":[\"\xff\\ud800\xe2\x82\"],\"data\":{"
+	    "\"resultType\":\"vector\",\"result\":[{\"metric\":"
+	    "{\"jobid\":\"j\"},\"value\":[1,\"3\"]}]}}"), 0);
+	assert_int_equal(c->n, 1);
+	assert_rec(c, 0, "j", NULL, 3);
+}
+
+/*
+ * Lone surrogate escapes, each in a jobid, a target and a label name,
+ * among good series; a valid pair still decodes to its character.
+ */
+static void
+test_lone_surrogates(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} t[] = {
+		{ "\\ud83d", R },			/* high alone */
+		{ "x\\udbff", "x" R },			/* high at the end */
+		{ "\\udc00", R },			/* low alone */
+		{ "\\udfffx", R "x" },
+		{ "\\ud83dx", R "x" },			/* high, then text */
+		{ "\\ud83d\\u0041", R "A" },		/* high + non-low */
+		{ "\\ud83d\\u00e9", R "\xc3\xa9" },
+		{ "\\ud83d\\ud83d", R R },		/* high + high */
+		{ "\\ude00\\ud83d", R R },		/* low + high */
+		{ "\\ud83d\\n\\ude00", R "\n" R },
+		{ "\\ud83d\\ud83d\\ude00", R "\xf0\x9f\x98\x80" },
+		{ "\\ud83d\\ude00\\ude00", "\xf0\x9f\x98\x80" R },
+		{ "\\ud83d\\ude00", "\xf0\x9f\x98\x80" },	/* valid pair */
+		{ "\\uD83D\\uDe00", "\xf0\x9f\x98\x80" },
+		{ "\\ud800\\udc00", "\xf0\x90\x80\x80" },
+		{ "\\udbff\\udfff", "\xf4\x8f\xbf\xbf" },
+		{ "odd\\ud800name.1001", "odd" R "name.1001" },
+	};
+	struct collect *c = *state;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_appendf(&b,
+		    "{\"metric\":{\"jobid\":\"1\"},\"value\":[1,\"1\"]},"
+		    "{\"metric\":{\"jobid\":\"%s\",\"target\":\"%s\","
+		    "\"%s\":\"x\"},\"value\":[1,\"2\"]},"
+		    "{\"metric\":{\"jobid\":\"3\"},\"value\":[1,\"4\"]}",
+		    t[i].in, t[i].in, t[i].in), 0);
+		if (parse_elems(c, buf_ptr(&b)) != 0)
+			fail_msg("%s: %s", t[i].in, c->reason);
+		assert_int_equal(c->n, 3);
+		assert_rec(c, 0, "1", NULL, 1);
+		assert_rec(c, 1, t[i].want, t[i].want, 2);
+		assert_int_equal(c->rec[1].jobid_len, strlen(t[i].want));
+		assert_rec(c, 2, "3", NULL, 4);
+	}
+	buf_cleanup(&b);
+}
+
+/*
+ * Jobids that differ only in the values of their bad bytes decode to the
+ * same label value, so the join sums them into one series; so do a lone
+ * surrogate and U+FFFD itself.  The count of bad bytes still tells
+ * jobids apart, as utf8_sanitize() does.
+ */
+static void
+test_same_sanitized_jobid(void **state)
+{
+	static const char *const same[] = {
+		"bad\xffname.1001", "bad\xfename.1001", "bad\x80name.1001",
+		"bad\xc3name.1001", "bad\\ud800name.1001",
+		"bad\\udfffname.1001", "bad\\ufffdname.1001",
+		"bad\xef\xbf\xbdname.1001", "bad\\uFFFDname.1001",
+	};
+	struct collect *c = *state;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		assert_int_equal(buf_appendf(&b, "%s{\"metric\":{\"jobid\":"
+		    "\"%s\"},\"value\":[1,\"1\"]}", i == 0 ? "" : ",",
+		    same[i]), 0);
+	assert_int_equal(buf_puts(&b, ",{\"metric\":{\"jobid\":"
+	    "\"bad\xc0\xafname.1001\"},\"value\":[1,\"1\"]}"), 0);
+	assert_int_equal(parse_elems(c, buf_ptr(&b)), 0);
+	assert_int_equal(c->n, i + 1);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_string_equal(c->rec[i].jobid, "bad" R "name.1001");
+		assert_int_equal(c->rec[i].jobid_len, 15);
+	}
+	assert_string_equal(c->rec[i].jobid, "bad" R R "name.1001");
+	buf_cleanup(&b);
 }
 
 static void
@@ -1127,6 +1402,20 @@ test_label_length(void **state)
 	assert_int_equal(parse_jobid(c, buf_ptr(&b)), 0);
 	assert_int_equal(c->rec[0].too_long, 1);
 
+	/* A replaced byte counts as the three of U+FFFD against the cap. */
+	buf_reset(&b);
+	for (i = 0; i < MAX_LABEL / 3; i++)
+		assert_int_equal(buf_puts(&b, "\xff"), 0);
+	assert_int_equal(parse_jobid(c, buf_ptr(&b)), 0);
+	assert_int_equal(c->rec[0].too_long, 0);
+	assert_int_equal(c->rec[0].jobid_len, MAX_LABEL / 3 * 3);
+	assert_int_equal(buf_puts(&b, "\xff"), 0);
+	assert_true((MAX_LABEL / 3 + 1) * 3 > MAX_LABEL);
+	assert_int_equal(parse_jobid(c, buf_ptr(&b)), 0);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->rec[0].too_long, 1);
+	assert_int_equal(c->rec[0].has_jobid, 0);
+
 	/* target too; other labels are not looked at. */
 	buf_reset(&b);
 	assert_int_equal(buf_appendf(&b, "{\"metric\":{\"target\":\"%s\"},"
@@ -1220,12 +1509,18 @@ main(void)
 		T(test_fixture_matrix),
 		T(test_fixture_nonfinite),
 		T(test_fixture_invalid_utf8),
+		T(test_fixture_odd_labels),
 		T(test_fixture_unusual),
 		T(test_fixture_empty),
 		T(test_every_prefix),
 		T(test_every_escape),
 		T(test_bad_escapes),
-		T(test_raw_bytes_in_strings),
+		T(test_raw_controls),
+		T(test_invalid_utf8_labels),
+		T(test_invalid_utf8_keys),
+		T(test_invalid_utf8_frame),
+		T(test_lone_surrogates),
+		T(test_same_sanitized_jobid),
 		T(test_malformed),
 		T(test_empty_and_nul),
 		T(test_primitives),
