@@ -35,7 +35,7 @@ def _odd_metadata_body():
 @test
 def json_invalid_utf8(t):
     """Invalid UTF-8 and lone surrogates in jobids cost one label's
-    spelling (U+FFFD), not the whole metadata answer (issue 6)."""
+    spelling (U+FFFD), not the whole metadata answer."""
     up = t.upstream()
     up.load_original()
     body = _odd_metadata_body()

@@ -386,14 +386,14 @@ test_fixture_invalid_utf8(void **state)
 {
 	struct collect *c = *state;
 
-	/* An overlong '/' (C0 AF): two bytes, two U+FFFD (issue 6). */
+	/* An overlong '/' (C0 AF): two bytes, two U+FFFD. */
 	assert_int_equal(parse_fixture(c, "invalid_utf8.json"), 0);
 	assert_int_equal(c->n, 1);
 	assert_rec(c, 0, "a" R R "b", "t", 1);
 }
 
 /*
- * The original answer with odd series between its own (issue 6): one odd
+ * The original answer with odd series between its own: one odd
  * jobid, target or key costs nothing but its own spelling.
  */
 static void
