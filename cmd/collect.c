@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,109 +11,236 @@
 #include "collect.h"
 #include "acache.h"
 #include "buf.h"
+#include "caps.h"
+#include "deadline.h"
 #include "err.h"
 #include "flags.h"
 #include "hash.h"
 #include "join.h"
-#include "caps.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
 #include "query.h"
-#include "sandbox.h"
+#include "sink.h"
+#include "source.h"
 #include "supervise.h"
-#include "utf8.h"
 
-/* Staged records of one source, kept only if the source succeeds. */
-#define STAGE_CAP	((size_t)512 * 1024 * 1024)
+/*
+ * Of the scrape's time, the join and the exposition keep this share (at
+ * least RESERVE_MIN, at most RESERVE_MAX seconds): the sources stop that
+ * much before the scraper's deadline, so a hung source still leaves time
+ * to answer with the others.
+ */
+#define RESERVE_SHARE	0.1
+#define RESERVE_MIN_S	0.2
+#define RESERVE_MAX_S	1.0
 
 /* Ids per accounts request, so that a request frame stays small. */
 #define IDS_PER_REQUEST	8000
 
-/*
- * Records are staged as they arrive (u32 length, then the validated body)
- * and replayed into the join only once their source has ended well, so a
- * source that fails halfway contributes nothing: never a partial sum.
- */
-struct stage {
-	struct buf	 bytes;
-	uint32_t	 count;
-};
+/* Threads of a collection need little stack; the address space is bounded. */
+#define THREAD_STACK	(256 * 1024)
 
-struct lustre_ctx {
-	struct stage	 series[QUERY_COUNT];
-	int		 ended[QUERY_COUNT];
-	int		 status[QUERY_COUNT];
-	uint64_t	 elapsed_us[QUERY_COUNT];
-	uint32_t	 dropped[QUERY_COUNT];
-	char		 reason[QUERY_COUNT][256];
-};
+/* How long the per-collection answer table keeps what it was told. */
+#define FOUND_TTL_S	86400
 
-struct jobs_ctx {
-	struct stage	 jobs;
-};
-
-struct accounts_ctx {
-	int		 groups;
-	struct hash	*asked;
-	struct hash	*answered;
-	struct acache	*cache;
-	time_t		 now;
-	struct join	*join;
-	struct gidset	*gids;
-};
-
-/* Distinct gids seen, in first-seen order. */
-struct gidset {
+/* Uids of proc series, handed from the promql call to the accounts thread. */
+struct feeder {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
 	struct hash	*seen;
 	uint32_t	*ids;
 	size_t		 n;
+	size_t		 taken;
 	size_t		 alloc;
+	int		 closed;
+	int		 broken;	/* out of memory: accounts fails */
 };
 
-static int
-stage_add(struct stage *s, const unsigned char *body, size_t len)
-{
-	uint32_t n = (uint32_t)len;
+/* One source in one collection. */
+struct source_run {
+	int		 up;
+	int		 ended;		/* queries: SOURCE_END seen */
+	uint32_t	 dropped;
+	double		 seconds;
+	struct sink	*sink;		/* slurm and the three queries */
+	char		 reason[512];
+};
 
-	if (s->count >= MAX_RECORDS)
-		return ERR_TOOBIG;
-	if (buf_append(&s->bytes, &n, sizeof(n)) != 0 ||
-	    buf_append(&s->bytes, body, len) != 0)
-		return ERR_TOOBIG;
-	s->count++;
+struct collection {
+	struct collector	*c;
+	struct deadline		 deadline;	/* the sources' */
+	struct proto_budget	 budget;
+	struct source_run	 run[SOURCE_COUNT];
+	double			 stage_seconds[STAGE_COUNT];
+	struct feeder		 feed;
+	struct acache		*found;		/* accounts of this collection */
+	time_t			 now;
+	/* The accounts request in flight. */
+	int			 groups;
+	struct hash		*asked;
+	struct hash		*answered;
+};
+
+/* Records a source's outcome, the same way for every source. */
+static void	source_end(struct collection *, int, uint64_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+source_end(struct collection *col, int id, uint64_t start_us,
+    const char *fmt, ...)
+{
+	struct source_run *run = &col->run[id];
+	va_list ap;
+
+	run->seconds = deadline_seconds_since(start_us);
+	run->up = fmt == NULL;
+	if (fmt == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(run->reason, sizeof(run->reason), fmt, ap);
+	va_end(ap);
+	error_f("source %s failed: %s", source_name(id), run->reason);
+}
+
+/* -- the feeder ----------------------------------------------------------- */
+
+static int
+feeder_init(struct feeder *f)
+{
+	pthread_condattr_t ca;
+
+	memset(f, 0, sizeof(*f));
+	if (pthread_condattr_init(&ca) != 0)
+		return ERR_SYSTEM;
+	/* Waits are bounded by the deadline, on the monotonic clock. */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&f->mu, NULL);
+	if ((f->seen = hash_new(1024)) == NULL)
+		return ERR_NOMEM;
 	return 0;
 }
 
-/* Iterates staged bodies: returns 1 with body/len, 0 at the end. */
-static int
-stage_next(const struct stage *s, size_t *off, const unsigned char **body,
-    size_t *len)
+static void
+feeder_cleanup(struct feeder *f)
 {
-	uint32_t n;
+	hash_free(f->seen);
+	free(f->ids);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+}
 
-	if (*off + sizeof(n) > buf_len(&s->bytes))
-		return 0;
-	memcpy(&n, buf_ptr(&s->bytes) + *off, sizeof(n));
-	*body = (const unsigned char *)buf_ptr(&s->bytes) + *off + sizeof(n);
-	*len = n;
-	*off += sizeof(n) + n;
-	return 1;
+/* Queues uid for lookup once per collection. */
+static void
+feeder_push(struct feeder *f, uint32_t uid)
+{
+	unsigned char key[4];
+	uint32_t v, *p;
+	size_t na;
+	int inserted;
+
+	hash_key_u32(key, uid);
+	pthread_mutex_lock(&f->mu);
+	if (hash_put(f->seen, key, sizeof(key), 0, &v, &inserted) != 0) {
+		f->broken = 1;
+	} else if (inserted) {
+		if (f->n == f->alloc) {
+			na = f->alloc == 0 ? 256 : f->alloc * 2;
+			if ((p = realloc(f->ids, na * sizeof(*p))) == NULL) {
+				f->broken = 1;
+				goto out;
+			}
+			f->ids = p;
+			f->alloc = na;
+		}
+		f->ids[f->n++] = uid;
+		pthread_cond_signal(&f->cv);
+	}
+ out:
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* No more uids will come. */
+static void
+feeder_close(struct feeder *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->closed = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/*
+ * Waits for uids not taken yet and copies up to max of them to out.
+ * Returns how many; 0 once the feeder is closed and drained, or at the
+ * deadline.
+ */
+static size_t
+feeder_take(struct feeder *f, struct deadline deadline, uint32_t *out,
+    size_t max)
+{
+	struct timespec ts;
+	size_t k = 0;
+
+	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
+	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
+	pthread_mutex_lock(&f->mu);
+	while (f->taken == f->n && !f->closed)
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &ts) == ETIMEDOUT)
+			break;
+	k = f->n - f->taken;
+	if (k > max)
+		k = max;
+	memcpy(out, f->ids + f->taken, k * sizeof(*out));
+	f->taken += k;
+	pthread_mutex_unlock(&f->mu);
+	return k;
+}
+
+/* -- record handlers (the dispatch tables of each call) ------------------- */
+
+static int
+on_job(void *arg, const unsigned char *body, size_t len, char *why,
+    size_t whysz)
+{
+	struct collection *col = arg;
+	struct source_run *run = &col->run[SOURCE_SLURM];
+	struct proto_job j;
+	unsigned char key[8];
+	int r;
+
+	if ((r = proto_get_job(body, len, &j)) != 0 ||
+	    j.account.len == 0 || j.user.len == 0) {
+		snprintf(why, whysz, "bad JOB record (%s)",
+		    r != 0 ? err_str(r) : "empty label");
+		return -1;
+	}
+	hash_key_u64(key, j.jobid);
+	if ((r = sink_add(run->sink, key, sizeof(key), body, len, 0)) != 0) {
+		sink_explain(run->sink, r, why, whysz);
+		return -1;
+	}
+	return 0;
 }
 
 static int
 on_series(void *arg, const unsigned char *body, size_t len, char *why,
     size_t whysz)
 {
-	struct lustre_ctx *ctx = arg;
+	struct collection *col = arg;
+	unsigned char key[PROTO_SERIES_KEY_MAX];
 	struct proto_series s;
+	struct source_run *run;
 	int r;
 
 	if ((r = proto_get_series(body, len, &s)) != 0) {
 		snprintf(why, whysz, "bad SERIES record (%s)", err_str(r));
 		return -1;
 	}
-	if (ctx->ended[s.source]) {
+	run = &col->run[source_of_query(s.source)];
+	if (run->ended) {
 		snprintf(why, whysz, "SERIES for %s after its SOURCE_END",
 		    query_name(s.source));
 		return -1;
@@ -122,10 +250,15 @@ on_series(void *arg, const unsigned char *body, size_t len, char *why,
 		snprintf(why, whysz, "inconsistent SERIES record");
 		return -1;
 	}
-	if ((r = stage_add(&ctx->series[s.source], body, len)) != 0) {
-		snprintf(why, whysz, "too many series (%s)", err_str(r));
+	if ((r = sink_add(run->sink, key, proto_series_key(&s, key), body,
+	    len, s.value)) != 0) {
+		snprintf(why, whysz, "%s: ", query_name(s.source));
+		sink_explain(run->sink, r, why + strlen(why),
+		    whysz - strlen(why));
 		return -1;
 	}
+	if (s.kind == PROTO_KIND_PROC)
+		feeder_push(&col->feed, s.uid);
 	return 0;
 }
 
@@ -133,74 +266,32 @@ static int
 on_source_end(void *arg, const unsigned char *body, size_t len, char *why,
     size_t whysz)
 {
-	struct lustre_ctx *ctx = arg;
+	struct collection *col = arg;
 	struct proto_source_end e;
+	struct source_run *run;
 	int r;
 
 	if ((r = proto_get_source_end(body, len, &e)) != 0) {
 		snprintf(why, whysz, "bad SOURCE_END record (%s)", err_str(r));
 		return -1;
 	}
-	if (ctx->ended[e.source]) {
+	run = &col->run[source_of_query(e.source)];
+	if (run->ended) {
 		snprintf(why, whysz, "second SOURCE_END for %s",
 		    query_name(e.source));
 		return -1;
 	}
-	if (e.status == 0 && e.series != ctx->series[e.source].count) {
+	if (e.status == 0 && e.series != sink_records(run->sink)) {
 		snprintf(why, whysz, "SOURCE_END for %s counts %u series, "
 		    "%u were sent", query_name(e.source), e.series,
-		    ctx->series[e.source].count);
+		    sink_records(run->sink));
 		return -1;
 	}
-	ctx->ended[e.source] = 1;
-	ctx->status[e.source] = e.status;
-	ctx->elapsed_us[e.source] = e.elapsed_us;
-	ctx->dropped[e.source] = e.dropped;
-	snprintf(ctx->reason[e.source], sizeof(ctx->reason[e.source]),
-	    "%.*s", (int)e.reason.len, e.reason.p);
-	return 0;
-}
-
-static int
-on_job(void *arg, const unsigned char *body, size_t len, char *why,
-    size_t whysz)
-{
-	struct jobs_ctx *ctx = arg;
-	struct proto_job j;
-	int r;
-
-	if ((r = proto_get_job(body, len, &j)) != 0 ||
-	    j.account.len == 0 || j.user.len == 0) {
-		snprintf(why, whysz, "bad JOB record (%s)",
-		    r != 0 ? err_str(r) : "empty label");
-		return -1;
-	}
-	if ((r = stage_add(&ctx->jobs, body, len)) != 0) {
-		snprintf(why, whysz, "too many jobs (%s)", err_str(r));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-gidset_add(struct gidset *g, uint32_t gid)
-{
-	uint32_t *p, v;
-	size_t na;
-	int inserted;
-
-	if (hash_put(g->seen, &gid, sizeof(gid), 0, &v, &inserted) != 0)
-		return ERR_NOMEM;
-	if (!inserted)
-		return 0;
-	if (g->n == g->alloc) {
-		na = g->alloc == 0 ? 64 : g->alloc * 2;
-		if ((p = reallocarray(g->ids, na, sizeof(*p))) == NULL)
-			return ERR_NOMEM;
-		g->ids = p;
-		g->alloc = na;
-	}
-	g->ids[g->n++] = gid;
+	run->ended = 1;
+	run->up = e.status == 0;
+	run->dropped = e.dropped;
+	snprintf(run->reason, sizeof(run->reason), "%.*s",
+	    (int)e.reason.len, e.reason.p);
 	return 0;
 }
 
@@ -208,28 +299,32 @@ static int
 on_account(void *arg, const unsigned char *body, size_t len, char *why,
     size_t whysz)
 {
-	struct accounts_ctx *ctx = arg;
+	struct collection *col = arg;
+	struct acache *cache = col->c->cache;
 	struct proto_user u;
 	struct proto_group g;
+	unsigned char key[4];
 	uint32_t id, v;
 	int r, inserted;
 
-	if (ctx->groups)
+	if (col->groups)
 		r = proto_get_group(body, len, &g);
 	else
 		r = proto_get_user(body, len, &u);
-	if (r != 0 || (ctx->groups ? g.name.len : u.name.len) == 0) {
-		snprintf(why, whysz, "bad %s record (%s)", ctx->groups ?
+	if (r != 0 || (col->groups ? g.name.len : u.name.len) == 0) {
+		snprintf(why, whysz, "bad %s record (%s)", col->groups ?
 		    "GROUP" : "USER", r != 0 ? err_str(r) : "empty name");
 		return -1;
 	}
-	id = ctx->groups ? g.gid : u.uid;
-	if (hash_get(ctx->asked, &id, sizeof(id), &v) != 0) {
+	id = col->groups ? g.gid : u.uid;
+	hash_key_u32(key, id);
+	if (hash_get(col->asked, key, sizeof(key), &v) != 0) {
 		snprintf(why, whysz, "answer for id %u, which was not asked",
 		    id);
 		return -1;
 	}
-	if (hash_put(ctx->answered, &id, sizeof(id), 0, &v, &inserted) != 0) {
+	if (hash_put(col->answered, key, sizeof(key), 0, &v, &inserted) !=
+	    0) {
 		snprintf(why, whysz, "out of memory");
 		return -1;
 	}
@@ -237,16 +332,16 @@ on_account(void *arg, const unsigned char *body, size_t len, char *why,
 		snprintf(why, whysz, "id %u answered twice", id);
 		return -1;
 	}
-	if (ctx->groups) {
-		(void)acache_put_group(ctx->cache, id, g.name.p, g.name.len,
-		    ctx->now);
-		r = join_add_group(ctx->join, id, g.name.p, g.name.len);
+	if (col->groups) {
+		r = acache_put_group(col->found, id, g.name.p, g.name.len,
+		    col->now);
+		(void)acache_put_group(cache, id, g.name.p, g.name.len,
+		    col->now);
 	} else {
-		(void)acache_put_user(ctx->cache, id, u.name.p, u.name.len,
-		    u.gid, ctx->now);
-		r = join_add_user(ctx->join, id, u.name.p, u.name.len, u.gid);
-		if (r == 0)
-			r = gidset_add(ctx->gids, u.gid);
+		r = acache_put_user(col->found, id, u.name.p, u.name.len,
+		    u.gid, col->now);
+		(void)acache_put_user(cache, id, u.name.p, u.name.len, u.gid,
+		    col->now);
 	}
 	if (r != 0) {
 		snprintf(why, whysz, "storing account: %s", err_str(r));
@@ -286,7 +381,7 @@ collect_init(struct collector *c, const struct config *cfg,
 
 /*
  * Test builds: the first request to the chosen helper is preceded by a
- * REQ_FAULT, which makes it attempt a forbidden syscall.
+ * REQ_FAULT, which makes it misbehave (PROTO_FAULT_*).
  */
 static void
 maybe_fault(struct collector *c, struct sup_call *call)
@@ -299,7 +394,7 @@ maybe_fault(struct collector *c, struct sup_call *call)
 	c->fault_helper = -1;
 	buf_init(&req, buf_cap(call->request) + 64);
 	if (proto_put_req(&req, PROTO_REQ_FAULT, (uint32_t)c->fault_kind,
-	    NULL, 0) != 0 ||
+	    NULL, NULL, 0) != 0 ||
 	    buf_append(&req, buf_ptr(call->request),
 	    buf_len(call->request)) != 0) {
 		buf_cleanup(&req);
@@ -315,183 +410,281 @@ maybe_fault(struct collector *c, struct sup_call *call)
 #endif
 }
 
-static uint32_t
-ms_left(uint64_t deadline_us)
-{
-	uint64_t now = sup_now_us();
-
-	if (now >= deadline_us)
-		return 0;
-	return (uint32_t)((deadline_us - now) / 1000);
-}
-
 /*
- * Asks the accounts helper about ids (users or groups) and returns 0 if
- * the helper answered completely.  Ids it did not return are cached as
- * absent only then.
+ * One call of a collection: its request(s) to one helper, answered with
+ * records through table.  Returns 0 when the helper answered every request
+ * with status 0, else ERR_SYSTEM with why set.
  */
 static int
-collect_accounts(struct collector *c, struct accounts_ctx *ctx,
-    const uint32_t *ids, size_t n, uint64_t deadline_us, double *seconds,
-    char *reason, size_t reasonsz)
+collect_call(struct collection *col, int helper, struct buf *req,
+    unsigned int nreq, const struct sup_handler *table, uint64_t *elapsed_us,
+    char *why, size_t whysz)
 {
 	struct sup_call call;
-	struct buf req;
-	uint64_t start = sup_now_us();
-	uint32_t v;
-	size_t i, k;
-	int ret = -1, inserted;
 
 	memset(&call, 0, sizeof(call));
-	buf_init(&req, (n / IDS_PER_REQUEST + 2) * (PROTO_MAX_FRAME + 16));
-	ctx->asked = hash_new(n);
-	ctx->answered = hash_new(n);
-	if (ctx->asked == NULL || ctx->answered == NULL) {
-		snprintf(reason, reasonsz, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (hash_put(ctx->asked, &ids[i], sizeof(ids[i]), 0, &v,
-		    &inserted) != 0) {
-			snprintf(reason, reasonsz, "out of memory");
-			goto out;
-		}
-	for (i = 0; i < n; i += k) {
-		k = n - i > IDS_PER_REQUEST ? IDS_PER_REQUEST : n - i;
-		if (proto_put_req(&req, ctx->groups ? PROTO_REQ_GROUPS :
-		    PROTO_REQ_USERS, ms_left(deadline_us), ids + i,
-		    (uint32_t)k) != 0) {
-			snprintf(reason, reasonsz, "request too large");
-			goto out;
-		}
-		call.nrequests++;
-	}
-	if (ms_left(deadline_us) == 0) {
-		snprintf(reason, reasonsz, "no time left before the deadline");
-		goto out;
-	}
-	call.helper = &c->helpers[HELPER_ACCOUNTS];
-	call.request = &req;
-	call.table = accounts_table;
-	call.ctx = ctx;
-	maybe_fault(c, &call);
-	sup_run(&call, 1, deadline_us);
+	call.helper = &col->c->helpers[helper];
+	call.request = req;
+	call.nrequests = nreq;
+	call.table = table;
+	call.ctx = col;
+	maybe_fault(col->c, &call);
+	sup_run(&call, 1, col->deadline);
+	if (elapsed_us != NULL)
+		*elapsed_us = call.elapsed_us;
 	if (call.failed || call.end_status != 0) {
-		snprintf(reason, reasonsz, "%s", call.reason);
-		goto out;
+		snprintf(why, whysz, "%s", call.reason);
+		return ERR_SYSTEM;
 	}
-	for (i = 0; i < n; i++) {
-		if (hash_get(ctx->answered, &ids[i], sizeof(ids[i]), &v) == 0)
-			continue;
-		if (ctx->groups)
-			(void)acache_put_group(c->cache, ids[i], NULL, 0,
-			    ctx->now);
+	return 0;
+}
+
+/* -- slurm ---------------------------------------------------------------- */
+
+static void *
+run_slurm(void *arg)
+{
+	struct collection *col = arg;
+	uint64_t start = deadline_now_us(), elapsed = 0;
+	struct buf req;
+	char why[512];
+
+	buf_init(&req, 64);
+	if (!col->c->helpers[HELPER_SLURM].enabled)
+		source_end(col, SOURCE_SLURM, start, "squeue was not found at "
+		    "start-up; set --path.squeue");
+	else if (proto_put_req(&req, PROTO_REQ_JOBS,
+	    deadline_ms_left(col->deadline), &col->budget, NULL, 0) != 0)
+		source_end(col, SOURCE_SLURM, start, "encoding the request");
+	else if (collect_call(col, HELPER_SLURM, &req, 1, jobs_table,
+	    &elapsed, why, sizeof(why)) != 0)
+		source_end(col, SOURCE_SLURM, start, "%s", why);
+	else
+		source_end(col, SOURCE_SLURM, start, NULL);
+	col->stage_seconds[STAGE_JOBS] = col->run[SOURCE_SLURM].seconds;
+	buf_cleanup(&req);
+	return NULL;
+}
+
+/* -- promql --------------------------------------------------------------- */
+
+static void
+run_promql(struct collection *col)
+{
+	uint64_t start = deadline_now_us(), elapsed = 0;
+	struct source_run *run;
+	struct buf req;
+	char why[512];
+	int q, id, r;
+
+	buf_init(&req, 64);
+	why[0] = '\0';
+	if ((r = proto_put_req(&req, PROTO_REQ_QUERY,
+	    deadline_ms_left(col->deadline), &col->budget, NULL, 0)) != 0)
+		snprintf(why, sizeof(why), "encoding the request: %s",
+		    err_str(r));
+	else
+		(void)collect_call(col, HELPER_PROMQL, &req, 1, lustre_table,
+		    &elapsed, why, sizeof(why));
+	for (q = 0; q < QUERY_COUNT; q++) {
+		id = source_of_query(q);
+		run = &col->run[id];
+		if (run->ended && run->up)
+			source_end(col, id, start, NULL);
+		else if (run->ended)
+			source_end(col, id, start, "%s", run->reason);
 		else
-			(void)acache_put_user(c->cache, ids[i], NULL, 0, 0,
-			    ctx->now);
-		debug_f("%s %u not found", ctx->groups ? "gid" : "uid",
-		    ids[i]);
+			source_end(col, id, start, "%s", why[0] != '\0' ? why :
+			    "no answer from the promql helper");
+	}
+	col->stage_seconds[STAGE_LUSTRE] = deadline_seconds_since(start);
+	buf_cleanup(&req);
+}
+
+/* -- accounts ------------------------------------------------------------- */
+
+/*
+ * Asks the accounts helper about ids (users or groups).  Ids it did not
+ * return are cached as absent only when it answered completely.
+ */
+static int
+accounts_ask(struct collection *col, int groups, const uint32_t *ids,
+    size_t n, char *why, size_t whysz)
+{
+	unsigned char key[4];
+	uint64_t start = deadline_now_us();
+	struct buf req;
+	uint32_t v;
+	size_t i, k, nreq = 0;
+	int ret = ERR_NOMEM, inserted;
+
+	if (deadline_passed(col->deadline)) {
+		snprintf(why, whysz, "no time left before the deadline");
+		return ERR_TIMEOUT;
+	}
+	buf_init(&req, (n / IDS_PER_REQUEST + 2) * (PROTO_MAX_FRAME + 16));
+	col->groups = groups;
+	col->asked = hash_new(n);
+	col->answered = hash_new(n);
+	snprintf(why, whysz, "out of memory");
+	if (col->asked == NULL || col->answered == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		hash_key_u32(key, ids[i]);
+		if (hash_put(col->asked, key, sizeof(key), 0, &v,
+		    &inserted) != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i += k, nreq++) {
+		k = n - i > IDS_PER_REQUEST ? IDS_PER_REQUEST : n - i;
+		if (proto_put_req(&req, groups ? PROTO_REQ_GROUPS :
+		    PROTO_REQ_USERS, deadline_ms_left(col->deadline), NULL,
+		    ids + i, (uint32_t)k) != 0)
+			goto out;
+	}
+	if ((ret = collect_call(col, HELPER_ACCOUNTS, &req,
+	    (unsigned int)nreq, accounts_table, NULL, why, whysz)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		hash_key_u32(key, ids[i]);
+		if (hash_get(col->answered, key, sizeof(key), &v) == 0)
+			continue;
+		if (groups)
+			(void)acache_put_group(col->c->cache, ids[i], NULL, 0,
+			    col->now);
+		else
+			(void)acache_put_user(col->c->cache, ids[i], NULL, 0,
+			    0, col->now);
+		debug_f("%s %u not found", groups ? "gid" : "uid", ids[i]);
 	}
 	ret = 0;
  out:
-	*seconds = (double)(sup_now_us() - start) / 1e6;
-	hash_free(ctx->asked);
-	hash_free(ctx->answered);
-	ctx->asked = ctx->answered = NULL;
+	col->stage_seconds[groups ? STAGE_GROUPS : STAGE_USERS] +=
+	    deadline_seconds_since(start);
+	hash_free(col->asked);
+	hash_free(col->answered);
+	col->asked = col->answered = NULL;
 	buf_cleanup(&req);
 	return ret;
 }
 
-/* Resolves the uids of proc series, then their groups, into the join. */
+/*
+ * Resolves a batch of uids, then the primary groups not seen before:
+ * from the cache where it knows, else through the helper.  Both results
+ * land in col->found.  Returns 0 or ERR_*.
+ */
 static int
-collect_resolve(struct collector *c, struct join *j, uint64_t deadline_us,
-    struct metrics_scrape *m)
+accounts_batch(struct collection *col, const uint32_t *uids, size_t n,
+    struct hash *gids_seen, uint32_t *miss, char *why, size_t whysz)
 {
-	struct accounts_ctx ctx;
-	struct gidset gids;
-	const uint32_t *uids;
-	uint32_t *miss = NULL, gid;
 	const char *name;
-	char reason[512];
-	size_t n, i, nmiss = 0;
-	time_t now = time(NULL);
-	int r, ok = 1;
+	unsigned char key[4];
+	uint32_t gid, v;
+	size_t i, nmiss = 0, ngid = 0;
+	int r, inserted, ret = 0;
 
-	memset(&gids, 0, sizeof(gids));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cache = c->cache;
-	ctx.now = now;
-	ctx.join = j;
-	ctx.gids = &gids;
-	acache_expire(c->cache, now);
-	uids = join_proc_uids(j, &n);
-	if ((gids.seen = hash_new(n)) == NULL ||
-	    (miss = calloc(n + 1, sizeof(*miss))) == NULL) {
-		ok = 0;
-		error_f("accounts: out of memory");
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
-		r = acache_get_user(c->cache, uids[i], now, &name, &gid);
+		r = acache_get_user(col->c->cache, uids[i], col->now, &name,
+		    &gid);
 		if (r == ACACHE_MISS)
 			miss[nmiss++] = uids[i];
-		else if (r == ACACHE_HIT &&
-		    (join_add_user(j, uids[i], name, strlen(name), gid) != 0 ||
-		    gidset_add(&gids, gid) != 0))
-			ok = 0;
+		else if (r == ACACHE_HIT && acache_put_user(col->found,
+		    uids[i], name, strlen(name), gid, col->now) != 0)
+			return ERR_NOMEM;
 	}
 	trace_f("accounts: %zu uids, %zu not cached", n, nmiss);
-	if (nmiss > 0) {
-		ctx.groups = 0;
-		if (collect_accounts(c, &ctx, miss, nmiss, deadline_us,
-		    &m->stage_seconds[STAGE_USERS], reason,
-		    sizeof(reason)) != 0) {
-			ok = 0;
-			error_f("source accounts failed: user lookup: %s",
-			    reason);
-		}
-	}
-	nmiss = 0;
-	free(miss);
-	if ((miss = calloc(gids.n + 1, sizeof(*miss))) == NULL) {
-		ok = 0;
-		goto out;
-	}
-	for (i = 0; i < gids.n; i++) {
-		r = acache_get_group(c->cache, gids.ids[i], now, &name);
+	if (nmiss > 0 && (r = accounts_ask(col, 0, miss, nmiss, why,
+	    whysz)) != 0)
+		ret = r;
+	/* Primary groups of the users now known, each once. */
+	for (i = 0; i < n; i++) {
+		if (acache_get_user(col->found, uids[i], col->now, &name,
+		    &gid) != ACACHE_HIT)
+			continue;
+		hash_key_u32(key, gid);
+		if (hash_put(gids_seen, key, sizeof(key), 0, &v,
+		    &inserted) != 0)
+			return ERR_NOMEM;
+		if (!inserted)
+			continue;
+		r = acache_get_group(col->c->cache, gid, col->now, &name);
 		if (r == ACACHE_MISS)
-			miss[nmiss++] = gids.ids[i];
-		else if (r == ACACHE_HIT && join_add_group(j, gids.ids[i],
-		    name, strlen(name)) != 0)
-			ok = 0;
+			miss[ngid++] = gid;
+		else if (r == ACACHE_HIT && acache_put_group(col->found, gid,
+		    name, strlen(name), col->now) != 0)
+			return ERR_NOMEM;
 	}
-	if (nmiss > 0) {
-		ctx.groups = 1;
-		if (collect_accounts(c, &ctx, miss, nmiss, deadline_us,
-		    &m->stage_seconds[STAGE_GROUPS], reason,
-		    sizeof(reason)) != 0) {
-			ok = 0;
-			error_f("source accounts failed: group lookup: %s",
-			    reason);
-		}
-	}
- out:
-	free(miss);
-	free(gids.ids);
-	hash_free(gids.seen);
-	return ok;
+	if (ngid > 0 && (r = accounts_ask(col, 1, miss, ngid, why,
+	    whysz)) != 0 && ret == 0)
+		ret = r;
+	return ret;
 }
 
-/* Replays staged jobs into the join. */
-static int
-replay_jobs(const struct stage *s, struct join *j)
+/*
+ * The accounts thread: takes uids as the series bring them and resolves
+ * them batch by batch, so a hung query costs that query only.
+ */
+static void *
+run_accounts(void *arg)
 {
+	struct collection *col = arg;
+	uint64_t start = deadline_now_us();
+	struct hash *gids_seen = hash_new(1024);
+	uint32_t *batch = calloc(IDS_PER_REQUEST * 4, sizeof(*batch));
+	uint32_t *miss = calloc(IDS_PER_REQUEST * 4, sizeof(*miss));
+	char why[512], first[512];
+	size_t n;
+	int failed = 0;
+
+	first[0] = '\0';
+	if (gids_seen == NULL || batch == NULL || miss == NULL) {
+		snprintf(first, sizeof(first), "out of memory");
+		failed = 1;
+	}
+	while (!failed && (n = feeder_take(&col->feed, col->deadline, batch,
+	    IDS_PER_REQUEST * 4)) > 0) {
+		if (accounts_batch(col, batch, n, gids_seen, miss, why,
+		    sizeof(why)) != 0) {
+			/* Later batches still run: their answers stand. */
+			if (first[0] == '\0')
+				snprintf(first, sizeof(first), "%s", why);
+		}
+	}
+	pthread_mutex_lock(&col->feed.mu);
+	if (col->feed.broken)
+		snprintf(first, sizeof(first), "out of memory queueing uids");
+	else if (col->feed.taken < col->feed.n)
+		snprintf(first, sizeof(first), "%zu uids still unresolved at "
+		    "the deadline", col->feed.n - col->feed.taken);
+	pthread_mutex_unlock(&col->feed.mu);
+	if (!col->c->helpers[HELPER_ACCOUNTS].enabled)
+		source_end(col, SOURCE_ACCOUNTS, start, "getent was not found "
+		    "at start-up; set --path.getent");
+	else if (first[0] != '\0')
+		source_end(col, SOURCE_ACCOUNTS, start, "%s", first);
+	else
+		source_end(col, SOURCE_ACCOUNTS, start, NULL);
+	hash_free(gids_seen);
+	free(batch);
+	free(miss);
+	return NULL;
+}
+
+/* -- commit: sinks of the sources that ended well into the join ----------- */
+
+static int
+commit_jobs(struct collection *col, struct join *j)
+{
+	const struct sink *s = col->run[SOURCE_SLURM].sink;
 	const unsigned char *body;
 	struct proto_job job;
-	size_t off = 0, len;
+	uint32_t i;
+	size_t len;
+	double v;
 	int r;
 
-	while (stage_next(s, &off, &body, &len)) {
+	for (i = 0; i < sink_keys(s); i++) {
+		sink_entry(s, i, &body, &len, &v);
 		if ((r = proto_get_job(body, len, &job)) != 0 ||
 		    (r = join_add_job(j, job.jobid, job.account.p,
 		    job.account.len, job.user.p, job.user.len)) != 0)
@@ -501,15 +694,19 @@ replay_jobs(const struct stage *s, struct join *j)
 }
 
 static int
-replay_series(const struct stage *s, int source, struct join *j)
+commit_series(struct collection *col, int id, struct join *j)
 {
+	const struct sink *s = col->run[id].sink;
 	const unsigned char *body;
 	struct proto_series ps;
 	struct join_series js;
-	size_t off = 0, len;
+	uint32_t i;
+	size_t len;
+	double sum;
 	int r;
 
-	while (stage_next(s, &off, &body, &len)) {
+	for (i = 0; i < sink_keys(s); i++) {
+		sink_entry(s, i, &body, &len, &sum);
 		if ((r = proto_get_series(body, len, &ps)) != 0)
 			return r;
 		memset(&js, 0, sizeof(js));
@@ -520,193 +717,206 @@ replay_series(const struct stage *s, int source, struct join *j)
 		js.proc_len = ps.proc.len;
 		js.target = ps.target.p;
 		js.target_len = ps.target.len;
-		js.value = ps.value;
-		if ((r = join_add_series(j, source, &js)) != 0)
+		js.value = sum;
+		if ((r = join_add_series(j, source_info(id)->query, &js)) != 0)
 			return r;
 	}
 	return 0;
 }
 
-struct call_arg {
-	struct sup_call	*call;
-	uint64_t	 deadline_us;
-};
-
-static void *
-run_call(void *arg)
-{
-	struct call_arg *a = arg;
-
-	sup_run(a->call, 1, a->deadline_us);
-	return NULL;
-}
-
-static double
-seconds_since(uint64_t start_us)
-{
-	return (double)(sup_now_us() - start_us) / 1e6;
-}
-
+/* Users and groups of this collection's proc series, as far as known. */
 static int
-collect_locked(struct collector *c, double limit_s, struct buf *out)
+commit_accounts(struct collection *col, struct join *j)
 {
-	static const int build_stage[QUERY_COUNT] = {
-		STAGE_BUILD_METADATA, STAGE_BUILD_READ,
-		STAGE_BUILD_WRITE,
-	};
-	static const int source_of[QUERY_COUNT] = {
-		SOURCE_METADATA, SOURCE_READ, SOURCE_WRITE,
-	};
+	const uint32_t *uids;
+	const char *name, *gname;
+	uint32_t gid;
+	size_t n, i;
+	int r;
+
+	uids = join_proc_uids(j, &n);
+	for (i = 0; i < n; i++) {
+		if (acache_get_user(col->found, uids[i], col->now, &name,
+		    &gid) != ACACHE_HIT)
+			continue;
+		if ((r = join_add_user(j, uids[i], name, strlen(name),
+		    gid)) != 0)
+			return r;
+		if (acache_get_group(col->found, gid, col->now, &gname) ==
+		    ACACHE_HIT && (r = join_add_group(j, gid, gname,
+		    strlen(gname))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Commits every source that is up; one that cannot be committed fails. */
+static void
+commit_all(struct collection *col, struct join *j)
+{
+	int id, r;
+
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		if (!col->run[id].up || id == SOURCE_ACCOUNTS)
+			continue;
+		r = id == SOURCE_SLURM ? commit_jobs(col, j) :
+		    commit_series(col, id, j);
+		if (r != 0) {
+			error_f("source %s failed: %s", source_name(id),
+			    err_str(r));
+			col->run[id].up = 0;
+		}
+		sink_free(col->run[id].sink);
+		col->run[id].sink = NULL;
+	}
+	if ((r = commit_accounts(col, j)) != 0) {
+		error_f("source accounts failed: %s", err_str(r));
+		col->run[SOURCE_ACCOUNTS].up = 0;
+	}
+}
+
+/* Sums each query's series into its families, then the exposition. */
+static int
+collect_write(struct collection *col, struct join *j, struct buf *out)
+{
 	struct metrics_scrape m;
-	struct lustre_ctx lctx;
-	struct jobs_ctx jctx;
-	struct sup_call calls[2];
 	struct join_stats st;
-	struct buf jreq, qreq;
-	struct join *j = NULL;
-	struct call_arg sa;
-	pthread_t tid;
-	uint64_t start = sup_now_us(), deadline, t;
-	double budget = (double)c->cfg->timeout_s;
-	int i, r, ret = 0, threaded = 0;
+	const struct source_info *si;
+	uint64_t t;
+	int id, i, r;
 
 	memset(&m, 0, sizeof(m));
-	memset(&lctx, 0, sizeof(lctx));
-	memset(&jctx, 0, sizeof(jctx));
-	memset(calls, 0, sizeof(calls));
-	buf_init(&jreq, 128);
-	buf_init(&qreq, 128);
-	for (i = 0; i < QUERY_COUNT; i++)
-		buf_init(&lctx.series[i].bytes, STAGE_CAP);
-	buf_init(&jctx.jobs.bytes, STAGE_CAP);
-
-	/* Answer before the scraper gives up: its timeout minus a margin. */
-	if (limit_s > 0 && limit_s - 0.5 < budget)
-		budget = limit_s - 0.5 > 0.1 ? limit_s - 0.5 : 0.1;
-	deadline = start + (uint64_t)(budget * 1e6);
-
-	if ((r = proto_put_req(&jreq, PROTO_REQ_JOBS, ms_left(deadline),
-	    NULL, 0)) != 0 ||
-	    (r = proto_put_req(&qreq, PROTO_REQ_QUERY, ms_left(deadline),
-	    NULL, 0)) != 0) {
-		ret = r;
-		goto out;
-	}
-	calls[0].helper = &c->helpers[HELPER_SLURM];
-	calls[0].request = &jreq;
-	calls[0].nrequests = 1;
-	calls[0].table = jobs_table;
-	calls[0].ctx = &jctx;
-	calls[1].helper = &c->helpers[HELPER_PROMQL];
-	calls[1].request = &qreq;
-	calls[1].nrequests = 1;
-	calls[1].table = lustre_table;
-	calls[1].ctx = &lctx;
-	maybe_fault(c, &calls[0]);
-	maybe_fault(c, &calls[1]);
-	/*
-	 * squeue runs in its own thread, so a slow slurmctld does not hold
-	 * up the accounts lookups, which need only the upstream's answer.
-	 */
-	sa.call = &calls[0];
-	sa.deadline_us = deadline;
-	threaded = pthread_create(&tid, NULL, run_call, &sa) == 0;
-	if (threaded)
-		sup_run(&calls[1], 1, deadline);
-	else
-		sup_run(calls, 2, deadline);
-
-	/* metadata, read, write */
-	m.stage_seconds[STAGE_LUSTRE] = calls[1].ends > 0 ?
-	    (double)calls[1].elapsed_us / 1e6 : seconds_since(start);
-	for (i = 0; i < QUERY_COUNT; i++) {
-		m.dropped_series += lctx.dropped[i];
-		if (lctx.ended[i] && lctx.status[i] == 0) {
-			m.source_up[source_of[i]] = 1;
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		si = source_info(id);
+		m.dropped_series += col->run[id].dropped;
+		if (si->query < 0)
 			continue;
-		}
-		error_f("source %s failed: %s", query_name(i),
-		    lctx.ended[i] ? lctx.reason[i] : calls[1].reason[0] !=
-		    '\0' ? calls[1].reason : "no answer from the promql "
-		    "helper");
-	}
-	if ((j = join_new()) == NULL) {
-		ret = ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < QUERY_COUNT; i++) {
-		if (!m.source_up[source_of[i]])
-			continue;
-		if ((r = replay_series(&lctx.series[i], i, j)) != 0) {
-			error_f("source %s failed: %s", query_name(i),
-			    err_str(r));
-			m.source_up[source_of[i]] = 0;
-		}
-		buf_cleanup(&lctx.series[i].bytes);
-	}
-
-	if (c->helpers[HELPER_ACCOUNTS].enabled)
-		m.source_up[SOURCE_ACCOUNTS] =
-		    collect_resolve(c, j, deadline, &m);
-	else
-		error_f("source accounts failed: getent was not found at "
-		    "start-up; set --path.getent");
-
-	/* slurm */
-	if (threaded) {
-		pthread_join(tid, NULL);
-		threaded = 0;
-	}
-	m.stage_seconds[STAGE_JOBS] = calls[0].ends > 0 ?
-	    (double)calls[0].elapsed_us / 1e6 : seconds_since(start);
-	if (!calls[0].helper->enabled)
-		error_f("source slurm failed: squeue was not found at "
-		    "start-up; set --path.squeue");
-	else if (calls[0].failed || calls[0].end_status != 0)
-		error_f("source slurm failed: %s", calls[0].reason);
-	else
-		m.source_up[SOURCE_SLURM] = 1;
-	if (m.source_up[SOURCE_SLURM] &&
-	    (r = replay_jobs(&jctx.jobs, j)) != 0) {
-		error_f("source slurm failed: %s", err_str(r));
-		m.source_up[SOURCE_SLURM] = 0;
-	}
-	buf_cleanup(&jctx.jobs.bytes);
-
-	for (i = 0; i < QUERY_COUNT; i++) {
-		t = sup_now_us();
+		t = deadline_now_us();
 		memset(&st, 0, sizeof(st));
-		if ((r = join_build(j, i, &st)) != 0) {
-			error_f("building %s metrics: %s", query_name(i),
+		if ((r = join_build(j, si->query, &st)) != 0) {
+			error_f("building %s metrics: %s", si->name,
 			    err_str(r));
-			m.source_up[source_of[i]] = 0;
+			col->run[id].up = 0;
 		}
-		m.stage_seconds[build_stage[i]] = seconds_since(t);
+		col->stage_seconds[si->build_stage] =
+		    deadline_seconds_since(t);
 		if (st.no_job + st.no_user + st.no_group > 0)
 			debug_f("%s: %zu series of jobs not in squeue, %zu of "
 			    "unknown uids, %zu of unknown gids skipped",
-			    query_name(i), st.no_job, st.no_user,
-			    st.no_group);
+			    si->name, st.no_job, st.no_user, st.no_group);
 	}
+	for (id = 0; id < SOURCE_COUNT; id++)
+		m.source_up[id] = col->run[id].up;
+	for (i = 0; i < STAGE_COUNT; i++)
+		m.stage_seconds[i] = col->stage_seconds[i];
 	for (i = 0; i < HELPER_COUNT; i++)
-		m.helper_restarts[i] = c->helpers[i].restarts;
-	if ((ret = metrics_write(out, &m, j, PCE_VERSION)) != 0)
-		error_f("writing the exposition: %s", err_str(ret));
-	debug_f("scrape done in %.3f s", seconds_since(start));
- out:
-	if (threaded)
-		pthread_join(tid, NULL);
-	join_free(j);
-	for (i = 0; i < QUERY_COUNT; i++)
-		buf_cleanup(&lctx.series[i].bytes);
-	buf_cleanup(&jctx.jobs.bytes);
-	buf_cleanup(&jreq);
-	buf_cleanup(&qreq);
-	return ret;
+		m.helper_restarts[i] = sup_restarts(&col->c->helpers[i]);
+	if ((r = metrics_write(out, &m, j, PCE_VERSION)) != 0)
+		error_f("writing the exposition: %s", err_str(r));
+	return r;
+}
+
+static int
+collection_init(struct collection *col, struct collector *c,
+    struct deadline deadline)
+{
+	double left = (double)deadline_ms_left(deadline) / 1000, reserve;
+	int id;
+
+	memset(col, 0, sizeof(*col));
+	col->c = c;
+	reserve = left * RESERVE_SHARE;
+	if (reserve < RESERVE_MIN_S)
+		reserve = RESERVE_MIN_S;
+	if (reserve > RESERVE_MAX_S)
+		reserve = RESERVE_MAX_S;
+	col->deadline = deadline_less(deadline, reserve);
+	col->budget.max_records = c->cfg->max_records;
+	col->budget.max_keys = c->cfg->max_keys;
+	col->now = time(NULL);
+	acache_expire(c->cache, col->now);
+	if (feeder_init(&col->feed) != 0 ||
+	    (col->found = acache_new(FOUND_TTL_S)) == NULL)
+		return ERR_NOMEM;
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		if (id == SOURCE_ACCOUNTS)
+			continue;
+		if ((col->run[id].sink = sink_new(&col->budget,
+		    MAX_SINK_BYTES)) == NULL)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void
+collection_cleanup(struct collection *col)
+{
+	int id;
+
+	for (id = 0; id < SOURCE_COUNT; id++)
+		sink_free(col->run[id].sink);
+	feeder_cleanup(&col->feed);
+	acache_free(col->found);
+}
+
+/* Starts fn in a thread with a small stack; 0 or ERR_SYSTEM. */
+static int
+collect_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int r;
+
+	if (pthread_attr_init(&attr) != 0)
+		return ERR_SYSTEM;
+	(void)pthread_attr_setstacksize(&attr, THREAD_STACK);
+	r = pthread_create(tid, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : ERR_SYSTEM;
 }
 
 int
-collect_scrape(struct collector *c, double limit_s, struct buf *out)
+collect_scrape(struct collector *c, struct deadline deadline,
+    struct buf *out)
 {
-	return collect_locked(c, limit_s, out);
+	struct collection col;
+	struct join *j = NULL;
+	pthread_t slurm_tid, accounts_tid;
+	uint64_t start = deadline_now_us();
+	int ret, slurm_thread = 0, accounts_thread = 0;
+
+	if ((ret = collection_init(&col, c, deadline)) != 0 ||
+	    (j = join_new()) == NULL) {
+		ret = ERR_NOMEM;
+		goto out;
+	}
+	/*
+	 * squeue and the accounts lookups run beside the queries: a slow
+	 * slurmctld or upstream delays only its own source.
+	 */
+	slurm_thread = collect_thread(&slurm_tid, run_slurm, &col) == 0;
+	accounts_thread = collect_thread(&accounts_tid, run_accounts,
+	    &col) == 0;
+	run_promql(&col);
+	feeder_close(&col.feed);
+	if (!slurm_thread)
+		(void)run_slurm(&col);
+	else
+		pthread_join(slurm_tid, NULL);
+	slurm_thread = 0;
+	if (!accounts_thread)
+		(void)run_accounts(&col);
+	else
+		pthread_join(accounts_tid, NULL);
+	accounts_thread = 0;
+	commit_all(&col, j);
+	ret = collect_write(&col, j, out);
+	debug_f("scrape done in %.3f s", deadline_seconds_since(start));
+ out:
+	if (slurm_thread)
+		pthread_join(slurm_tid, NULL);
+	if (accounts_thread)
+		pthread_join(accounts_tid, NULL);
+	join_free(j);
+	collection_cleanup(&col);
+	return ret;
 }

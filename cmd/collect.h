@@ -2,32 +2,43 @@
 #ifndef COLLECT_H
 #define COLLECT_H
 
+#include "deadline.h"
+
 struct acache;
 struct buf;
 struct config;
 struct helper;
 
 /*
- * One collection per scrape: squeue and the three upstream queries at once,
- * then the accounts of the uids seen (through the cache), then the join and
- * the exposition.  One collection at a time: the caller (http.c, which
- * holds the overlap guard) never calls it twice at once.
+ * One collection: every source of lib/source.h against one deadline.
+ * squeue and the three upstream queries start at once; the accounts of
+ * the uids seen are looked up (through the cache) as soon as the first
+ * series bring them, while the queries still run.  Each source's records
+ * go to its own sink, committed into the join when the source ended
+ * cleanly and dropped when it failed.  One collection at a time: the
+ * caller (http.c, which holds the overlap guard) never calls it twice at
+ * once.
+ *
+ * Return convention of this module: 0 or a negative ERR_* (lib/err.h).
  */
 struct collector {
 	const struct config	*cfg;
-	struct helper		*helpers;	/* indexed by enum sbx_helper */
+	struct helper		*helpers;	/* indexed by enum source_helper */
 	struct acache		*cache;
 	int			 fault_helper;	/* test builds: see main.c */
 	int			 fault_kind;	/* PROTO_FAULT_* */
 };
 
+/* Returns 0 or ERR_NOMEM. */
 int	collect_init(struct collector *c, const struct config *cfg,
 	    struct helper *helpers);
 
 /*
- * Collects and appends the exposition to out.  limit_s is the scraper's
- * own timeout (X-Prometheus-Scrape-Timeout-Seconds) or 0.  Returns 0, or an ERR_* when out could not be written.
+ * Collects until deadline (the scrape's: see http.c) and appends the
+ * exposition to out; a fixed reserve of it is kept for the join and the
+ * exposition.  Returns 0, or an ERR_* when out could not be written.
  */
-int	collect_scrape(struct collector *c, double limit_s, struct buf *out);
+int	collect_scrape(struct collector *c, struct deadline deadline,
+	    struct buf *out);
 
 #endif /* COLLECT_H */

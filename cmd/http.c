@@ -19,6 +19,7 @@
 #include "http.h"
 #include "buf.h"
 #include "collect.h"
+#include "deadline.h"
 #include "err.h"
 #include "flags.h"
 #include "caps.h"
@@ -29,6 +30,11 @@
 #define HTTP_IDLE_TIMEOUT_S	10
 /* Request line plus headers; Prometheus sends well under 1 KiB. */
 #define HTTP_MEMORY_LIMIT	(32 * 1024)
+
+/* Answer this long before the scraper's own timeout... */
+#define HTTP_SCRAPER_MARGIN_S	0.5
+/* ...but give a scrape at least this long. */
+#define HTTP_MIN_SCRAPE_S	0.1
 
 #define CONTENT_TYPE_METRICS	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -164,23 +170,30 @@ http_landing(struct MHD_Connection *conn)
 	    len);
 }
 
-/* The scraper's own timeout, as Prometheus announces it, or 0. */
-static double
-http_scrape_limit(struct MHD_Connection *conn)
+/*
+ * The scrape's one deadline, from the moment its request arrived:
+ * -timeout, or the scraper's own timeout (as Prometheus announces it)
+ * minus half a second when that is sooner, so the answer reaches the
+ * scraper before it gives up.
+ */
+static struct deadline
+http_scrape_deadline(struct MHD_Connection *conn)
 {
+	double seconds = (double)http_ctx.cfg->timeout_s, d;
 	const char *v;
 	char *end;
-	double d;
 
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "X-Prometheus-Scrape-Timeout-Seconds");
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || end == v || *end != '\0' || !isfinite(d) || d <= 0)
-		return 0;
-	return d;
+	if (v != NULL) {
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno == 0 && end != v && *end == '\0' && isfinite(d) &&
+		    d > 0 && d - HTTP_SCRAPER_MARGIN_S < seconds)
+			seconds = d - HTTP_SCRAPER_MARGIN_S > HTTP_MIN_SCRAPE_S ?
+			    d - HTTP_SCRAPER_MARGIN_S : HTTP_MIN_SCRAPE_S;
+	}
+	return deadline_in(seconds);
 }
 
 /*
@@ -191,7 +204,7 @@ http_scrape_limit(struct MHD_Connection *conn)
  */
 struct scrape {
 	struct MHD_Connection	*conn;
-	double			 limit_s;
+	struct deadline		 deadline;
 	struct buf		 out;
 	int			 ret;
 	int			 done;
@@ -216,7 +229,7 @@ http_collector(void *arg)
 		scrape_next = NULL;
 		pthread_mutex_unlock(&scrape_mu);
 
-		sc->ret = collect_scrape(http_ctx.col, sc->limit_s, &sc->out);
+		sc->ret = collect_scrape(http_ctx.col, sc->deadline, &sc->out);
 
 		pthread_mutex_lock(&scrape_mu);
 		sc->done = 1;
@@ -280,7 +293,7 @@ http_metrics(struct MHD_Connection *conn, void **con_cls)
 		return MHD_NO;
 	}
 	sc->conn = conn;
-	sc->limit_s = http_scrape_limit(conn);
+	sc->deadline = http_scrape_deadline(conn);
 	buf_init(&sc->out, MAX_EXPOSITION);
 	*con_cls = sc;
 	MHD_suspend_connection(conn);

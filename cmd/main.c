@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,11 @@ main(int argc, char **argv)
 	}
 	log_init(cfg.log_level, cfg.log_format, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Two malloc arenas whatever the number of threads: each reserves
+	 * 64 MiB of address space, which RLIMIT_AS counts (sandbox.c).
+	 */
+	(void)mallopt(M_ARENA_MAX, 2);
 	info_f("starting prometheus-cluster-exporter %s (upstream %s, "
 	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
 	    cfg.timerange, cfg.timeout_s);
@@ -307,6 +313,12 @@ main(int argc, char **argv)
 	if (sbx_parent_enter(cfg.sandbox_mode, cfg.max_connections, err,
 	    sizeof(err)) != 0) {
 		error_f("sandbox: %s", err);
+		spawn_stop(sp, 500);
+		return 1;
+	}
+	/* Confined first: the supervisor thread inherits the filter. */
+	if (sup_start_thread() != 0) {
+		error_f("starting the supervisor thread failed");
 		spawn_stop(sp, 500);
 		return 1;
 	}

@@ -5,33 +5,47 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "supervise.h"
-#include "err.h"
 #include "caps.h"
+#include "err.h"
 #include "log.h"
 #include "spawner.h"
 
 /* Bytes the parent accepts from one helper beyond its frames in flight. */
-#define SUP_READ_CHUNK	65536
+#define SUP_READ_CHUNK		65536
+/* Time one call to the spawner may take outside a scrape. */
+#define SUP_SPAWN_SECONDS	2.0
+/* A helper that dies sooner than this after its start died "quickly". */
+#define SUP_QUICK_US		(10 * 1000000ULL)
+/* Backoff after the second quick death, doubling up to the maximum. */
+#define SUP_BACKOFF_MIN_US	(1000000ULL)
+#define SUP_BACKOFF_MAX_US	(30 * 1000000ULL)
+/* The supervisor looks at its helpers at least this often. */
+#define SUP_TICK_MS		1000
+/* Most calls one sup_run() serves (two fds each in the poll set). */
+#define SUP_MAX_CALLS		8
 
 static struct spawner *sup_spawner;
+static struct helper *sup_helpers;
+static int sup_nhelpers;
+/* Written by a collection that needs the supervisor, read by it. */
+static int sup_wake[2] = { -1, -1 };
 /* Set at shutdown: helpers die on purpose then; nothing is restarted. */
 static int sup_stopping;
 
-uint64_t
-sup_now_us(void)
+static int
+sup_is_stopping(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return __atomic_load_n(&sup_stopping, __ATOMIC_SEQ_CST);
 }
 
 /*
@@ -41,33 +55,22 @@ sup_now_us(void)
 static void
 sup_lost_spawner(void)
 {
-	if (__atomic_load_n(&sup_stopping, __ATOMIC_SEQ_CST))
+	if (sup_is_stopping())
 		return;
 	fatal_f("the spawner process is gone; exiting so that the service "
 	    "manager can restart the exporter");
 }
 
-static int
-sup_start(struct helper *h)
+/* Tells the supervisor thread to look at its helpers now. */
+static void
+sup_poke(void)
 {
-	char err[256];
-	int r;
+	char c = 1;
 
-	r = spawn_helper(sup_spawner, h->id, &h->pid, &h->to_fd, &h->from_fd,
-	    err, sizeof(err));
-	if (r == -2)
-		sup_lost_spawner();
-	if (r != 0) {
-		error_f("helper %s: %s", h->name, err);
-		h->pid = -1;
-		return -1;
-	}
-	/* Never block on a helper: both ends are polled with a deadline. */
-	fcntl(h->to_fd, F_SETFL, fcntl(h->to_fd, F_GETFL) | O_NONBLOCK);
-	fcntl(h->from_fd, F_SETFL, fcntl(h->from_fd, F_GETFL) | O_NONBLOCK);
-	buf_reset(&h->in);
-	debug_f("helper %s started, pid %d", h->name, (int)h->pid);
-	return 0;
+	/* A full pipe already holds a wake-up: nothing is lost. */
+	if (sup_wake[1] != -1 && write(sup_wake[1], &c, 1) == -1 &&
+	    errno != EAGAIN)
+		debug_f("waking the supervisor: %s", strerror(errno));
 }
 
 static void
@@ -86,35 +89,139 @@ sup_describe(int wstatus, char *out, size_t outsz)
 		snprintf(out, outsz, "ended (status 0x%x)", wstatus);
 }
 
-/* Kills, reaps, logs how it ended, and starts a fresh one. */
-static void
-sup_restart(struct helper *h, const char *why)
+/* Starts h (lock held).  Returns 0, ERR_TIMEOUT or ERR_SYSTEM. */
+static int
+sup_start(struct helper *h, struct deadline deadline)
 {
-	char how[96];
-	int wstatus = 0, r;
+	char err[256];
+	int r;
+
+	r = spawn_helper(sup_spawner, h->id, deadline, &h->pid, &h->to_fd,
+	    &h->from_fd, err, sizeof(err));
+	if (r == ERR_EOF)
+		sup_lost_spawner();
+	if (r != 0) {
+		error_f("helper %s: %s", h->name, r == ERR_TIMEOUT ?
+		    "the spawner did not answer in time" : err);
+		h->pid = -1;
+		h->to_fd = h->from_fd = -1;
+		return r == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_SYSTEM;
+	}
+	/* Never block on a helper: both ends are polled with a deadline. */
+	if (fcntl(h->to_fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(h->from_fd, F_SETFL, O_NONBLOCK) == -1)
+		warn_f("helper %s: O_NONBLOCK: %s", h->name, strerror(errno));
+	buf_reset(&h->in);
+	h->dead = 0;
+	h->started_us = deadline_now_us();
+	debug_f("helper %s started, pid %d", h->name, (int)h->pid);
+	return 0;
+}
+
+/*
+ * Sets when h may start again (lock held): at once, unless it failed
+ * quickly twice or more in a row; then after 1 s, 2 s, ... up to 30 s.
+ */
+static void
+sup_backoff(struct helper *h, int quick)
+{
+	unsigned int n;
+
+	h->quick_deaths = quick ? h->quick_deaths + 1 : 0;
+	h->next_start_us = deadline_now_us();
+	if (h->quick_deaths < 2)
+		return;
+	n = h->quick_deaths - 2;
+	h->next_start_us += n >= 5 ? SUP_BACKOFF_MAX_US :
+	    SUP_BACKOFF_MIN_US << n;
+}
+
+/*
+ * Marks h dead (lock held): its pipes are closed at once, so nothing more
+ * is read from it, and the supervisor kills what is left and restarts it.
+ * on_purpose: we gave up on it (deadline, protocol); otherwise it died by
+ * itself, which counts towards the backoff.
+ */
+static void
+sup_bury(struct helper *h, const char *why, int on_purpose)
+{
+	uint64_t now = deadline_now_us();
 
 	if (h->to_fd != -1)
 		close(h->to_fd);
 	if (h->from_fd != -1)
 		close(h->from_fd);
 	h->to_fd = h->from_fd = -1;
-	if (__atomic_load_n(&sup_stopping, __ATOMIC_SEQ_CST)) {
-		h->pid = -1;
+	buf_reset(&h->in);
+	if (h->dead || sup_is_stopping())
 		return;
+	h->dead = 1;
+	__atomic_add_fetch(&h->restarts, 1, __ATOMIC_SEQ_CST);
+	sup_backoff(h, !on_purpose && now - h->started_us < SUP_QUICK_US);
+	if (h->quick_deaths >= 2) {
+		error_f("helper %s (pid %d) %s; it died %u times in a row "
+		    "within %llu s of its start: next start in %llu s",
+		    h->name, (int)h->pid, why, h->quick_deaths,
+		    SUP_QUICK_US / 1000000ULL,
+		    (h->next_start_us - now) / 1000000ULL);
+	} else
+		error_f("helper %s (pid %d) %s; restarting", h->name,
+		    (int)h->pid, why);
+	sup_poke();
+}
+
+/*
+ * Kills and reaps a dead helper's instance (lock held).  Returns 0 when
+ * none is left; ERR_TIMEOUT leaves it for the next try.
+ */
+static int
+sup_reap(struct helper *h, struct deadline deadline)
+{
+	char how[96];
+	int wstatus = 0, r;
+
+	if (h->pid <= 0)
+		return 0;
+	r = spawn_kill(sup_spawner, h->id, h->pid, deadline, &wstatus);
+	if (r == ERR_EOF)
+		sup_lost_spawner();
+	if (r == ERR_TIMEOUT) {
+		warn_f("helper %s (pid %d): the spawner did not answer in "
+		    "time; trying again", h->name, (int)h->pid);
+		return r;
 	}
-	r = spawn_kill(sup_spawner, h->id, &wstatus);
 	if (r == 0) {
 		sup_describe(wstatus, how, sizeof(how));
-		/* Killed by us: SIGKILL is expected; say why we did it. */
-		error_f("helper %s (pid %d) %s; %s; restarting", h->name,
-		    (int)h->pid, why, how);
-	} else {
-		error_f("helper %s (pid %d) %s", h->name, (int)h->pid, why);
-		sup_lost_spawner();
+		info_f("helper %s (pid %d) %s", h->name, (int)h->pid, how);
 	}
+	/* ERR_NOTFOUND: the spawner holds no such instance any more. */
 	h->pid = -1;
-	h->restarts++;
-	(void)sup_start(h);
+	return 0;
+}
+
+/*
+ * Brings h up if it is dead or not running and its backoff has passed
+ * (lock held).  Returns 0 when it runs, ERR_TIMEOUT, ERR_SYSTEM, or
+ * ERR_RANGE while backing off.
+ */
+static int
+sup_revive(struct helper *h, struct deadline deadline)
+{
+	pid_t ended = __atomic_load_n(&h->exited_pid, __ATOMIC_SEQ_CST);
+	int r;
+
+	if (h->pid > 0 && !h->dead && ended != h->pid)
+		return 0;
+	if (h->pid > 0 && !h->dead)
+		sup_bury(h, "ended while idle", 0);
+	if (deadline_now_us() < h->next_start_us)
+		return ERR_RANGE;
+	if ((r = sup_reap(h, deadline)) != 0)
+		return r;
+	/* A helper that cannot start is retried with the same backoff. */
+	if ((r = sup_start(h, deadline)) == ERR_SYSTEM)
+		sup_backoff(h, 1);
+	return r;
 }
 
 int
@@ -123,20 +230,125 @@ sup_init(struct helper *helpers, int n, struct spawner *sp)
 	int i, ret = 0;
 
 	sup_spawner = sp;
+	sup_helpers = helpers;
+	sup_nhelpers = n;
+	if (pipe2(sup_wake, O_CLOEXEC | O_NONBLOCK) == -1)
+		return ERR_SYSTEM;
 	for (i = 0; i < n; i++) {
+		pthread_mutex_init(&helpers[i].lock, NULL);
 		helpers[i].pid = -1;
 		helpers[i].to_fd = helpers[i].from_fd = -1;
 		buf_init(&helpers[i].in, PROTO_MAX_FRAME + SUP_READ_CHUNK + 8);
-		if (helpers[i].enabled && sup_start(&helpers[i]) != 0)
-			ret = -1;
+		if (helpers[i].enabled && sup_start(&helpers[i],
+		    deadline_in(SUP_SPAWN_SECONDS)) != 0)
+			ret = ERR_SYSTEM;
 	}
 	return ret;
+}
+
+/* Records what the spawner reported ended; the rest is done under lock. */
+static void
+sup_read_events(void)
+{
+	pid_t pid;
+	int id, r;
+
+	while ((r = spawn_event(sup_spawner, &id, &pid)) == 1) {
+		if (id < 0 || id >= sup_nhelpers)
+			continue;
+		__atomic_store_n(&sup_helpers[id].exited_pid, pid,
+		    __ATOMIC_SEQ_CST);
+		debug_f("helper %s (pid %d) ended", sup_helpers[id].name,
+		    (int)pid);
+	}
+	if (r == ERR_EOF)
+		sup_lost_spawner();
+}
+
+/* Milliseconds until the supervisor should look again. */
+static int
+sup_next_tick(void)
+{
+	uint64_t now = deadline_now_us(), wait_us = SUP_TICK_MS * 1000ULL;
+	int i;
+
+	for (i = 0; i < sup_nhelpers; i++) {
+		struct helper *h = &sup_helpers[i];
+
+		if (!h->enabled || pthread_mutex_trylock(&h->lock) != 0)
+			continue;
+		if ((h->dead || h->pid <= 0) && h->next_start_us > now &&
+		    h->next_start_us - now < wait_us)
+			wait_us = h->next_start_us - now;
+		pthread_mutex_unlock(&h->lock);
+	}
+	return (int)(wait_us / 1000) + 1;
+}
+
+static void *
+sup_thread(void *arg)
+{
+	struct pollfd pfd[2];
+	char drain[64];
+	int i;
+
+	(void)arg;
+	for (;;) {
+		pfd[0].fd = spawn_event_fd(sup_spawner);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sup_wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, sup_next_tick()) == -1 && errno != EINTR)
+			error_f("supervisor: poll: %s", strerror(errno));
+		if (sup_is_stopping())
+			return NULL;
+		while (read(sup_wake[0], drain, sizeof(drain)) > 0)
+			;
+		sup_read_events();
+		/*
+		 * A helper in use by a collection is left to it: it sees the
+		 * death itself and pokes us when it lets go.
+		 */
+		for (i = 0; i < sup_nhelpers; i++) {
+			struct helper *h = &sup_helpers[i];
+
+			if (!h->enabled ||
+			    pthread_mutex_trylock(&h->lock) != 0)
+				continue;
+			(void)sup_revive(h, deadline_in(SUP_SPAWN_SECONDS));
+			pthread_mutex_unlock(&h->lock);
+		}
+	}
+	return NULL;
+}
+
+int
+sup_start_thread(void)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int r;
+
+	if (pthread_attr_init(&attr) != 0)
+		return ERR_SYSTEM;
+	/* It needs little stack; the parent's address space is bounded. */
+	(void)pthread_attr_setstacksize(&attr, 256 * 1024);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&tid, &attr, sup_thread, NULL);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : ERR_SYSTEM;
 }
 
 void
 sup_stop(void)
 {
 	__atomic_store_n(&sup_stopping, 1, __ATOMIC_SEQ_CST);
+}
+
+unsigned long
+sup_restarts(const struct helper *h)
+{
+	return __atomic_load_n(&h->restarts, __ATOMIC_SEQ_CST);
 }
 
 static void sup_fail(struct sup_call *, const char *, ...)
@@ -155,6 +367,48 @@ sup_fail(struct sup_call *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Relays one LOG record, bounded and tagged with the helper's name. */
+static int
+sup_relay_log(struct sup_call *c, const unsigned char *body, size_t len)
+{
+	struct helper *h = c->helper;
+	struct proto_log lg;
+	char msg[MAX_LOG_MSG + 1];
+	int r;
+
+	if ((r = proto_get_log(body, len, &lg)) != 0) {
+		sup_fail(c, "protocol violation: bad LOG record (%s)",
+		    err_str(r));
+		return -1;
+	}
+	memcpy(msg, lg.msg.p, lg.msg.len);
+	msg[lg.msg.len] = '\0';
+	log_relay(lg.level, h->name, (long)h->pid, msg);
+	return 0;
+}
+
+static int
+sup_end(struct sup_call *c, const unsigned char *body, size_t len)
+{
+	struct proto_end end;
+	int r;
+
+	if ((r = proto_get_end(body, len, &end)) != 0) {
+		sup_fail(c, "protocol violation: bad END record (%s)",
+		    err_str(r));
+		return -1;
+	}
+	c->ends++;
+	c->elapsed_us += end.elapsed_us;
+	if (end.status != 0 && c->end_status == 0) {
+		c->end_status = end.status;
+		snprintf(c->reason, sizeof(c->reason), "%.*s",
+		    (int)(end.reason.len > 500 ? 500 : end.reason.len),
+		    end.reason.p);
+	}
+	return 0;
+}
+
 /* Handles every complete frame buffered for c.  Returns -1 on violation. */
 static int
 sup_dispatch(struct sup_call *c)
@@ -162,9 +416,7 @@ sup_dispatch(struct sup_call *c)
 	struct helper *h = c->helper;
 	const struct sup_handler *t;
 	const unsigned char *body;
-	struct proto_log lg;
-	struct proto_end end;
-	char msg[MAX_LOG_MSG + 1], why[256];
+	char why[256];
 	uint8_t type;
 	size_t len;
 	int r;
@@ -183,46 +435,26 @@ sup_dispatch(struct sup_call *c)
 			    "record");
 			return -1;
 		}
-		why[0] = '\0';
-		if (type == PROTO_LOG) {
-			if ((r = proto_get_log(body, len, &lg)) != 0) {
-				sup_fail(c, "protocol violation: bad LOG "
-				    "record (%s)", err_str(r));
-				return -1;
-			}
-			memcpy(msg, lg.msg.p, lg.msg.len);
-			msg[lg.msg.len] = '\0';
-			log_relay(lg.level, h->name, (long)h->pid, msg);
-		} else if (type == PROTO_END) {
-			if ((r = proto_get_end(body, len, &end)) != 0) {
-				sup_fail(c, "protocol violation: bad END "
-				    "record (%s)", err_str(r));
-				return -1;
-			}
-			c->ends++;
-			c->elapsed_us += end.elapsed_us;
-			if (end.status != 0 && c->end_status == 0) {
-				c->end_status = end.status;
-				memcpy(msg, end.reason.p, end.reason.len);
-				msg[end.reason.len] = '\0';
-				snprintf(c->reason, sizeof(c->reason), "%.500s",
-				    msg);
-			}
-		} else {
+		if (type == PROTO_LOG)
+			r = sup_relay_log(c, body, len);
+		else if (type == PROTO_END)
+			r = sup_end(c, body, len);
+		else {
 			for (t = c->table; t->type != 0; t++)
 				if (t->type == type)
 					break;
 			if (t->type == 0) {
-				snprintf(why, sizeof(why), "0x%02x", type);
 				sup_fail(c, "protocol violation: record type "
-				    "%s not permitted", why);
+				    "0x%02x not permitted", type);
 				return -1;
 			}
-			if (t->fn(c->ctx, body, len, why, sizeof(why)) != 0) {
+			why[0] = '\0';
+			if ((r = t->fn(c->ctx, body, len, why,
+			    sizeof(why))) != 0)
 				sup_fail(c, "protocol violation: %s", why);
-				return -1;
-			}
 		}
+		if (r != 0)
+			return -1;
 		buf_consume(&h->in, proto_frame_size(len));
 	}
 }
@@ -242,6 +474,7 @@ sup_read(struct sup_call *c)
 			return -1;
 		}
 		n = read(h->from_fd, p, SUP_READ_CHUNK);
+		/* A signal may interrupt a read of a pipe. */
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -265,9 +498,10 @@ sup_write(struct sup_call *c)
 	struct helper *h = c->helper;
 	ssize_t n;
 
-	while (c->_sent < buf_len(c->request)) {
-		n = write(h->to_fd, buf_ptr(c->request) + c->_sent,
-		    buf_len(c->request) - c->_sent);
+	while (c->sent < buf_len(c->request)) {
+		n = write(h->to_fd, buf_ptr(c->request) + c->sent,
+		    buf_len(c->request) - c->sent);
+		/* A signal may interrupt a write to a full pipe. */
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -276,7 +510,7 @@ sup_write(struct sup_call *c)
 			sup_fail(c, "writing request: %s", strerror(errno));
 			return -1;
 		}
-		c->_sent += (size_t)n;
+		c->sent += (size_t)n;
 	}
 	return 0;
 }
@@ -287,42 +521,82 @@ sup_active(const struct sup_call *c)
 	return !c->failed && c->ends < c->nrequests;
 }
 
-void
-sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us)
+/*
+ * Takes c's helper for the call and makes sure it runs.  On failure the
+ * call is failed with a reason.
+ */
+static void
+sup_begin(struct sup_call *c, struct deadline deadline)
 {
-	struct pollfd pfd[2 * 8];
+	struct helper *h = c->helper;
+	struct timespec ts;
+	uint64_t now;
+	int r;
+
+	memset(&c->failed, 0, sizeof(*c) - offsetof(struct sup_call,
+	    failed));
+	if (!h->enabled) {
+		sup_fail(c, "%s", "helper not enabled");
+		return;
+	}
+	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
+	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
+	if (pthread_mutex_clocklock(&h->lock, CLOCK_MONOTONIC, &ts) != 0) {
+		sup_fail(c, "%s", "helper busy until the deadline");
+		return;
+	}
+	c->locked = 1;
+	if ((r = sup_revive(h, deadline)) == ERR_RANGE) {
+		now = deadline_now_us();
+		sup_fail(c, "helper is backing off after repeated deaths; "
+		    "next start in %llu ms", (unsigned long long)
+		    ((h->next_start_us - now) / 1000));
+	} else if (r != 0)
+		sup_fail(c, "%s", "helper could not start");
+	else if (buf_len(&h->in) != 0) {
+		/* Bytes while idle: the helper is out of step. */
+		sup_fail(c, "protocol violation: %s", "bytes between requests");
+		sup_bury(h, c->reason, 1);
+	}
+}
+
+/* Lets go of c's helper; a helper at fault is buried first. */
+static void
+sup_finish(struct sup_call *c, int at_fault, int on_purpose)
+{
+	struct helper *h = c->helper;
+
+	if (!c->locked)
+		return;
+	if (at_fault)
+		sup_bury(h, c->reason, on_purpose);
+	c->locked = 0;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+sup_run(struct sup_call *calls, size_t n, struct deadline deadline)
+{
+	struct pollfd pfd[2 * SUP_MAX_CALLS];
 	size_t i, k, np;
-	uint64_t now, start = sup_now_us();
-	int timeout, r;
-	short ev;
+	uint64_t start = deadline_now_us();
+	int r;
 
 	for (i = 0; i < n; i++) {
-		calls[i].failed = 0;
-		calls[i].reason[0] = '\0';
-		calls[i].ends = 0;
-		calls[i].elapsed_us = 0;
-		calls[i].end_status = 0;
-		calls[i]._sent = 0;
-		if (!calls[i].helper->enabled) {
-			sup_fail(&calls[i], "%s", "helper not enabled");
-			continue;
-		}
-		/* Dead since the last scrape: start afresh first. */
-		if (calls[i].helper->pid <= 0)
-			sup_restart(calls[i].helper, "was not running");
-		if (calls[i].helper->pid <= 0)
-			sup_fail(&calls[i], "%s", "helper could not start");
+		if (i >= SUP_MAX_CALLS)
+			sup_fail(&calls[i], "%s", "too many calls at once");
+		else
+			sup_begin(&calls[i], deadline);
 	}
 	for (;;) {
 		np = 0;
-		for (i = 0; i < n && i < 8; i++) {
+		for (i = 0; i < n; i++) {
 			if (!sup_active(&calls[i]))
 				continue;
-			ev = POLLIN;
 			pfd[np].fd = calls[i].helper->from_fd;
-			pfd[np].events = ev;
+			pfd[np].events = POLLIN;
 			pfd[np++].revents = 0;
-			if (calls[i]._sent < buf_len(calls[i].request)) {
+			if (calls[i].sent < buf_len(calls[i].request)) {
 				pfd[np].fd = calls[i].helper->to_fd;
 				pfd[np].events = POLLOUT;
 				pfd[np++].revents = 0;
@@ -330,28 +604,22 @@ sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us)
 		}
 		if (np == 0)
 			break;
-		now = sup_now_us();
-		if (now >= deadline_us) {
+		if (deadline_passed(deadline)) {
 			for (i = 0; i < n; i++) {
 				if (!sup_active(&calls[i]))
 					continue;
-				snprintf(calls[i].reason,
-				    sizeof(calls[i].reason), "no answer "
-				    "within the deadline (%llu ms)",
-				    (unsigned long long)
-				    ((deadline_us - start) / 1000));
-				calls[i].failed = 1;
-				sup_restart(calls[i].helper,
-				    "missed its deadline");
+				sup_fail(&calls[i], "no answer within the "
+				    "deadline (%llu ms)", (unsigned long long)
+				    ((deadline.at_us - start) / 1000));
+				/* Asked nothing yet: it is not at fault. */
+				sup_finish(&calls[i], calls[i].sent > 0, 1);
 			}
 			break;
 		}
-		timeout = (int)((deadline_us - now + 999) / 1000);
-		if ((r = poll(pfd, (nfds_t)np, timeout)) == -1) {
-			if (errno == EINTR)
-				continue;
-			error_f("poll: %s", strerror(errno));
-			timeout = 10;
+		if ((r = poll(pfd, (nfds_t)np, deadline_poll_ms(deadline))) ==
+		    -1) {
+			if (errno != EINTR)
+				error_f("poll: %s", strerror(errno));
 			continue;
 		}
 		for (k = 0; k < np; k++) {
@@ -368,18 +636,20 @@ sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us)
 				r = sup_write(&calls[i]);
 			else
 				r = sup_read(&calls[i]);
-			if (r != 0) {
-				sup_restart(calls[i].helper, calls[i].reason);
-				/* Keep the reason the caller sees specific. */
-			}
+			/* EOF: it died by itself; else we give up on it. */
+			if (r != 0)
+				sup_finish(&calls[i], 1, strstr(
+				    calls[i].reason, "violation") != NULL);
 		}
 	}
 	/* Anything left after END means the helper is out of step. */
 	for (i = 0; i < n; i++) {
-		if (!calls[i].failed && buf_len(&calls[i].helper->in) != 0) {
+		if (calls[i].locked && !calls[i].failed &&
+		    buf_len(&calls[i].helper->in) != 0) {
 			sup_fail(&calls[i], "protocol violation: %s",
 			    "bytes after END");
-			sup_restart(calls[i].helper, calls[i].reason);
+			sup_finish(&calls[i], 1, 1);
 		}
+		sup_finish(&calls[i], 0, 0);
 	}
 }

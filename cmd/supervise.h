@@ -2,31 +2,49 @@
 #ifndef SUPERVISE_H
 #define SUPERVISE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "proto.h"
 
 /*
- * The parent's side of the helpers: requests with a deadline, records read
- * and checked against a per-call dispatch table, and on any failure (missed
- * deadline, death, protocol violation) the helper is killed with all it
- * started, reaped, logged and respawned.
+ * The parent's side of the helpers.  A collection sends requests with the
+ * scrape's deadline and reads records checked against a per-call dispatch
+ * table; on any failure (missed deadline, death, protocol violation) the
+ * helper is killed with all it started, through the spawner, and marked
+ * dead.  A supervisor thread learns of deaths as they happen (the spawner
+ * reports them), restarts dead helpers at once, and backs off from one
+ * that keeps dying, so a fresh helper is ready before the next scrape.
+ *
+ * Return convention of this module: 0 or a negative ERR_* (lib/err.h).
  */
 
 struct spawner;
 
 struct helper {
-	int		 id;		/* enum sbx_helper */
+	/* Set once by main before sup_init(). */
+	int		 id;		/* enum source_helper */
 	const char	*name;
 	int		 enabled;	/* 0: never started (command missing) */
-	pid_t		 pid;
+
+	/* Guarded by lock: whoever uses or restarts the helper holds it. */
+	pthread_mutex_t	 lock;
+	pid_t		 pid;		/* -1: not running */
+	int		 dead;		/* killed or died; awaits a restart */
 	int		 to_fd;
 	int		 from_fd;
 	struct buf	 in;		/* bytes read, not yet dispatched */
+	unsigned int	 quick_deaths;	/* deaths in a row soon after start */
+	uint64_t	 started_us;
+	uint64_t	 next_start_us;	/* backoff: not before this */
+
+	/* Written under lock, read anywhere (atomics). */
 	unsigned long	 restarts;
+	pid_t		 exited_pid;	/* reported ended by the spawner */
 };
 
 /* Handler of one record type; non-zero = protocol violation (reason set). */
@@ -51,18 +69,30 @@ struct sup_call {
 	uint64_t		 elapsed_us;	/* sum over END records */
 	int			 end_status;	/* first non-zero END status */
 	/* Internal. */
-	size_t			 _sent;
+	size_t			 sent;
+	int			 locked;
 };
 
-/* Starts every enabled helper.  Returns 0, or -1 if one could not start. */
+/*
+ * Starts every enabled helper through sp, before the parent confines
+ * itself.  Returns 0, or ERR_SYSTEM if one could not start (it is retried
+ * by the supervisor).
+ */
 int	sup_init(struct helper *helpers, int n, struct spawner *sp);
 
 /*
- * Runs the calls concurrently until each has its END records, failed, or
- * deadline_us (CLOCK_MONOTONIC, microseconds) passed.  A call fails with a
- * reason; a helper at fault is killed and respawned before this returns.
+ * Starts the supervisor thread, after the parent's filter is loaded (the
+ * thread inherits it).  Returns 0 or ERR_SYSTEM.
  */
-void	sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us);
+int	sup_start_thread(void);
+
+/*
+ * Runs the calls concurrently until each has its END records, failed, or
+ * the deadline passed.  A call fails with a reason; a helper at fault is
+ * killed and marked dead for the supervisor to restart.  Calls on distinct
+ * helpers may run from several threads at once.
+ */
+void	sup_run(struct sup_call *calls, size_t n, struct deadline deadline);
 
 /*
  * Marks the shutdown: from now on a helper that dies is neither logged as
@@ -70,6 +100,7 @@ void	sup_run(struct sup_call *calls, size_t n, uint64_t deadline_us);
  */
 void	sup_stop(void);
 
-uint64_t	sup_now_us(void);
+/* Restarts of helper id so far (for the exposition).  Any thread. */
+unsigned long	sup_restarts(const struct helper *h);
 
 #endif /* SUPERVISE_H */

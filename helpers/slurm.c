@@ -68,6 +68,8 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 	if ((r = budget_count(&ctx->budget, key, sizeof(key), &idx,
 	    &fresh)) != 0) {
 		budget_explain(&ctx->budget, r, ctx->over, sizeof(ctx->over));
+		/* Said now: stopping squeue ends this helper (command.c). */
+		error_f("squeue printed %s", ctx->over);
 		return r;
 	}
 	/* A job id twice: the parent keeps the first, so send it once. */

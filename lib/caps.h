@@ -14,6 +14,12 @@
 
 /* Record protocol: one frame, type plus body. */
 #define PROTO_MAX_FRAME		(64 * 1024)
+/*
+ * Bytes of records the parent holds for one source until it ends (after
+ * folding by key): the parent's address-space limit (sandbox.c) is sized
+ * from it.
+ */
+#define MAX_SINK_BYTES		((size_t)256 * 1024 * 1024)
 /* Records one request may answer with (jobs, series, accounts). */
 #define MAX_RECORDS		2000000
 

@@ -200,6 +200,19 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
  * also carry the command (squeue maps Slurm's plugins).
  */
 #define AS_PROMQL	((rlim_t)4 << 30)
+/*
+ * The parent's address space, sized from what it may hold at once:
+ *	4 source sinks of MAX_SINK_BYTES (caps.h)		1 GiB
+ *	their copies in the join while it is built		1 GiB
+ *	the exposition, far below MAX_EXPOSITION in practice	0.5 GiB
+ *	2 malloc arenas (M_ARENA_MAX, main.c), 64 MiB each	128 MiB
+ *	thread stacks: HTTP and main at the default 8 MiB,
+ *	collection and supervisor threads at 256 KiB		< 64 MiB
+ *	code, libraries (libmicrohttpd, GnuTLS, libseccomp)	< 128 MiB
+ * so about 2.8 GiB at worst; 4 GiB leaves a margin, and a source that
+ * would need more fails on its own budget long before.
+ */
+#define AS_PARENT	((rlim_t)4 << 30)
 #define AS_COMMAND	((rlim_t)2 << 30)
 /* Descriptors: pipes, a few sockets, libraries; commands inherit it. */
 #define NOFILE_HELPER	256
@@ -250,6 +263,10 @@ sbx_parent_enter(int mode, unsigned int max_connections, char *err,
 	if (sbx_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", err, errsz) != 0 ||
 	    sbx_limit(RLIMIT_NOFILE, nofile, "RLIMIT_NOFILE", err,
 	    errsz) != 0)
+		return -1;
+	/* Sanitizers and valgrind reserve terabytes: only with a filter. */
+	if (mode != SANDBOX_OFF && sbx_limit(RLIMIT_AS, AS_PARENT,
+	    "RLIMIT_AS", err, errsz) != 0)
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {

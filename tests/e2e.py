@@ -1543,7 +1543,8 @@ def oversized_command_output(t):
     up = t.upstream()
     up.load_original()
     t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
-    for mode, said in (("flood", "squeue printed more than 2000000 jobs"),
+    for mode, said in (("flood", "squeue printed more than 4000000 records, its budget "
+                        "(--source.max-records)"),
                        ("flood_junk", "size limit exceeded; giving up the helper")):
         t.install_squeue(mode=mode)
         ex = t.exporter(up, timeout=10)

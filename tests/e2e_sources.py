@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end scenarios: each source fails alone, against one deadline.
+# Runs inside tests/e2e.py's namespace (see _load_topics there).
+
+
+def helper_pid(ex, name):
+    """The pid of the exporter's live helper `name` (comm), or None."""
+    for pid, st in ex.tree().items():
+        if st["comm"] == name and st["state"] not in ("Z", "X"):
+            return pid
+    return None
+
+
+def wait_helper(ex, name, other_than=None, limit=5.0):
+    """Waits for a live helper `name` whose pid is not other_than."""
+    deadline = time.monotonic() + limit * SLOW
+    while time.monotonic() < deadline:
+        pid = helper_pid(ex, name)
+        if pid is not None and pid != other_than:
+            return pid
+        time.sleep(0.02)
+    raise Fail("no fresh %s helper %.0f s after the old one died" % (name, limit * SLOW))
+
+
+PROC_READ = [("cp.5689", "1000.5"), ("dd.6812", "250")]
+
+
+def read_with_procs():
+    """The original read answer plus two proc series (kim, lee)."""
+    body = json.loads(original_bytes("read.json"))
+    for jobid, v in PROC_READ:
+        body["data"]["result"].append(series({"jobid": jobid}, v))
+    return json.dumps(body)
+
+
+def proc_read_want():
+    return {
+        key_of("cluster_proc_read_throughput_bytes", group_name="hpcusers",
+               proc_name="cp", user_name="kim"): 1000.5,
+        key_of("cluster_proc_read_throughput_bytes", group_name="guests",
+               proc_name="dd", user_name="lee"): 250.0,
+    }
+
+
+@test
+def hung_query_cold_cache(t):
+    """One hung upstream query with the accounts cache cold costs that
+    query only: the uids of the others are looked up while it hangs."""
+    up = t.upstream()
+    up.set("metadata", original_bytes("metadata.json"), delay=60)
+    up.set("read", read_with_procs())
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=3, extra=["--accounts.cache-ttl=0"])
+    for i in range(2):
+        r, e = scrape(ex, timeout=10 * SLOW, what="scrape %d with metadata hung" % i)
+        ups = source_up(e)
+        want = {s: (0.0 if s == "metadata" else 1.0) for s in SOURCES}
+        check(ups == want, "scrape %d: source_up %r, want %r" % (i, ups, want))
+        check(r.elapsed <= 3 + 1.0 * SLOW, "scrape %d took %.2f s, want <= %.1f s" % (
+            i, r.elapsed, 3 + 1.0 * SLOW))
+        got = {k: v for k, v in e.values(READ_FAMILIES).items()
+               if k[0].startswith("cluster_proc_")}
+        assert_same(got, proc_read_want(), "scrape %d: proc read series" % i)
+        job_want = {k: v for k, v in expected_subset(READ_FAMILIES).items()
+                    if k[0].startswith("cluster_job_")}
+        assert_same({k: v for k, v in e.values(READ_FAMILIES).items()
+                     if k[0].startswith("cluster_job_")}, job_want,
+                    "scrape %d: job read series" % i)
+        check(not e.of(*META_FAMILIES), "scrape %d: metadata series from a hung query" % i)
+    restarts = restarts_of(e)
+    check(restarts.get("accounts") == 0.0,
+          "the accounts helper was restarted %r times; a hung query must not cost it" % (
+              restarts.get("accounts"),))
+
+
+@test
+def helper_killed_while_idle(t):
+    """A helper killed between scrapes is restarted before the next one,
+    which loses nothing."""
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=5)
+    r, e = scrape(ex, what="baseline scrape")
+    check_original(e, "baseline scrape")
+    for n, name in enumerate(HELPERS):
+        old = helper_pid(ex, name)
+        check(old is not None, "no %s helper in the exporter's tree: %s" % (
+            name, describe(ex.tree().values())))
+        os.kill(old, signal.SIGKILL)
+        new = wait_helper(ex, name, other_than=old)
+        r, e = scrape(ex, what="scrape after killing the idle %s helper" % name)
+        check(scrape_ok(e) == 1.0, "after killing %s (pid %d, now %d): scrape_ok %r, source_up %r" % (
+            name, old, new, scrape_ok(e), source_up(e)))
+        check_original(e, "after killing the idle %s helper" % name)
+        check(restarts_of(e).get(name) == 1.0, "%s: restarts %r, want 1" % (name, restarts_of(e)))
+        check(helper_pid(ex, name) == new, "%s restarted again by the scrape" % name)
+    log = ex.stderr()
+    for name in HELPERS:
+        check(re.search(r"helper %s \(pid \d+\) ended while idle" % name, log),
+              "no log line for the %s helper's death while idle" % name)
+
+
+@test
+def stopped_spawner(t):
+    """With the spawner stopped, a scrape that needs a new helper still
+    answers within its deadline; once it runs again, scrapes recover."""
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=3)
+    r, e = scrape(ex, what="baseline scrape")
+    check_original(e, "baseline scrape")
+    spawner = helper_pid(ex, "pce-spawner")
+    check(spawner is not None, "no spawner in the exporter's tree")
+    promql = helper_pid(ex, "promql")
+    os.kill(spawner, signal.SIGSTOP)
+    try:
+        os.kill(promql, signal.SIGKILL)
+        for i in range(3):
+            r, e = scrape(ex, timeout=10 * SLOW, what="scrape %d with the spawner stopped" % i)
+            check(r.elapsed <= 3 + 0.5 * SLOW, "scrape %d with the spawner stopped took %.2f s, "
+                  "want <= %.1f s" % (i, r.elapsed, 3 + 0.5 * SLOW))
+            ups = source_up(e)
+            for src in ("metadata", "read", "write"):
+                check(ups.get(src) == 0.0, "scrape %d: source_up{%s} %r with no promql helper" % (
+                    i, src, ups.get(src)))
+            check(ups.get("slurm") == 1.0, "scrape %d: the live slurm helper failed too: %r" % (i, ups))
+    finally:
+        os.kill(spawner, signal.SIGCONT)
+    wait_helper(ex, "promql", other_than=promql)
+    r, e = scrape(ex, what="scrape after the spawner resumed")
+    check(scrape_ok(e) == 1.0, "after the spawner resumed: scrape_ok %r, source_up %r" % (
+        scrape_ok(e), source_up(e)))
+    check_original(e, "after the spawner resumed")
+
+
+def spawn_with_pid(pid, argv, uid, gid, tries=200):
+    """Starts argv as uid/gid in a session of its own, with pid `pid`
+    (root only: through /proc/sys/kernel/ns_last_pid).  Returns the
+    Popen, or None when another process took the pid first."""
+    def demote():
+        os.setgid(gid)
+        os.setuid(uid)
+    for _ in range(tries):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        p = subprocess.Popen(argv, preexec_fn=demote, start_new_session=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        if p.pid == pid:
+            return p
+        p.kill()
+        p.wait()
+        # The pid may still be held (a zombie's): nothing to take yet.
+        time.sleep(0.01)
+    return None
+
+
+@test
+def recycled_pid(t):
+    """The pid of a crashed helper, reused by an unrelated process group of
+    the same user, is never signalled."""
+    check(os.geteuid() == 0 and os.access("/proc/sys/kernel/ns_last_pid", os.W_OK),
+          "this test needs root and a writable /proc/sys/kernel/ns_last_pid to hand a "
+          "crashed helper's pid to another process")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=5)
+    r, e = scrape(ex, what="baseline scrape")
+    old = helper_pid(ex, "promql")
+    check(old is not None, "no promql helper")
+    os.kill(old, signal.SIGKILL)
+    # The exporter's user gets the pid, in a process group of its own.
+    victim = None
+    deadline = time.monotonic() + 10 * SLOW
+    while victim is None and time.monotonic() < deadline:
+        victim = spawn_with_pid(old, ["sleep", "120"], nobody.pw_uid, nobody.pw_gid, tries=20)
+    check(victim is not None, "could not start a process with pid %d within %.0f s" % (old, 10 * SLOW))
+    try:
+        for i in range(3):
+            r, e = scrape(ex, what="scrape %d after the promql helper crashed" % i)
+            check(victim.poll() is None, "scrape %d: the process that reused pid %d was killed "
+                  "(status %r)" % (i, old, victim.returncode))
+            # And once more a crash, so that the exporter kills and reaps.
+            cur = helper_pid(ex, "promql")
+            if cur is not None:
+                os.kill(cur, signal.SIGKILL)
+                wait_helper(ex, "promql", other_than=cur)
+        r, e = scrape(ex, what="last scrape")
+        check(scrape_ok(e) == 1.0, "last scrape: source_up %r" % source_up(e))
+        check(victim.poll() is None, "the process that reused pid %d was killed" % old)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        victim.wait()
+
+
+@test
+def source_over_budget(t):
+    """A source beyond its budget fails alone, with a line naming the flag."""
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins()
+    # The original data: metadata sends 7 MDT series (its 2 OST series are
+    # dropped in the helper), read 8, squeue 14 jobs.  A key budget of 8
+    # fails slurm alone.
+    ex = t.exporter(up, extra=["--source.max-keys=8"])
+    r, e = scrape(ex, what="scrape with --source.max-keys=8")
+    ups = source_up(e)
+    check(ups.get("slurm") == 0.0, "slurm with 14 jobs over a key budget of 8: %r" % ups)
+    check(all(ups.get(s) == 1.0 for s in SOURCES if s != "slurm"),
+          "sources within the budget failed too: %r" % ups)
+    check("more than 8 distinct keys, its budget (--source.max-keys)" in ex.stderr(),
+          "no log line naming --source.max-keys")
+    check(not e.of("cluster_job_read_throughput_bytes"),
+          "job series without squeue data")
+    ex.stop()
+    # A record budget of 7: read's 8 series (and slurm's 14 jobs) are too
+    # many; metadata's 7 fit exactly.
+    ex = t.exporter(up, extra=["--source.max-records=7"])
+    r, e = scrape(ex, what="scrape with --source.max-records=7")
+    ups = source_up(e)
+    check(ups.get("read") == 0.0, "read with 8 series over a record budget of 7: %r" % ups)
+    check(ups.get("metadata") == 1.0 and ups.get("write") == 1.0 and ups.get("accounts") == 1.0,
+          "others failed too: %r" % ups)
+    check(not e.of(*READ_FAMILIES), "read series from a source over its budget")
+    check("more than 7 records, its budget (--source.max-records)" in ex.stderr(),
+          "no log line naming --source.max-records")
+    check(restarts_of(e).get("promql") == 0.0, "a query over its budget is no fault of "
+          "the promql helper: restarts %r" % (restarts_of(e),))
