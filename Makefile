@@ -120,6 +120,15 @@ $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	    $(filter-out $(B)/lib/$*.o $(B)/sandbox/$*.o,$(LIB_OBJ) $(SBX_OBJ)) \
 	    -lcmocka -lseccomp $(LDLIBS)
 
+# The spawner is in cmd/, not lib/: its test includes ../cmd/spawner.c and
+# links every lib object (deadline, err), plus pthread for its lock.
+$(B)/tests/test_spawner: tests/test_spawner.c $(LIB_OBJ) $(SBX_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote cmd -DUNIT_TESTING $(ALL_CFLAGS) \
+	    $(shell pkg-config --cflags cmocka) $(ALL_LDFLAGS) -o $@ $< \
+	    $(LIB_OBJ) $(SBX_OBJ) -lcmocka -lseccomp -pthread $(LDLIBS)
+
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
