@@ -113,6 +113,7 @@ sup_start(struct helper *h, struct deadline deadline)
 		warn_f("helper %s: O_NONBLOCK: %s", h->name, strerror(errno));
 	buf_reset(&h->in);
 	h->dead = 0;
+	__atomic_store_n(&h->exited_pid, 0, __ATOMIC_SEQ_CST);
 	h->started_us = deadline_now_us();
 	debug_f("helper %s started, pid %d", h->name, (int)h->pid);
 	return 0;
@@ -200,6 +201,20 @@ sup_reap(struct helper *h, struct deadline deadline)
 }
 
 /*
+ * Whether a helper reported ended really is: its end of the record pipe
+ * has closed.  An event names a pid, and a pid can come back for the next
+ * instance (the kernel is free to reuse it once the old one is reaped).
+ */
+static int
+sup_pipe_closed(const struct helper *h)
+{
+	struct pollfd pfd = { h->from_fd, POLLIN, 0 };
+
+	return h->from_fd == -1 || (poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0);
+}
+
+/*
  * Brings h up if it is dead or not running and its backoff has passed
  * (lock held).  Returns 0 when it runs, ERR_TIMEOUT, ERR_SYSTEM, or
  * ERR_RANGE while backing off.
@@ -212,6 +227,11 @@ sup_revive(struct helper *h, struct deadline deadline)
 
 	if (h->pid > 0 && !h->dead && ended != h->pid)
 		return 0;
+	if (h->pid > 0 && !h->dead && !sup_pipe_closed(h)) {
+		/* The event was about an earlier instance with this pid. */
+		__atomic_store_n(&h->exited_pid, 0, __ATOMIC_SEQ_CST);
+		return 0;
+	}
 	if (h->pid > 0 && !h->dead)
 		sup_bury(h, "ended while idle", 0);
 	if (deadline_now_us() < h->next_start_us)

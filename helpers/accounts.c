@@ -100,7 +100,7 @@ accounts_line(const char *line, size_t len, int status, void *arg)
 /* Runs getent over ids[0..n) in chunks; returns 0 or fills reason. */
 static int
 accounts_lookup(const char *getent, struct accounts_ctx *ctx,
-    const struct proto_req *req, uint64_t deadline, char *reason,
+    const struct proto_req *req, struct deadline deadline, char *reason,
     size_t reasonsz)
 {
 	char *argv[MAX_GETENT_KEYS + 3];
@@ -160,14 +160,12 @@ accounts_lookup(const char *getent, struct accounts_ctx *ctx,
 }
 
 static void
-accounts_request(const char *getent, const struct proto_req *req)
+accounts_request(const char *getent, const struct proto_req *req,
+    struct deadline deadline)
 {
 	struct accounts_ctx ctx;
 	char reason[512];
-	uint64_t start = hrt_now_us();
-	/* The parent's deadline comes first; ours only backs it up. */
-	uint64_t deadline = start + (uint64_t)req->deadline_ms * 1000 +
-	    1000000;
+	uint64_t start = deadline_now_us();
 	int status = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -184,7 +182,7 @@ accounts_request(const char *getent, const struct proto_req *req)
 		    strerror(errno));
 		goto out;
 	}
-	if (accounts_lookup(getent, &ctx, req, deadline, reason,
+	if (accounts_lookup(getent, &ctx, req, hrt_backstop(deadline), reason,
 	    sizeof(reason)) != 0)
 		goto out;
 	status = 0;
@@ -198,9 +196,9 @@ accounts_request(const char *getent, const struct proto_req *req)
 }
 
 static void
-accounts_serve(const struct proto_req *req)
+accounts_serve(const struct proto_req *req, struct deadline deadline)
 {
-	accounts_request(accounts_getent, req);
+	accounts_request(accounts_getent, req, deadline);
 }
 
 int

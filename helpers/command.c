@@ -100,7 +100,7 @@ cmd_deliver(struct lines *ln, cmd_line_fn *fn, void *arg)
 }
 
 int
-cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
+cmd_run(const char *path, char *const argv[], struct deadline deadline,
     cmd_line_fn *fn, void *arg, struct cmd_result *res)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -110,7 +110,6 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 	size_t total = 0, keep;
 	pid_t pid = -1;
 	int ret = ERR_SYSTEM, wstatus = 0, r, nfds, timeout;
-	uint64_t now;
 	char chunk[16384];
 	ssize_t n;
 
@@ -135,11 +134,9 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 
 	ret = 0;
 	while (outp[0] != -1 || errp[0] != -1) {
-		now = hrt_now_us();
-		if (now >= deadline_us) {
+		if (deadline_passed(deadline))
 			cmd_abandon(path, "deadline passed");
-		}
-		timeout = (int)((deadline_us - now + 999) / 1000);
+		timeout = deadline_poll_ms(deadline);
 		nfds = 0;
 		if (outp[0] != -1) {
 			pfd[nfds].fd = outp[0];
@@ -206,7 +203,7 @@ cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
 				break;
 			if (r == -1 && errno != EINTR)
 				break;
-			if (hrt_now_us() >= deadline_us)
+			if (deadline_passed(deadline))
 				cmd_abandon(path, "still running after closing "
 				    "its output");
 			usleep(2000);

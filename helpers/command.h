@@ -5,11 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deadline.h"
+
 /*
  * Runs a command (squeue, getent) by absolute path, without a shell, in a
  * clean environment, in the helper's process group, and streams its stdout
- * line by line.  The deadline is absolute (hrt_now_us() clock) and set
- * after the parent's: should it pass, or should the output break a limit,
+ * line by line.  The deadline is the helper's backstop, set after the
+ * parent's (hrt_backstop()): should it pass, or should the output break a limit,
  * the helper exits and the parent kills the group (helpers may not send
  * signals).
  */
@@ -34,7 +36,7 @@ struct cmd_result {
  * says why).  A deadline, an output above MAX_CMD_OUTPUT or a callback's
  * non-zero return ends the helper.
  */
-int	cmd_run(const char *path, char *const argv[], uint64_t deadline_us,
+int	cmd_run(const char *path, char *const argv[], struct deadline deadline,
 	    cmd_line_fn *fn, void *arg, struct cmd_result *res);
 
 /* The environment commands get: fixed PATH, LC_ALL=C, SLURM_CONF if set. */

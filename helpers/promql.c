@@ -205,7 +205,7 @@ promql_finish(struct query *q, CURLcode cc)
 	e.status = reason[0] != '\0';
 	e.series = q->series;
 	e.dropped = q->dropped;
-	e.elapsed_us = hrt_now_us() - q->start_us;
+	e.elapsed_us = deadline_now_us() - q->start_us;
 	e.reason.p = reason;
 	e.reason.len = strlen(reason);
 	if (q->dropped > 0)
@@ -251,22 +251,22 @@ promql_setup(struct query *q, int source, long timeout_ms,
 }
 
 static void
-promql_query(const struct proto_req *req)
+promql_query(const struct proto_req *req, struct deadline deadline)
 {
 	struct query q[QUERY_COUNT];
 	CURLM *multi = NULL;
 	CURLMsg *msg;
 	struct query *qp;
-	uint64_t start = hrt_now_us();
+	uint64_t start = deadline_now_us();
 	uint32_t records = 0;
-	long timeout_ms;
+	long timeout_ms = (long)deadline_ms_left(deadline);
 	int i, running = 0, left, failed = 0;
 	char reason[256];
 
 	reason[0] = '\0';
 	/* Leave a margin for parsing and for the parent to read END. */
-	timeout_ms = req->deadline_ms > 1000 ? (long)req->deadline_ms - 300 :
-	    (long)req->deadline_ms;
+	if (timeout_ms > 1000)
+		timeout_ms -= 300;
 	memset(q, 0, sizeof(q));
 	if ((multi = curl_multi_init()) == NULL) {
 		snprintf(reason, sizeof(reason), "curl_multi_init failed");
@@ -320,9 +320,9 @@ promql_query(const struct proto_req *req)
 }
 
 static void
-promql_request(const struct proto_req *req)
+promql_request(const struct proto_req *req, struct deadline deadline)
 {
-	promql_query(req);
+	promql_query(req, deadline);
 }
 
 int

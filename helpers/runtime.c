@@ -80,7 +80,7 @@ hrt_init(int helper, int sandbox_mode)
 	/* The parent may close our pipes at any time; EPIPE is enough. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
-	/* Twice the frame cap: records accumulate up to HRT_FLUSH_AT. */
+	/* Records accumulate up to HRT_FLUSH_AT, plus the frame that crosses it. */
 	buf_init(&hrt_outbuf, 4 * PROTO_MAX_FRAME);
 	if (sbx_helper_enter(helper, sandbox_mode, err, sizeof(err)) != 0)
 		fatal_f("sandbox: %s", err);
@@ -99,7 +99,7 @@ hrt_fault(const struct proto_req *req)
 {
 	static const unsigned char unknown[] = { 0, 0, 0, 1, 0x7e };
 	static const unsigned char oversized[] = { 0x7f, 0xff, 0xff, 0xff };
-	uint64_t start = hrt_now_us();
+	uint64_t start = deadline_now_us();
 	long r;
 
 	switch (req->deadline_ms) {
@@ -170,6 +170,7 @@ hrt_read_request(struct buf *frame, struct proto_req *req)
 void
 hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 {
+	struct deadline deadline;
 	struct proto_req req;
 	struct buf frame;
 	const uint8_t *t;
@@ -178,11 +179,13 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 	buf_init(&frame, 2 * PROTO_MAX_FRAME);
 	for (;;) {
 		hrt_read_request(&frame, &req);
+		/* The one conversion of the parent's deadline_ms. */
+		deadline = deadline_in_ms(req.deadline_ms);
 		for (t = types; *t != 0 && *t != req.type; t++)
 			;
 		if (*t == 0)
 			fatal_f("unexpected request 0x%02x", req.type);
-		fn(&req);
+		fn(&req, deadline);
 	}
 }
 
@@ -190,18 +193,16 @@ void
 hrt_end(int status, uint32_t records, uint64_t start_us, const char *reason)
 {
 	if (proto_put_end(&hrt_outbuf, status, records,
-	    hrt_now_us() - start_us, reason == NULL ? "" : reason) != 0)
+	    deadline_now_us() - start_us, reason == NULL ? "" : reason) != 0)
 		_exit(1);
 	hrt_flush();
 }
 
-uint64_t
-hrt_now_us(void)
+struct deadline
+hrt_backstop(struct deadline deadline)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	deadline.at_us += 1000000;
+	return deadline;
 }
 
 void

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deadline.h"
+
 struct buf;
 struct proto_req;
 
@@ -19,8 +21,18 @@ struct proto_req;
 /* Names the helper in logs and confines it; exits on failure. */
 void	hrt_init(int helper, int sandbox_mode);
 
-/* Handles one request; it must end by sending END (hrt_end). */
-typedef void hrt_request_fn(const struct proto_req *req);
+/*
+ * Handles one request; it must end by sending END (hrt_end).  deadline is
+ * the parent's, converted from the request's deadline_ms when it was read.
+ */
+typedef void hrt_request_fn(const struct proto_req *req,
+    struct deadline deadline);
+
+/*
+ * The deadline of the helper's own commands: the parent's plus a second.
+ * The parent acts first; this only backs it up should the parent stall.
+ */
+struct deadline	hrt_backstop(struct deadline deadline);
 
 /*
  * Serves requests for ever: each one of a type listed in types (ending
@@ -39,12 +51,10 @@ void		 hrt_flush(void);
 void	hrt_end(int status, uint32_t records, uint64_t start_us,
 	    const char *reason);
 
-/* CLOCK_MONOTONIC in microseconds. */
-uint64_t	hrt_now_us(void);
-
 /*
- * Appends s to out sanitized (UTF-8, controls) and cut to max bytes, for
- * quoting untrusted text in log messages.  Always NUL-terminates.
+ * Writes s[0..n) to out sanitized (UTF-8, controls), cut at a character
+ * boundary to fit outsz, for quoting untrusted text in log messages.
+ * Always NUL-terminates.
  */
 void	hrt_quote(char *out, size_t outsz, const char *s, size_t n);
 

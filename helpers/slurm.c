@@ -96,16 +96,14 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 }
 
 static void
-slurm_jobs(const char *squeue, const struct proto_req *req)
+slurm_jobs(const char *squeue, const struct proto_req *req,
+    struct deadline deadline)
 {
 	char *argv[] = { "squeue", "-ah", "-o", SLURM_FORMAT, NULL };
 	struct slurm_ctx ctx;
 	struct cmd_result res;
 	char reason[512];
-	uint64_t start = hrt_now_us();
-	/* The parent's deadline comes first; ours only backs it up. */
-	uint64_t deadline = start + (uint64_t)req->deadline_ms * 1000 +
-	    1000000;
+	uint64_t start = deadline_now_us();
 	int r, status = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -122,7 +120,8 @@ slurm_jobs(const char *squeue, const struct proto_req *req)
 		    strerror(errno));
 		goto out;
 	}
-	r = cmd_run(squeue, argv, deadline, slurm_line, &ctx, &res);
+	r = cmd_run(squeue, argv, hrt_backstop(deadline), slurm_line, &ctx,
+	    &res);
 	if (ctx.over[0] != '\0')
 		snprintf(reason, sizeof(reason), "squeue printed %s",
 		    ctx.over);
@@ -148,9 +147,9 @@ slurm_jobs(const char *squeue, const struct proto_req *req)
 }
 
 static void
-slurm_request(const struct proto_req *req)
+slurm_request(const struct proto_req *req, struct deadline deadline)
 {
-	slurm_jobs(slurm_squeue, req);
+	slurm_jobs(slurm_squeue, req, deadline);
 }
 
 int
