@@ -193,7 +193,8 @@ feeder_take(struct feeder *f, struct deadline deadline, uint32_t *out,
 	k = f->n - f->taken;
 	if (k > max)
 		k = max;
-	memcpy(out, f->ids + f->taken, k * sizeof(*out));
+	if (k > 0)
+		memcpy(out, f->ids + f->taken, k * sizeof(*out));
 	f->taken += k;
 	pthread_mutex_unlock(&f->mu);
 	return k;
