@@ -475,7 +475,7 @@ run_promql(struct collection *col)
 	uint64_t start = deadline_now_us(), elapsed = 0;
 	struct source_run *run;
 	struct buf req;
-	char why[512];
+	char why[512], told[512];
 	int q, id, r;
 
 	buf_init(&req, 64);
@@ -490,10 +490,13 @@ run_promql(struct collection *col)
 	for (q = 0; q < QUERY_COUNT; q++) {
 		id = source_of_query(q);
 		run = &col->run[id];
+		/* source_end() writes run->reason: pass a copy. */
+		snprintf(told, sizeof(told), "%s", run->reason);
 		if (run->ended && run->up)
 			source_end(col, id, start, NULL);
 		else if (run->ended)
-			source_end(col, id, start, "%s", run->reason);
+			source_end(col, id, start, "%s", told[0] != '\0' ? told :
+			    "failed without a reason");
 		else
 			source_end(col, id, start, "%s", why[0] != '\0' ? why :
 			    "no answer from the promql helper");

@@ -1061,6 +1061,9 @@ def expected_subset(families):
 # Tests
 
 TESTS = []
+# Scenarios against real components (Prometheus, Slurm) and at scale: run
+# by the plain pass, not again under the sanitizers.
+PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale"}
 
 
 def test(fn):
@@ -2256,6 +2259,13 @@ def main(argv=None):
             print(fn.__name__)
         return 0
     selected = [fn for fn in TESTS if not args.names or any(n in fn.__name__ for n in args.names)]
+    if SANITIZE:
+        # Real components and load belong to the plain pass: under the
+        # sanitizers they test Prometheus and Slurm, not our memory use.
+        plain = [fn.__name__ for fn in selected if fn.__name__ in PLAIN_PASS_ONLY]
+        selected = [fn for fn in selected if fn.__name__ not in PLAIN_PASS_ONLY]
+        if plain:
+            print("e2e: in the plain pass only, not run here: %s" % ", ".join(plain))
     print("e2e: exporter %s%s, %d tests" % (EXPORTER, " (sanitizer build)" if SANITIZE else "", len(selected)))
     if not os.access(EXPORTER, os.X_OK):
         print("e2e: %s is missing or not executable (run `make` first); every test will fail" % EXPORTER)

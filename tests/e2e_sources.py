@@ -50,6 +50,12 @@ def hung_query_cold_cache(t):
     up.set("metadata", original_bytes("metadata.json"), delay=60)
     up.set("read", read_with_procs())
     t.install_original_standins()
+    # A directory that answers in 0.8 s (an LDAP server across the site):
+    # more than what is left once the hung query gives up.
+    getent = os.path.join(t.bin, "getent")
+    os.rename(getent, getent + ".real")
+    write_file(getent, "#!/bin/sh\n# SPDX-License-Identifier: Apache-2.0\n"
+               "sleep 0.8\nexec %s \"$@\"\n" % sh_quote(getent + ".real"), 0o755)
     ex = t.exporter(up, timeout=3, extra=["--accounts.cache-ttl=0"])
     for i in range(2):
         r, e = scrape(ex, timeout=10 * SLOW, what="scrape %d with metadata hung" % i)
