@@ -16,6 +16,7 @@
 #include "err.h"
 #include "flags.h"
 #include "hash.h"
+#include "intake.h"
 #include "join.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,9 +42,6 @@
 /* Threads of a collection need little stack; the address space is bounded. */
 #define THREAD_STACK	(256 * 1024)
 
-/* How long the per-collection answer table keeps what it was told. */
-#define FOUND_TTL_S	86400
-
 /* Uids of proc series, handed from the promql call to the accounts thread. */
 struct feeder {
 	pthread_mutex_t	 mu;
@@ -57,29 +55,20 @@ struct feeder {
 	int		 broken;	/* out of memory: accounts fails */
 };
 
-/* One source in one collection. */
+/* The outcome of one source in one collection. */
 struct source_run {
 	int		 up;
-	int		 ended;		/* queries: SOURCE_END seen */
-	uint32_t	 dropped;
 	double		 seconds;
-	struct sink	*sink;		/* slurm and the three queries */
 	char		 reason[512];
 };
 
 struct collection {
 	struct collector	*c;
 	struct deadline		 deadline;	/* the sources' */
-	struct proto_budget	 budget;
+	struct intake		 in;		/* every helper record */
 	struct source_run	 run[SOURCE_COUNT];
 	double			 stage_seconds[STAGE_COUNT];
 	struct feeder		 feed;
-	struct acache		*found;		/* accounts of this collection */
-	time_t			 now;
-	/* The accounts request in flight. */
-	int			 groups;
-	struct hash		*asked;
-	struct hash		*answered;
 };
 
 /* Records a source's outcome, the same way for every source. */
@@ -200,174 +189,6 @@ feeder_take(struct feeder *f, struct deadline deadline, uint32_t *out,
 	return k;
 }
 
-/* -- record handlers (the dispatch tables of each call) ------------------- */
-
-static int
-on_job(void *arg, const unsigned char *body, size_t len, char *why,
-    size_t whysz)
-{
-	struct collection *col = arg;
-	struct source_run *run = &col->run[SOURCE_SLURM];
-	struct proto_job j;
-	unsigned char key[8];
-	int r;
-
-	if ((r = proto_get_job(body, len, &j)) != 0 ||
-	    j.account.len == 0 || j.user.len == 0) {
-		snprintf(why, whysz, "bad JOB record (%s)",
-		    r != 0 ? err_str(r) : "empty label");
-		return -1;
-	}
-	hash_key_u64(key, j.jobid);
-	if ((r = sink_add(run->sink, key, sizeof(key), body, len, 0)) != 0) {
-		sink_explain(run->sink, r, why, whysz);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-on_series(void *arg, const unsigned char *body, size_t len, char *why,
-    size_t whysz)
-{
-	struct collection *col = arg;
-	unsigned char key[PROTO_SERIES_KEY_MAX];
-	struct proto_series s;
-	struct source_run *run;
-	int r;
-
-	if ((r = proto_get_series(body, len, &s)) != 0) {
-		snprintf(why, whysz, "bad SERIES record (%s)", err_str(r));
-		return -1;
-	}
-	run = &col->run[source_of_query(s.source)];
-	if (run->ended) {
-		snprintf(why, whysz, "SERIES for %s after its SOURCE_END",
-		    query_name(s.source));
-		return -1;
-	}
-	if ((s.source == QUERY_METADATA) != (s.target.len > 0) ||
-	    (s.kind == PROTO_KIND_PROC) != (s.proc.len > 0)) {
-		snprintf(why, whysz, "inconsistent SERIES record");
-		return -1;
-	}
-	if ((r = sink_add(run->sink, key, proto_series_key(&s, key), body,
-	    len, s.value)) != 0) {
-		snprintf(why, whysz, "%s: ", query_name(s.source));
-		sink_explain(run->sink, r, why + strlen(why),
-		    whysz - strlen(why));
-		return -1;
-	}
-	if (s.kind == PROTO_KIND_PROC)
-		feeder_push(&col->feed, s.uid);
-	return 0;
-}
-
-static int
-on_source_end(void *arg, const unsigned char *body, size_t len, char *why,
-    size_t whysz)
-{
-	struct collection *col = arg;
-	struct proto_source_end e;
-	struct source_run *run;
-	int r;
-
-	if ((r = proto_get_source_end(body, len, &e)) != 0) {
-		snprintf(why, whysz, "bad SOURCE_END record (%s)", err_str(r));
-		return -1;
-	}
-	run = &col->run[source_of_query(e.source)];
-	if (run->ended) {
-		snprintf(why, whysz, "second SOURCE_END for %s",
-		    query_name(e.source));
-		return -1;
-	}
-	if (e.status == 0 && e.series != sink_records(run->sink)) {
-		snprintf(why, whysz, "SOURCE_END for %s counts %u series, "
-		    "%u were sent", query_name(e.source), e.series,
-		    sink_records(run->sink));
-		return -1;
-	}
-	run->ended = 1;
-	run->up = e.status == 0;
-	run->dropped = e.dropped;
-	snprintf(run->reason, sizeof(run->reason), "%.*s",
-	    (int)e.reason.len, e.reason.p);
-	return 0;
-}
-
-static int
-on_account(void *arg, const unsigned char *body, size_t len, char *why,
-    size_t whysz)
-{
-	struct collection *col = arg;
-	struct acache *cache = col->c->cache;
-	struct proto_user u;
-	struct proto_group g;
-	unsigned char key[4];
-	uint32_t id, v;
-	int r, inserted;
-
-	if (col->groups)
-		r = proto_get_group(body, len, &g);
-	else
-		r = proto_get_user(body, len, &u);
-	if (r != 0 || (col->groups ? g.name.len : u.name.len) == 0) {
-		snprintf(why, whysz, "bad %s record (%s)", col->groups ?
-		    "GROUP" : "USER", r != 0 ? err_str(r) : "empty name");
-		return -1;
-	}
-	id = col->groups ? g.gid : u.uid;
-	hash_key_u32(key, id);
-	if (hash_get(col->asked, key, sizeof(key), &v) != 0) {
-		snprintf(why, whysz, "answer for id %u, which was not asked",
-		    id);
-		return -1;
-	}
-	if (hash_put(col->answered, key, sizeof(key), 0, &v, &inserted) !=
-	    0) {
-		snprintf(why, whysz, "out of memory");
-		return -1;
-	}
-	if (!inserted) {
-		snprintf(why, whysz, "id %u answered twice", id);
-		return -1;
-	}
-	if (col->groups) {
-		r = acache_put_group(col->found, id, g.name.p, g.name.len,
-		    col->now);
-		(void)acache_put_group(cache, id, g.name.p, g.name.len,
-		    col->now);
-	} else {
-		r = acache_put_user(col->found, id, u.name.p, u.name.len,
-		    u.gid, col->now);
-		(void)acache_put_user(cache, id, u.name.p, u.name.len, u.gid,
-		    col->now);
-	}
-	if (r != 0) {
-		snprintf(why, whysz, "storing account: %s", err_str(r));
-		return -1;
-	}
-	return 0;
-}
-
-static const struct sup_handler lustre_table[] = {
-	{ PROTO_SERIES, on_series },
-	{ PROTO_SOURCE_END, on_source_end },
-	{ 0, NULL },
-};
-
-static const struct sup_handler jobs_table[] = {
-	{ PROTO_JOB, on_job },
-	{ 0, NULL },
-};
-
-static const struct sup_handler accounts_table[] = {
-	{ PROTO_USER, on_account },
-	{ PROTO_GROUP, on_account },
-	{ 0, NULL },
-};
-
 int
 collect_init(struct collector *c, const struct config *cfg,
     struct helper *helpers)
@@ -403,7 +224,7 @@ maybe_fault(struct collector *c, struct sup_call *call)
 	}
 	buf_reset(call->request);
 	if (buf_append(call->request, buf_ptr(&req), buf_len(&req)) == 0)
-		call->nrequests++;
+		call->answer->nrequests++;
 	buf_cleanup(&req);
 #else
 	(void)c;
@@ -418,23 +239,22 @@ maybe_fault(struct collector *c, struct sup_call *call)
  */
 static int
 collect_call(struct collection *col, int helper, struct buf *req,
-    unsigned int nreq, const struct sup_handler *table, uint64_t *elapsed_us,
-    char *why, size_t whysz)
+    unsigned int nreq, int kind, char *why, size_t whysz)
 {
+	struct intake_call answer;
 	struct sup_call call;
 
 	memset(&call, 0, sizeof(call));
+	intake_call_init(&answer, kind, nreq);
 	call.helper = &col->c->helpers[helper];
 	call.request = req;
-	call.nrequests = nreq;
-	call.table = table;
-	call.ctx = col;
+	call.intake = &col->in;
+	call.answer = &answer;
 	maybe_fault(col->c, &call);
 	sup_run(&call, 1, col->deadline);
-	if (elapsed_us != NULL)
-		*elapsed_us = call.elapsed_us;
-	if (call.failed || call.end_status != 0) {
-		snprintf(why, whysz, "%s", call.reason);
+	if (call.failed || answer.end_status != 0) {
+		snprintf(why, whysz, "%s", call.failed ? call.reason :
+		    answer.reason);
 		return ERR_SYSTEM;
 	}
 	return 0;
@@ -446,7 +266,7 @@ static void *
 run_slurm(void *arg)
 {
 	struct collection *col = arg;
-	uint64_t start = deadline_now_us(), elapsed = 0;
+	uint64_t start = deadline_now_us();
 	struct buf req;
 	char why[512];
 
@@ -455,10 +275,10 @@ run_slurm(void *arg)
 		source_end(col, SOURCE_SLURM, start, "squeue was not found at "
 		    "start-up; set --path.squeue");
 	else if (proto_put_req(&req, PROTO_REQ_JOBS,
-	    deadline_ms_left(col->deadline), &col->budget, NULL, 0) != 0)
+	    deadline_ms_left(col->deadline), &col->in.budget, NULL, 0) != 0)
 		source_end(col, SOURCE_SLURM, start, "encoding the request");
-	else if (collect_call(col, HELPER_SLURM, &req, 1, jobs_table,
-	    &elapsed, why, sizeof(why)) != 0)
+	else if (collect_call(col, HELPER_SLURM, &req, 1, INTAKE_JOBS, why,
+	    sizeof(why)) != 0)
 		source_end(col, SOURCE_SLURM, start, "%s", why);
 	else
 		source_end(col, SOURCE_SLURM, start, NULL);
@@ -472,8 +292,8 @@ run_slurm(void *arg)
 static void
 run_promql(struct collection *col)
 {
-	uint64_t start = deadline_now_us(), elapsed = 0;
-	struct source_run *run;
+	uint64_t start = deadline_now_us();
+	struct intake_source *src;
 	struct buf req;
 	char why[512], told[512];
 	int q, id, r;
@@ -481,20 +301,19 @@ run_promql(struct collection *col)
 	buf_init(&req, 64);
 	why[0] = '\0';
 	if ((r = proto_put_req(&req, PROTO_REQ_QUERY,
-	    deadline_ms_left(col->deadline), &col->budget, NULL, 0)) != 0)
+	    deadline_ms_left(col->deadline), &col->in.budget, NULL, 0)) != 0)
 		snprintf(why, sizeof(why), "encoding the request: %s",
 		    err_str(r));
 	else
-		(void)collect_call(col, HELPER_PROMQL, &req, 1, lustre_table,
-		    &elapsed, why, sizeof(why));
+		(void)collect_call(col, HELPER_PROMQL, &req, 1, INTAKE_QUERY,
+		    why, sizeof(why));
 	for (q = 0; q < QUERY_COUNT; q++) {
 		id = source_of_query(q);
-		run = &col->run[id];
-		/* source_end() writes run->reason: pass a copy. */
-		snprintf(told, sizeof(told), "%s", run->reason);
-		if (run->ended && run->up)
+		src = &col->in.source[id];
+		snprintf(told, sizeof(told), "%s", src->reason);
+		if (src->ended && src->ok)
 			source_end(col, id, start, NULL);
-		else if (run->ended)
+		else if (src->ended)
 			source_end(col, id, start, "%s", told[0] != '\0' ? told :
 			    "failed without a reason");
 		else
@@ -507,38 +326,47 @@ run_promql(struct collection *col)
 
 /* -- accounts ------------------------------------------------------------- */
 
+/* Remembers, in the accounts cache, an id the helper did not find. */
+static void
+accounts_absent_user(void *arg, uint32_t id)
+{
+	struct collection *col = arg;
+
+	(void)acache_put_user(col->c->cache, id, NULL, 0, 0, col->in.now);
+	debug_f("uid %u not found", id);
+}
+
+static void
+accounts_absent_group(void *arg, uint32_t id)
+{
+	struct collection *col = arg;
+
+	(void)acache_put_group(col->c->cache, id, NULL, 0, col->in.now);
+	debug_f("gid %u not found", id);
+}
+
 /*
  * Asks the accounts helper about ids (users or groups).  Ids it did not
- * return are cached as absent only when it answered completely.
+ * return are cached as absent only when it answered completely.  Returns
+ * 0, or ERR_* with why set.
  */
 static int
 accounts_ask(struct collection *col, int groups, const uint32_t *ids,
     size_t n, char *why, size_t whysz)
 {
-	unsigned char key[4];
 	uint64_t start = deadline_now_us();
 	struct buf req;
-	uint32_t v;
 	size_t i, k, nreq = 0;
-	int ret = ERR_NOMEM, inserted;
+	int ret = ERR_NOMEM;
 
 	if (deadline_passed(col->deadline)) {
 		snprintf(why, whysz, "no time left before the deadline");
 		return ERR_TIMEOUT;
 	}
 	buf_init(&req, (n / IDS_PER_REQUEST + 2) * (PROTO_MAX_FRAME + 16));
-	col->groups = groups;
-	col->asked = hash_new(n);
-	col->answered = hash_new(n);
 	snprintf(why, whysz, "out of memory");
-	if (col->asked == NULL || col->answered == NULL)
+	if (intake_ask(&col->in, ids, n) != 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		hash_key_u32(key, ids[i]);
-		if (hash_put(col->asked, key, sizeof(key), 0, &v,
-		    &inserted) != 0)
-			goto out;
-	}
 	for (i = 0; i < n; i += k, nreq++) {
 		k = n - i > IDS_PER_REQUEST ? IDS_PER_REQUEST : n - i;
 		if (proto_put_req(&req, groups ? PROTO_REQ_GROUPS :
@@ -546,28 +374,13 @@ accounts_ask(struct collection *col, int groups, const uint32_t *ids,
 		    ids + i, (uint32_t)k) != 0)
 			goto out;
 	}
-	if ((ret = collect_call(col, HELPER_ACCOUNTS, &req,
-	    (unsigned int)nreq, accounts_table, NULL, why, whysz)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		hash_key_u32(key, ids[i]);
-		if (hash_get(col->answered, key, sizeof(key), &v) == 0)
-			continue;
-		if (groups)
-			(void)acache_put_group(col->c->cache, ids[i], NULL, 0,
-			    col->now);
-		else
-			(void)acache_put_user(col->c->cache, ids[i], NULL, 0,
-			    0, col->now);
-		debug_f("%s %u not found", groups ? "gid" : "uid", ids[i]);
-	}
-	ret = 0;
+	ret = collect_call(col, HELPER_ACCOUNTS, &req, (unsigned int)nreq,
+	    groups ? INTAKE_GROUPS : INTAKE_USERS, why, whysz);
  out:
+	intake_ask_done(&col->in, ids, n, ret != 0 ? NULL : groups ?
+	    accounts_absent_group : accounts_absent_user, col);
 	col->stage_seconds[groups ? STAGE_GROUPS : STAGE_USERS] +=
 	    deadline_seconds_since(start);
-	hash_free(col->asked);
-	hash_free(col->answered);
-	col->asked = col->answered = NULL;
 	buf_cleanup(&req);
 	return ret;
 }
@@ -575,12 +388,14 @@ accounts_ask(struct collection *col, int groups, const uint32_t *ids,
 /*
  * Resolves a batch of uids, then the primary groups not seen before:
  * from the cache where it knows, else through the helper.  Both results
- * land in col->found.  Returns 0 or ERR_*.
+ * land in the intake's table of accounts found.  Returns 0 or ERR_*.
  */
 static int
 accounts_batch(struct collection *col, const uint32_t *uids, size_t n,
     struct hash *gids_seen, uint32_t *miss, char *why, size_t whysz)
 {
+	struct acache *found = col->in.found;
+	time_t now = col->in.now;
 	const char *name;
 	unsigned char key[4];
 	uint32_t gid, v;
@@ -588,12 +403,11 @@ accounts_batch(struct collection *col, const uint32_t *uids, size_t n,
 	int r, inserted, ret = 0;
 
 	for (i = 0; i < n; i++) {
-		r = acache_get_user(col->c->cache, uids[i], col->now, &name,
-		    &gid);
+		r = acache_get_user(col->c->cache, uids[i], now, &name, &gid);
 		if (r == ACACHE_MISS)
 			miss[nmiss++] = uids[i];
-		else if (r == ACACHE_HIT && acache_put_user(col->found,
-		    uids[i], name, strlen(name), gid, col->now) != 0)
+		else if (r == ACACHE_HIT && acache_put_user(found, uids[i],
+		    name, strlen(name), gid, now) != 0)
 			return ERR_NOMEM;
 	}
 	trace_f("accounts: %zu uids, %zu not cached", n, nmiss);
@@ -602,8 +416,8 @@ accounts_batch(struct collection *col, const uint32_t *uids, size_t n,
 		ret = r;
 	/* Primary groups of the users now known, each once. */
 	for (i = 0; i < n; i++) {
-		if (acache_get_user(col->found, uids[i], col->now, &name,
-		    &gid) != ACACHE_HIT)
+		if (acache_get_user(found, uids[i], now, &name, &gid) !=
+		    ACACHE_HIT)
 			continue;
 		hash_key_u32(key, gid);
 		if (hash_put(gids_seen, key, sizeof(key), 0, &v,
@@ -611,11 +425,11 @@ accounts_batch(struct collection *col, const uint32_t *uids, size_t n,
 			return ERR_NOMEM;
 		if (!inserted)
 			continue;
-		r = acache_get_group(col->c->cache, gid, col->now, &name);
+		r = acache_get_group(col->c->cache, gid, now, &name);
 		if (r == ACACHE_MISS)
 			miss[ngid++] = gid;
-		else if (r == ACACHE_HIT && acache_put_group(col->found, gid,
-		    name, strlen(name), col->now) != 0)
+		else if (r == ACACHE_HIT && acache_put_group(found, gid, name,
+		    strlen(name), now) != 0)
 			return ERR_NOMEM;
 	}
 	if (ngid > 0 && (r = accounts_ask(col, 1, miss, ngid, why,
@@ -679,7 +493,7 @@ run_accounts(void *arg)
 static int
 commit_jobs(struct collection *col, struct join *j)
 {
-	const struct sink *s = col->run[SOURCE_SLURM].sink;
+	const struct sink *s = col->in.source[SOURCE_SLURM].sink;
 	const unsigned char *body;
 	struct proto_job job;
 	uint32_t i;
@@ -700,7 +514,7 @@ commit_jobs(struct collection *col, struct join *j)
 static int
 commit_series(struct collection *col, int id, struct join *j)
 {
-	const struct sink *s = col->run[id].sink;
+	const struct sink *s = col->in.source[id].sink;
 	const unsigned char *body;
 	struct proto_series ps;
 	struct join_series js;
@@ -740,13 +554,13 @@ commit_accounts(struct collection *col, struct join *j)
 
 	uids = join_proc_uids(j, &n);
 	for (i = 0; i < n; i++) {
-		if (acache_get_user(col->found, uids[i], col->now, &name,
-		    &gid) != ACACHE_HIT)
+		if (acache_get_user(col->in.found, uids[i], col->in.now,
+		    &name, &gid) != ACACHE_HIT)
 			continue;
 		if ((r = join_add_user(j, uids[i], name, strlen(name),
 		    gid)) != 0)
 			return r;
-		if (acache_get_group(col->found, gid, col->now, &gname) ==
+		if (acache_get_group(col->in.found, gid, col->in.now, &gname) ==
 		    ACACHE_HIT && (r = join_add_group(j, gid, gname,
 		    strlen(gname))) != 0)
 			return r;
@@ -770,8 +584,8 @@ commit_all(struct collection *col, struct join *j)
 			    err_str(r));
 			col->run[id].up = 0;
 		}
-		sink_free(col->run[id].sink);
-		col->run[id].sink = NULL;
+		sink_free(col->in.source[id].sink);
+		col->in.source[id].sink = NULL;
 	}
 	if ((r = commit_accounts(col, j)) != 0) {
 		error_f("source accounts failed: %s", err_str(r));
@@ -792,7 +606,7 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 	memset(&m, 0, sizeof(m));
 	for (id = 0; id < SOURCE_COUNT; id++) {
 		si = source_info(id);
-		m.dropped_series += col->run[id].dropped;
+		m.dropped_series += col->in.source[id].dropped;
 		if (si->query < 0)
 			continue;
 		t = deadline_now_us();
@@ -820,12 +634,20 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 	return r;
 }
 
+/* Uids of proc series go to the accounts thread as they arrive. */
+static void
+collect_uid(void *arg, uint32_t uid)
+{
+	feeder_push(arg, uid);
+}
+
 static int
 collection_init(struct collection *col, struct collector *c,
     struct deadline deadline)
 {
 	double left = (double)deadline_ms_left(deadline) / 1000, reserve;
-	int id;
+	struct proto_budget budget;
+	time_t now = time(NULL);
 
 	memset(col, 0, sizeof(*col));
 	col->c = c;
@@ -835,32 +657,22 @@ collection_init(struct collection *col, struct collector *c,
 	if (reserve > RESERVE_MAX_S)
 		reserve = RESERVE_MAX_S;
 	col->deadline = deadline_less(deadline, reserve);
-	col->budget.max_records = c->cfg->max_records;
-	col->budget.max_keys = c->cfg->max_keys;
-	col->now = time(NULL);
-	acache_expire(c->cache, col->now);
+	budget.max_records = c->cfg->max_records;
+	budget.max_keys = c->cfg->max_keys;
+	acache_expire(c->cache, now);
 	if (feeder_init(&col->feed) != 0 ||
-	    (col->found = acache_new(FOUND_TTL_S)) == NULL)
+	    intake_init(&col->in, &budget, c->cache, now) != 0)
 		return ERR_NOMEM;
-	for (id = 0; id < SOURCE_COUNT; id++) {
-		if (id == SOURCE_ACCOUNTS)
-			continue;
-		if ((col->run[id].sink = sink_new(&col->budget,
-		    MAX_SINK_BYTES)) == NULL)
-			return ERR_NOMEM;
-	}
+	col->in.on_uid = collect_uid;
+	col->in.uid_arg = &col->feed;
 	return 0;
 }
 
 static void
 collection_cleanup(struct collection *col)
 {
-	int id;
-
-	for (id = 0; id < SOURCE_COUNT; id++)
-		sink_free(col->run[id].sink);
+	intake_cleanup(&col->in);
 	feeder_cleanup(&col->feed);
-	acache_free(col->found);
 }
 
 /* Starts fn in a thread with a small stack; 0 or ERR_SYSTEM. */

@@ -17,6 +17,7 @@
 #include "supervise.h"
 #include "caps.h"
 #include "err.h"
+#include "intake.h"
 #include "log.h"
 #include "spawner.h"
 
@@ -387,96 +388,13 @@ sup_fail(struct sup_call *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Relays one LOG record, bounded and tagged with the helper's name. */
-static int
-sup_relay_log(struct sup_call *c, const unsigned char *body, size_t len)
+/* Relayed LOG records, tagged with the helper's name and pid. */
+static void
+sup_log(void *arg, int level, const char *msg)
 {
-	struct helper *h = c->helper;
-	struct proto_log lg;
-	char msg[MAX_LOG_MSG + 1];
-	int r;
+	const struct helper *h = arg;
 
-	if ((r = proto_get_log(body, len, &lg)) != 0) {
-		sup_fail(c, "protocol violation: bad LOG record (%s)",
-		    err_str(r));
-		return -1;
-	}
-	memcpy(msg, lg.msg.p, lg.msg.len);
-	msg[lg.msg.len] = '\0';
-	log_relay(lg.level, h->name, (long)h->pid, msg);
-	return 0;
-}
-
-static int
-sup_end(struct sup_call *c, const unsigned char *body, size_t len)
-{
-	struct proto_end end;
-	int r;
-
-	if ((r = proto_get_end(body, len, &end)) != 0) {
-		sup_fail(c, "protocol violation: bad END record (%s)",
-		    err_str(r));
-		return -1;
-	}
-	c->ends++;
-	c->elapsed_us += end.elapsed_us;
-	if (end.status != 0 && c->end_status == 0) {
-		c->end_status = end.status;
-		snprintf(c->reason, sizeof(c->reason), "%.*s",
-		    (int)(end.reason.len > 500 ? 500 : end.reason.len),
-		    end.reason.p);
-	}
-	return 0;
-}
-
-/* Handles every complete frame buffered for c.  Returns -1 on violation. */
-static int
-sup_dispatch(struct sup_call *c)
-{
-	struct helper *h = c->helper;
-	const struct sup_handler *t;
-	const unsigned char *body;
-	char why[256];
-	uint8_t type;
-	size_t len;
-	int r;
-
-	for (;;) {
-		r = proto_next(&h->in, &type, &body, &len);
-		if (r == 0)
-			return 0;
-		if (r < 0) {
-			sup_fail(c, "protocol violation: bad frame length (%s)",
-			    err_str(r));
-			return -1;
-		}
-		if (c->ends >= c->nrequests) {
-			sup_fail(c, "protocol violation: %s after END",
-			    "record");
-			return -1;
-		}
-		if (type == PROTO_LOG)
-			r = sup_relay_log(c, body, len);
-		else if (type == PROTO_END)
-			r = sup_end(c, body, len);
-		else {
-			for (t = c->table; t->type != 0; t++)
-				if (t->type == type)
-					break;
-			if (t->type == 0) {
-				sup_fail(c, "protocol violation: record type "
-				    "0x%02x not permitted", type);
-				return -1;
-			}
-			why[0] = '\0';
-			if ((r = t->fn(c->ctx, body, len, why,
-			    sizeof(why))) != 0)
-				sup_fail(c, "protocol violation: %s", why);
-		}
-		if (r != 0)
-			return -1;
-		buf_consume(&h->in, proto_frame_size(len));
-	}
+	log_relay(level, h->name, (long)h->pid, msg);
 }
 
 /* Reads what the helper has sent.  Returns -1 on EOF or error. */
@@ -505,9 +423,11 @@ sup_read(struct sup_call *c)
 			return -1;
 		}
 		buf_commit(&h->in, (size_t)n);
-		if (sup_dispatch(c) != 0)
+		if (intake_feed(c->intake, c->answer, &h->in) != 0) {
+			sup_fail(c, "%s", c->answer->reason);
 			return -1;
-		if (c->ends == c->nrequests)
+		}
+		if (c->answer->ends == c->answer->nrequests)
 			return 0;
 	}
 }
@@ -538,7 +458,7 @@ sup_write(struct sup_call *c)
 static int
 sup_active(const struct sup_call *c)
 {
-	return !c->failed && c->ends < c->nrequests;
+	return !c->failed && c->answer->ends < c->answer->nrequests;
 }
 
 /*
@@ -555,6 +475,8 @@ sup_begin(struct sup_call *c, struct deadline deadline)
 
 	memset(&c->failed, 0, sizeof(*c) - offsetof(struct sup_call,
 	    failed));
+	c->answer->log = sup_log;
+	c->answer->log_arg = h;
 	if (!h->enabled) {
 		sup_fail(c, "%s", "helper not enabled");
 		return;
@@ -665,9 +587,9 @@ sup_run(struct sup_call *calls, size_t n, struct deadline deadline)
 	/* Anything left after END means the helper is out of step. */
 	for (i = 0; i < n; i++) {
 		if (calls[i].locked && !calls[i].failed &&
-		    buf_len(&calls[i].helper->in) != 0) {
-			sup_fail(&calls[i], "protocol violation: %s",
-			    "bytes after END");
+		    intake_close(calls[i].answer,
+		    &calls[i].helper->in) != 0) {
+			sup_fail(&calls[i], "%s", calls[i].answer->reason);
 			sup_finish(&calls[i], 1, 1);
 		}
 		sup_finish(&calls[i], 0, 0);

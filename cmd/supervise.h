@@ -23,6 +23,8 @@
  * Return convention of this module: 0 or a negative ERR_* (lib/err.h).
  */
 
+struct intake;
+struct intake_call;
 struct spawner;
 
 struct helper {
@@ -47,27 +49,18 @@ struct helper {
 	pid_t		 exited_pid;	/* reported ended by the spawner */
 };
 
-/* Handler of one record type; non-zero = protocol violation (reason set). */
-typedef int sup_handler_fn(void *ctx, const unsigned char *body, size_t len,
-    char *reason, size_t reasonsz);
-
-struct sup_handler {
-	uint8_t		 type;
-	sup_handler_fn	*fn;
-};
-
+/*
+ * One call: requests to one helper, whose every answering byte goes
+ * through the trust boundary (lib/intake.h), which checks and files it.
+ */
 struct sup_call {
 	struct helper		*helper;
 	struct buf		*request;	/* one or more request frames */
-	unsigned int		 nrequests;	/* END records to wait for */
-	const struct sup_handler *table;	/* ends with type 0 */
-	void			*ctx;
+	struct intake		*intake;
+	struct intake_call	*answer;	/* kind and END count set */
 	/* Results. */
 	int			 failed;
 	char			 reason[512];
-	unsigned int		 ends;
-	uint64_t		 elapsed_us;	/* sum over END records */
-	int			 end_status;	/* first non-zero END status */
 	/* Internal. */
 	size_t			 sent;
 	int			 locked;

@@ -182,10 +182,13 @@ def recycled_pid(t):
     os.kill(old, signal.SIGKILL)
     # The exporter's user gets the pid, in a process group of its own.
     victim = None
-    deadline = time.monotonic() + 10 * SLOW
+    # Other processes forking on the machine (a parallel build) can take
+    # the pid first: keep trying for a while.
+    deadline = time.monotonic() + 30 * SLOW
     while victim is None and time.monotonic() < deadline:
         victim = spawn_with_pid(old, ["sleep", "120"], nobody.pw_uid, nobody.pw_gid, tries=20)
-    check(victim is not None, "could not start a process with pid %d within %.0f s" % (old, 10 * SLOW))
+    check(victim is not None, "could not start a process with pid %d within %.0f s (other "
+          "processes kept taking it)" % (old, 30 * SLOW))
     try:
         for i in range(3):
             r, e = scrape(ex, what="scrape %d after the promql helper crashed" % i)
