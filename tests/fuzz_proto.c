@@ -1,47 +1,98 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: any bytes as a helper's record stream (`make fuzz`). */
+/*
+ * libFuzzer target: any bytes as a helper's answer, through the parent's
+ * real trust boundary (lib/intake.c) and its dispatch tables (`make fuzz`).
+ *
+ * Input: byte 0 picks the kind of call, byte 1 the number of requests
+ * (1..3), byte 2 the size of the chunks the rest arrives in (so frames are
+ * split across reads as from a pipe); the rest is the helper's output.
+ * Traps unless these invariants hold after every chunk:
+ *	- a refused chunk leaves the call violated with a reason, for good;
+ *	- no more ENDs are taken than requests were made;
+ *	- no sink holds more records or keys than its budget;
+ *	- a query counts as ok only once its SOURCE_END came.
+ */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "caps.h"
+#include "err.h"
+#include "intake.h"
 #include "proto.h"
+#include "sink.h"
+#include "source.h"
+
+#define FUZZ_RECORDS	64
+#define FUZZ_KEYS	16
+#define FUZZ_IDS	32
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_invariants(const struct intake *in, const struct intake_call *c,
+    int r)
+{
+	int id;
+
+	if (r != 0 && (!c->violated || r != ERR_INVAL ||
+	    strncmp(c->reason, "protocol violation: ", 20) != 0))
+		__builtin_trap();
+	if (c->ends > c->nrequests)
+		__builtin_trap();
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		const struct intake_source *s = &in->source[id];
+
+		if (s->sink != NULL && (sink_records(s->sink) > FUZZ_RECORDS ||
+		    sink_keys(s->sink) > FUZZ_KEYS))
+			__builtin_trap();
+		if (s->ok && !s->ended)
+			__builtin_trap();
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const unsigned char *body;
-	struct proto_series s;
-	struct proto_source_end se;
-	struct proto_job j;
-	struct proto_user u;
-	struct proto_group g;
-	struct proto_end e;
-	struct proto_log l;
-	struct proto_req req;
-	struct buf in;
-	uint8_t type;
-	size_t len;
+	struct proto_budget budget = { FUZZ_RECORDS, FUZZ_KEYS };
+	uint32_t ids[FUZZ_IDS];
+	struct intake_call c;
+	struct intake in;
+	struct buf bytes;
+	size_t off, chunk, n;
+	int r = 0, was_violated = 0, kind;
+	unsigned int i;
 
-	buf_init(&in, 4 * PROTO_MAX_FRAME);
-	if (buf_append(&in, data, size) != 0)
+	if (size < 3)
+		return 0;
+	kind = data[0] % INTAKE_KINDS;
+	chunk = 1 + data[2];
+	buf_init(&bytes, 4 * PROTO_MAX_FRAME);
+	if (intake_init(&in, &budget, NULL, 1000) != 0)
 		goto out;
-	/* Split the stream the way the parent does, and decode every frame. */
-	while (proto_next(&in, &type, &body, &len) == 1) {
-		(void)proto_get_series(body, len, &s);
-		(void)proto_get_source_end(body, len, &se);
-		(void)proto_get_job(body, len, &j);
-		(void)proto_get_user(body, len, &u);
-		(void)proto_get_group(body, len, &g);
-		(void)proto_get_end(body, len, &e);
-		(void)proto_get_log(body, len, &l);
-		if (proto_get_req(type, body, len, &req) == 0 && req.nids > 0)
-			(void)proto_req_id(&req, req.nids - 1);
-		buf_consume(&in, proto_frame_size(len));
+	for (i = 0; i < FUZZ_IDS; i++)
+		ids[i] = i;
+	if ((kind == INTAKE_USERS || kind == INTAKE_GROUPS) &&
+	    intake_ask(&in, ids, FUZZ_IDS) != 0)
+		goto out;
+	intake_call_init(&c, kind, 1 + data[1] % 3);
+	for (off = 3; off < size; off += n) {
+		n = size - off < chunk ? size - off : chunk;
+		if (buf_append(&bytes, data + off, n) != 0)
+			break;
+		r = intake_feed(&in, &c, &bytes);
+		check_invariants(&in, &c, r);
+		/* Once violated, a call stays violated. */
+		if (was_violated && r == 0)
+			__builtin_trap();
+		was_violated = c.violated;
 	}
+	if (!c.violated && c.ends == c.nrequests)
+		check_invariants(&in, &c, intake_close(&c, &bytes));
+	intake_ask_done(&in, ids, FUZZ_IDS, NULL, NULL);
  out:
-	buf_cleanup(&in);
+	intake_cleanup(&in);
+	buf_cleanup(&bytes);
 	return 0;
 }
