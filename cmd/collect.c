@@ -72,9 +72,10 @@ struct collection {
 };
 
 /* Records a source's outcome, the same way for every source. */
-static void	source_end(struct collection *, int, uint64_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
+static void	source_end(struct collection *, int, uint64_t, const char *,
+    ...) __attribute__((format(printf, 4, 5)));
 
+/* Records a source's outcome and time; fmt NULL means it is up. */
 static void
 source_end(struct collection *col, int id, uint64_t start_us,
     const char *fmt, ...)
@@ -94,6 +95,7 @@ source_end(struct collection *col, int id, uint64_t start_us,
 
 /* -- the feeder ----------------------------------------------------------- */
 
+/* An empty feeder; 0, ERR_SYSTEM or ERR_NOMEM. */
 static int
 feeder_init(struct feeder *f)
 {
@@ -112,6 +114,7 @@ feeder_init(struct feeder *f)
 	return 0;
 }
 
+/* Frees what feeder_init() made (also after a failed init). */
 static void
 feeder_cleanup(struct feeder *f)
 {
@@ -262,6 +265,7 @@ collect_call(struct collection *col, int helper, struct buf *req,
 
 /* -- slurm ---------------------------------------------------------------- */
 
+/* The slurm source: squeue through its helper (a thread's body). */
 static void *
 run_slurm(void *arg)
 {
@@ -289,6 +293,7 @@ run_slurm(void *arg)
 
 /* -- promql --------------------------------------------------------------- */
 
+/* The three query sources through the promql helper. */
 static void
 run_promql(struct collection *col)
 {
@@ -314,8 +319,8 @@ run_promql(struct collection *col)
 		if (src->ended && src->ok)
 			source_end(col, id, start, NULL);
 		else if (src->ended)
-			source_end(col, id, start, "%s", told[0] != '\0' ? told :
-			    "failed without a reason");
+			source_end(col, id, start, "%s", told[0] != '\0' ?
+			    told : "failed without a reason");
 		else
 			source_end(col, id, start, "%s", why[0] != '\0' ? why :
 			    "no answer from the promql helper");
@@ -336,6 +341,7 @@ accounts_absent_user(void *arg, uint32_t id)
 	debug_f("uid %u not found", id);
 }
 
+/* Likewise for a group. */
 static void
 accounts_absent_group(void *arg, uint32_t id)
 {
@@ -490,6 +496,7 @@ run_accounts(void *arg)
 
 /* -- commit: sinks of the sources that ended well into the join ----------- */
 
+/* Adds the jobs of the slurm sink to the join; 0 or ERR_*. */
 static int
 commit_jobs(struct collection *col, struct join *j)
 {
@@ -511,6 +518,7 @@ commit_jobs(struct collection *col, struct join *j)
 	return 0;
 }
 
+/* Adds query id's summed series to the join; 0 or ERR_*. */
 static int
 commit_series(struct collection *col, int id, struct join *j)
 {
@@ -641,6 +649,7 @@ collect_uid(void *arg, uint32_t uid)
 	feeder_push(arg, uid);
 }
 
+/* Sets col up for one collection to deadline; 0 or ERR_NOMEM. */
 static int
 collection_init(struct collection *col, struct collector *c,
     struct deadline deadline)
@@ -668,6 +677,7 @@ collection_init(struct collection *col, struct collector *c,
 	return 0;
 }
 
+/* Frees what collection_init() made. */
 static void
 collection_cleanup(struct collection *col)
 {

@@ -23,7 +23,7 @@ struct helper;
  */
 struct collector {
 	const struct config	*cfg;
-	struct helper		*helpers;	/* indexed by enum source_helper */
+	struct helper		*helpers;	/* by enum source_helper */
 	struct acache		*cache;
 	int			 fault_helper;	/* test builds: see main.c */
 	int			 fault_kind;	/* PROTO_FAULT_* */

@@ -188,10 +188,10 @@ http_scrape_deadline(struct MHD_Connection *conn)
 	if (v != NULL) {
 		errno = 0;
 		d = strtod(v, &end);
+		d -= HTTP_SCRAPER_MARGIN_S;
 		if (errno == 0 && end != v && *end == '\0' && isfinite(d) &&
-		    d > 0 && d - HTTP_SCRAPER_MARGIN_S < seconds)
-			seconds = d - HTTP_SCRAPER_MARGIN_S > HTTP_MIN_SCRAPE_S ?
-			    d - HTTP_SCRAPER_MARGIN_S : HTTP_MIN_SCRAPE_S;
+		    d < seconds)
+			seconds = d > HTTP_MIN_SCRAPE_S ? d : HTTP_MIN_SCRAPE_S;
 	}
 	return deadline_in(seconds);
 }

@@ -124,6 +124,7 @@ sp_helper_ended(const struct sp_slot *s)
 	return si.si_pid == s->pid;
 }
 
+/* 1 if pid is a helper the spawner holds, else 0. */
 static int
 sp_is_helper(pid_t pid)
 {
@@ -268,6 +269,7 @@ sp_kill(int id)
 	return wstatus;
 }
 
+/* In the forked child: becomes helper id (fexecve); never returns. */
 static void
 sp_child(int id, pid_t spawner, int req_r, int rec_w, int err_w)
 {
@@ -293,6 +295,16 @@ sp_child(int id, pid_t spawner, int req_r, int rec_w, int err_w)
 	/* Tells sp_start() why; exec would have closed err_w. */
 	(void)!write(err_w, &e, sizeof(e));
 	_exit(127);
+}
+
+/* Closes the ends of a pipe that are still open (-1: already closed). */
+static void
+sp_close_pair(const int p[2])
+{
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
 }
 
 /*
@@ -353,21 +365,13 @@ sp_start(int id, int fds[2], pid_t *pidp)
 	req[1] = rec[0] = -1;
 	ret = 0;
  out:
-	if (req[0] != -1)
-		close(req[0]);
-	if (req[1] != -1)
-		close(req[1]);
-	if (rec[0] != -1)
-		close(rec[0]);
-	if (rec[1] != -1)
-		close(rec[1]);
-	if (ep[0] != -1)
-		close(ep[0]);
-	if (ep[1] != -1)
-		close(ep[1]);
+	sp_close_pair(req);
+	sp_close_pair(rec);
+	sp_close_pair(ep);
 	return ret;
 }
 
+/* Sends a reply, with descriptors when nfds > 0. */
 static void
 sp_reply(int sock, const struct spawn_reply *rep, const int *fds, int nfds)
 {
@@ -440,6 +444,7 @@ sp_send_events(void)
 	}
 }
 
+/* 1 if an ended helper awaits its event, else 0. */
 static int
 sp_events_pending(void)
 {
@@ -451,6 +456,7 @@ sp_events_pending(void)
 	return 0;
 }
 
+/* Kills and reaps every helper and stray, then exits. */
 static void
 sp_shutdown(void)
 {
@@ -520,15 +526,16 @@ sp_request(int sock)
 	}
 }
 
+/*
+ * The spawner's own state, before it serves: no core, subreaper, dies with
+ * the parent, not dumpable, no_new_privs, named, and signals as helpers
+ * must inherit them.
+ */
 static void
-sp_main(int sock)
+sp_setup(void)
 {
-	struct pollfd pfd[2 + SPAWN_MAX_HELPERS];
-	int slot[2 + SPAWN_MAX_HELPERS];
 	struct rlimit nocore = { 0, 0 };
-	struct sp_slot *s;
 	sigset_t none;
-	int i, n, r, timeout;
 
 	/* Helpers set their own limits; a spawner core dump helps no one. */
 	setrlimit(RLIMIT_CORE, &nocore);
@@ -552,42 +559,64 @@ sp_main(int sock)
 	/* fexecve() keeps the mask: helpers must not inherit one. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (;;) {
-		pfd[0].fd = sock;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sp_evsock;
-		pfd[1].events = sp_events_pending() ? POLLOUT : 0;
-		n = 2;
-		timeout = 1000;
-		for (i = 0; i < sp_nhelpers; i++) {
-			s = &sp_slots[i];
-			if (s->pid <= 0 || s->ended)
-				continue;
-			if (s->pidfd == -1) {
-				timeout = SPAWN_WAITID_MS;
-				continue;
-			}
-			pfd[n].fd = s->pidfd;
-			pfd[n].events = POLLIN;
-			slot[n++] = i;
+}
+
+/*
+ * Waits for a request, a writable event socket or a helper's end, and
+ * marks the helpers that ended (kept unreaped).  Returns poll()'s result;
+ * pfd[0] is the request socket, pfd[1] the event socket.
+ */
+static int
+sp_wait(int sock, struct pollfd *pfd)
+{
+	int slot[2 + SPAWN_MAX_HELPERS];
+	struct sp_slot *s;
+	int i, n = 2, r, timeout = 1000;
+
+	pfd[0].fd = sock;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sp_evsock;
+	pfd[1].events = sp_events_pending() ? POLLOUT : 0;
+	for (i = 0; i < sp_nhelpers; i++) {
+		s = &sp_slots[i];
+		if (s->pid <= 0 || s->ended)
+			continue;
+		if (s->pidfd == -1) {
+			timeout = SPAWN_WAITID_MS;
+			continue;
 		}
-		r = poll(pfd, (nfds_t)n, timeout);
+		pfd[n].fd = s->pidfd;
+		pfd[n].events = POLLIN;
+		slot[n++] = i;
+	}
+	r = poll(pfd, (nfds_t)n, timeout);
+	for (i = 2; r > 0 && i < n; i++) {
+		/* Ended by itself: keep the zombie, tell the parent. */
+		if (pfd[i].revents != 0)
+			sp_slots[slot[i]].ended = sp_slots[slot[i]].event = 1;
+	}
+	for (i = 0; i < sp_nhelpers; i++) {
+		s = &sp_slots[i];
+		if (s->pid > 0 && !s->ended && s->pidfd == -1 &&
+		    sp_helper_ended(s))
+			s->ended = s->event = 1;
+	}
+	return r;
+}
+
+/* Serves the parent until its socket closes; never returns. */
+static void
+sp_main(int sock)
+{
+	struct pollfd pfd[2 + SPAWN_MAX_HELPERS];
+	int r;
+
+	sp_setup();
+	for (;;) {
+		r = sp_wait(sock, pfd);
 		/* SIGSTOP and SIGCONT (an operator, a test) can interrupt. */
 		if (r == -1 && errno != EINTR)
 			sp_shutdown();
-		for (i = 2; r > 0 && i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			/* Ended by itself: keep the zombie, tell the parent. */
-			sp_slots[slot[i]].ended = 1;
-			sp_slots[slot[i]].event = 1;
-		}
-		for (i = 0; i < sp_nhelpers; i++) {
-			s = &sp_slots[i];
-			if (s->pid > 0 && !s->ended && s->pidfd == -1 &&
-			    sp_helper_ended(s))
-				s->ended = s->event = 1;
-		}
 		if (r > 0 && sp_evsock != -1 &&
 		    (pfd[1].revents & (POLLHUP | POLLERR)) != 0) {
 			/* The parent closed its end; stop polling it. */
@@ -644,11 +673,35 @@ sp_close_others(int sock, int evsock, const struct spawn_helper *helpers,
 	closedir(d);
 }
 
+/*
+ * In the freshly forked spawner: stdio made safe, every descriptor but
+ * its sockets and the helpers' binaries closed, no helper held yet.
+ */
+static void
+sp_child_init(int sock, int evsock, const struct spawn_helper *helpers,
+    int nhelpers)
+{
+	int i;
+
+	sp_stdio();
+	sp_close_others(sock, evsock, helpers, nhelpers);
+	sp_helpers = helpers;
+	sp_nhelpers = nhelpers;
+	for (i = 0; i < SPAWN_MAX_HELPERS; i++) {
+		sp_slots[i].pid = 0;
+		sp_slots[i].pidfd = -1;
+		sp_slots[i].ended = sp_slots[i].event = 0;
+	}
+	sp_evsock = evsock;
+	/* Events go one way only. */
+	shutdown(evsock, SHUT_RD);
+}
+
 struct spawner *
 spawn_start(const struct spawn_helper *helpers, int nhelpers)
 {
 	struct spawner *sp = NULL, *ret = NULL;
-	int sv[2] = { -1, -1 }, ev[2] = { -1, -1 }, i, e;
+	int sv[2] = { -1, -1 }, ev[2] = { -1, -1 }, e;
 	pid_t pid;
 
 	if (nhelpers < 0 || nhelpers > SPAWN_MAX_HELPERS) {
@@ -671,18 +724,7 @@ spawn_start(const struct spawn_helper *helpers, int nhelpers)
 	if (pid == 0) {
 		close(sv[0]);
 		close(ev[0]);
-		sp_stdio();
-		sp_close_others(sv[1], ev[1], helpers, nhelpers);
-		sp_helpers = helpers;
-		sp_nhelpers = nhelpers;
-		for (i = 0; i < SPAWN_MAX_HELPERS; i++) {
-			sp_slots[i].pid = 0;
-			sp_slots[i].pidfd = -1;
-			sp_slots[i].ended = sp_slots[i].event = 0;
-		}
-		sp_evsock = ev[1];
-		/* Events go one way only. */
-		shutdown(ev[1], SHUT_RD);
+		sp_child_init(sv[1], ev[1], helpers, nhelpers);
 		sp_main(sv[1]);
 		_exit(0);
 	}
@@ -756,6 +798,7 @@ spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[2])
 	return n;
 }
 
+/* Closes the two descriptors of a reply that are open. */
 static void
 spawn_close2(int fds[2])
 {

@@ -43,6 +43,7 @@ static int sup_wake[2] = { -1, -1 };
 /* Set at shutdown: helpers die on purpose then; nothing is restarted. */
 static int sup_stopping;
 
+/* 1 once sup_stop() was called. */
 static int
 sup_is_stopping(void)
 {
@@ -74,6 +75,7 @@ sup_poke(void)
 		debug_f("waking the supervisor: %s", strerror(errno));
 }
 
+/* How a wait status ended the process, in words. */
 static void
 sup_describe(int wstatus, char *out, size_t outsz)
 {
@@ -306,6 +308,7 @@ sup_next_tick(void)
 	return (int)(wait_us / 1000) + 1;
 }
 
+/* The supervisor thread: deaths and restarts, for ever. */
 static void *
 sup_thread(void *arg)
 {
@@ -375,6 +378,7 @@ sup_restarts(const struct helper *h)
 static void sup_fail(struct sup_call *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Fails c with a reason (the first reason stays). */
 static void
 sup_fail(struct sup_call *c, const char *fmt, ...)
 {
@@ -397,7 +401,11 @@ sup_log(void *arg, int level, const char *msg)
 	log_relay(level, h->name, (long)h->pid, msg);
 }
 
-/* Reads what the helper has sent.  Returns -1 on EOF or error. */
+/*
+ * Reads what the helper has sent and hands it to the trust boundary.
+ * Returns 0 (more may come), ERR_EOF when the helper is gone, ERR_INVAL
+ * on a protocol violation; c is failed with the reason then.
+ */
 static int
 sup_read(struct sup_call *c)
 {
@@ -409,7 +417,7 @@ sup_read(struct sup_call *c)
 		if (buf_space(&h->in, SUP_READ_CHUNK, &p) != 0) {
 			sup_fail(c, "protocol violation: %s",
 			    "frame larger than PROTO_MAX_FRAME");
-			return -1;
+			return ERR_INVAL;
 		}
 		n = read(h->from_fd, p, SUP_READ_CHUNK);
 		/* A signal may interrupt a read of a pipe. */
@@ -420,18 +428,19 @@ sup_read(struct sup_call *c)
 		if (n <= 0) {
 			sup_fail(c, "%s", n == 0 ? "helper closed its pipe" :
 			    strerror(errno));
-			return -1;
+			return ERR_EOF;
 		}
 		buf_commit(&h->in, (size_t)n);
 		if (intake_feed(c->intake, c->answer, &h->in) != 0) {
 			sup_fail(c, "%s", c->answer->reason);
-			return -1;
+			return ERR_INVAL;
 		}
 		if (c->answer->ends == c->answer->nrequests)
 			return 0;
 	}
 }
 
+/* Writes what the pipe takes of the request; 0, or ERR_EOF (c failed). */
 static int
 sup_write(struct sup_call *c)
 {
@@ -447,14 +456,16 @@ sup_write(struct sup_call *c)
 		if (n == -1 && errno == EAGAIN)
 			return 0;
 		if (n == -1) {
+			/* EPIPE: the helper is gone. */
 			sup_fail(c, "writing request: %s", strerror(errno));
-			return -1;
+			return ERR_EOF;
 		}
 		c->sent += (size_t)n;
 	}
 	return 0;
 }
 
+/* 1 while c waits for END records. */
 static int
 sup_active(const struct sup_call *c)
 {
@@ -516,75 +527,77 @@ sup_finish(struct sup_call *c, int at_fault, int on_purpose)
 	pthread_mutex_unlock(&h->lock);
 }
 
-void
-sup_run(struct sup_call *calls, size_t n, struct deadline deadline)
+/*
+ * Fills pfd with what the active calls wait for, owner[k] naming the call
+ * of pfd[k].  Returns how many; 0 when every call is done.
+ */
+static size_t
+sup_wants(struct sup_call *calls, size_t n, struct pollfd *pfd,
+    size_t *owner)
 {
-	struct pollfd pfd[2 * SUP_MAX_CALLS];
-	size_t i, k, np;
-	uint64_t start = deadline_now_us();
-	int r;
+	size_t i, np = 0;
 
 	for (i = 0; i < n; i++) {
-		if (i >= SUP_MAX_CALLS)
-			sup_fail(&calls[i], "%s", "too many calls at once");
-		else
-			sup_begin(&calls[i], deadline);
-	}
-	for (;;) {
-		np = 0;
-		for (i = 0; i < n; i++) {
-			if (!sup_active(&calls[i]))
-				continue;
-			pfd[np].fd = calls[i].helper->from_fd;
-			pfd[np].events = POLLIN;
-			pfd[np++].revents = 0;
-			if (calls[i].sent < buf_len(calls[i].request)) {
-				pfd[np].fd = calls[i].helper->to_fd;
-				pfd[np].events = POLLOUT;
-				pfd[np++].revents = 0;
-			}
-		}
-		if (np == 0)
-			break;
-		if (deadline_passed(deadline)) {
-			for (i = 0; i < n; i++) {
-				if (!sup_active(&calls[i]))
-					continue;
-				sup_fail(&calls[i], "no answer within the "
-				    "deadline (%llu ms)", (unsigned long long)
-				    ((deadline.at_us - start) / 1000));
-				/* Asked nothing yet: it is not at fault. */
-				sup_finish(&calls[i], calls[i].sent > 0, 1);
-			}
-			break;
-		}
-		if ((r = poll(pfd, (nfds_t)np, deadline_poll_ms(deadline))) ==
-		    -1) {
-			if (errno != EINTR)
-				error_f("poll: %s", strerror(errno));
+		if (!sup_active(&calls[i]))
 			continue;
-		}
-		for (k = 0; k < np; k++) {
-			if (pfd[k].revents == 0)
-				continue;
-			for (i = 0; i < n; i++)
-				if (sup_active(&calls[i]) &&
-				    (pfd[k].fd == calls[i].helper->from_fd ||
-				    pfd[k].fd == calls[i].helper->to_fd))
-					break;
-			if (i == n)
-				continue;
-			if (pfd[k].fd == calls[i].helper->to_fd)
-				r = sup_write(&calls[i]);
-			else
-				r = sup_read(&calls[i]);
-			/* EOF: it died by itself; else we give up on it. */
-			if (r != 0)
-				sup_finish(&calls[i], 1, strstr(
-				    calls[i].reason, "violation") != NULL);
+		pfd[np].fd = calls[i].helper->from_fd;
+		pfd[np].events = POLLIN;
+		pfd[np].revents = 0;
+		owner[np++] = i;
+		if (calls[i].sent < buf_len(calls[i].request)) {
+			pfd[np].fd = calls[i].helper->to_fd;
+			pfd[np].events = POLLOUT;
+			pfd[np].revents = 0;
+			owner[np++] = i;
 		}
 	}
-	/* Anything left after END means the helper is out of step. */
+	return np;
+}
+
+/* Fails every call still active at the deadline. */
+static void
+sup_expire(struct sup_call *calls, size_t n, struct deadline deadline,
+    uint64_t start_us)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!sup_active(&calls[i]))
+			continue;
+		sup_fail(&calls[i], "no answer within the deadline (%llu ms)",
+		    (unsigned long long)((deadline.at_us - start_us) / 1000));
+		/* Asked nothing yet: it is not at fault. */
+		sup_finish(&calls[i], calls[i].sent > 0, 1);
+	}
+}
+
+/* Serves the ready descriptors; a helper at fault is buried. */
+static void
+sup_serve(struct sup_call *calls, const struct pollfd *pfd,
+    const size_t *owner, size_t np)
+{
+	struct sup_call *c;
+	size_t k;
+	int r;
+
+	for (k = 0; k < np; k++) {
+		c = &calls[owner[k]];
+		/* An earlier descriptor of the same call may have ended it. */
+		if (pfd[k].revents == 0 || !sup_active(c))
+			continue;
+		r = pfd[k].events == POLLOUT ? sup_write(c) : sup_read(c);
+		/* Died by itself, or we give up on it (a violation). */
+		if (r != 0)
+			sup_finish(c, 1, r != ERR_EOF);
+	}
+}
+
+/* Bytes after the last END are a violation; every helper is let go. */
+static void
+sup_close(struct sup_call *calls, size_t n)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		if (calls[i].locked && !calls[i].failed &&
 		    intake_close(calls[i].answer,
@@ -594,4 +607,32 @@ sup_run(struct sup_call *calls, size_t n, struct deadline deadline)
 		}
 		sup_finish(&calls[i], 0, 0);
 	}
+}
+
+void
+sup_run(struct sup_call *calls, size_t n, struct deadline deadline)
+{
+	struct pollfd pfd[2 * SUP_MAX_CALLS];
+	size_t owner[2 * SUP_MAX_CALLS], i, np;
+	uint64_t start = deadline_now_us();
+
+	for (i = 0; i < n; i++) {
+		if (i >= SUP_MAX_CALLS)
+			sup_fail(&calls[i], "%s", "too many calls at once");
+		else
+			sup_begin(&calls[i], deadline);
+	}
+	while ((np = sup_wants(calls, n, pfd, owner)) > 0) {
+		if (deadline_passed(deadline)) {
+			sup_expire(calls, n, deadline, start);
+			break;
+		}
+		if (poll(pfd, (nfds_t)np, deadline_poll_ms(deadline)) == -1) {
+			if (errno != EINTR)
+				error_f("poll: %s", strerror(errno));
+			continue;
+		}
+		sup_serve(calls, pfd, owner, np);
+	}
+	sup_close(calls, n);
 }

@@ -31,7 +31,7 @@
  *	--source.max-records N	4000000; records per source and scrape
  *	--source.max-keys N	2000000; distinct keys per source and scrape
  *	-sandbox MODE		enforce | log | off
- *	-user NAME		nobody; the account to run as when started as root
+ *	-user NAME		nobody; the account to run as, started as root
  */
 
 #define FLAGS_MAX_STR	1024

@@ -45,7 +45,8 @@ enum source_stage {
 /* The original's six families: JOB_x and PROC_x of each upstream query. */
 enum source_family {
 	FAMILY_JOB_METADATA = 0,	/* account, target, user */
-	FAMILY_PROC_METADATA = 1,	/* group_name, proc_name, target, user_name */
+	FAMILY_PROC_METADATA = 1,	/* group_name, proc_name, target,
+					   user_name */
 	FAMILY_JOB_READ = 2,		/* account, user */
 	FAMILY_PROC_READ = 3,		/* group_name, proc_name, user_name */
 	FAMILY_JOB_WRITE = 4,
