@@ -188,9 +188,9 @@ http_scrape_deadline(struct MHD_Connection *conn)
 	if (v != NULL) {
 		errno = 0;
 		d = strtod(v, &end);
-		d -= HTTP_SCRAPER_MARGIN_S;
+		/* A value that is not a positive number is ignored. */
 		if (errno == 0 && end != v && *end == '\0' && isfinite(d) &&
-		    d < seconds)
+		    d > 0 && (d -= HTTP_SCRAPER_MARGIN_S) < seconds)
 			seconds = d > HTTP_MIN_SCRAPE_S ? d : HTTP_MIN_SCRAPE_S;
 	}
 	return deadline_in(seconds);

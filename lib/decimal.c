@@ -4,6 +4,21 @@
 
 #include "decimal.h"
 
+/* One wording for every field: only the name of the field differs. */
+#define DEC_TEXTS(w) {							\
+	[DEC_EMPTY] = "empty " w,					\
+	[DEC_SIGN] = w " has a sign",					\
+	[DEC_NOTDIGIT] = w " not numeric",				\
+	[DEC_LEADZERO] = w " has a leading zero",			\
+	[DEC_RANGE] = w " out of range",				\
+}
+
+static const char *const dec_texts[][DEC_RANGE + 1] = {
+	[DEC_JOBID] = DEC_TEXTS("job id"),
+	[DEC_UID] = DEC_TEXTS("uid"),
+	[DEC_GID] = DEC_TEXTS("gid"),
+};
+
 int
 dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
 {
@@ -30,4 +45,15 @@ dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v)
 	}
 	*v = x;
 	return DEC_OK;
+}
+
+const char *
+dec_reason(int result, int what)
+{
+	if (result == DEC_OK)
+		return NULL;
+	if (result < DEC_EMPTY || result > DEC_RANGE || what < DEC_JOBID ||
+	    what > DEC_GID)
+		return "not a canonical number";
+	return dec_texts[what][result];
 }

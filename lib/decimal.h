@@ -11,7 +11,7 @@
  * series, or let one account answer for another, so only one is accepted.
  */
 
-/* Outcomes of dec_parse(); callers map each to their own reason text. */
+/* Outcomes of dec_parse(); dec_reason() words them. */
 enum dec_result {
 	DEC_OK = 0,
 	DEC_EMPTY,
@@ -27,5 +27,21 @@ enum dec_result {
  * enum dec_result with *v 0.
  */
 int	dec_parse(const char *s, size_t n, uint64_t max, uint64_t *v);
+
+/* What a number stands for, so that a reason names its field. */
+enum dec_what {
+	DEC_JOBID = 0,		/* "job id" */
+	DEC_UID,		/* "uid" */
+	DEC_GID,		/* "gid" */
+};
+
+/*
+ * The static reason text for a dec_parse() result other than DEC_OK, naming
+ * what (enum dec_what): "empty uid", "job id has a sign", "gid not numeric",
+ * "uid has a leading zero", "job id out of range".  NULL for DEC_OK, and
+ * "not a canonical number" for a result or what that is not in the enums.
+ * A caller that words one case differently tests for that case first.
+ */
+const char	*dec_reason(int result, int what);
 
 #endif /* DECIMAL_H */

@@ -11,58 +11,26 @@
 #define PASSWD_NFIELDS	7
 #define GROUP_NFIELDS	4
 
-/* Reasons for one id field, so each message names uid or gid. */
-struct id_why {
-	const char	*empty;
-	const char	*sign;
-	const char	*notdigit;
-	const char	*leadzero;
-	const char	*range;
-	const char	*reserved;
-};
-
-static const struct id_why uid_why = {
-	"empty uid", "uid has a sign", "uid not numeric",
-	"uid has a leading zero", "uid out of range",
-	"uid 4294967295 is reserved",
-};
-
-static const struct id_why gid_why = {
-	"empty gid", "gid has a sign", "gid not numeric",
-	"gid has a leading zero", "gid out of range",
-	"gid 4294967295 is reserved",
-};
-
-/* 0, or ERR_INVAL with *reason set. */
+/*
+ * Parses a uid or gid (what is DEC_UID or DEC_GID).  Returns 0, or
+ * ERR_INVAL with *reason set and *id 0.
+ */
 static int
-id_parse(const char *s, size_t n, const struct id_why *w, uint32_t *id,
+id_parse(const char *s, size_t n, int what, uint32_t *id,
     const char **reason)
 {
 	uint64_t v;
+	int r;
 
 	*id = 0;
-	switch (dec_parse(s, n, UINT32_MAX, &v)) {
-	case DEC_OK:
-		break;
-	case DEC_EMPTY:
-		*reason = w->empty;
-		return ERR_INVAL;
-	case DEC_SIGN:
-		*reason = w->sign;
-		return ERR_INVAL;
-	case DEC_NOTDIGIT:
-		*reason = w->notdigit;
-		return ERR_INVAL;
-	case DEC_LEADZERO:
-		*reason = w->leadzero;
-		return ERR_INVAL;
-	default:
-		*reason = w->range;
+	if ((r = dec_parse(s, n, UINT32_MAX, &v)) != DEC_OK) {
+		*reason = dec_reason(r, what);
 		return ERR_INVAL;
 	}
 	/* (uid_t)-1 and (gid_t)-1 mean "unchanged" to the kernel. */
 	if (v == UINT32_MAX) {
-		*reason = w->reserved;
+		*reason = what == DEC_UID ? "uid 4294967295 is reserved" :
+		    "gid 4294967295 is reserved";
 		return ERR_INVAL;
 	}
 	*id = (uint32_t)v;
@@ -137,8 +105,8 @@ getent_parse_passwd(const char *line, size_t n, struct getent_passwd *pw,
 		*why = NULL;
 	if ((ret = split_entry(line, n, PASSWD_NFIELDS, f, flen,
 	    &reason)) != 0 ||
-	    (ret = id_parse(f[2], flen[2], &uid_why, &uid, &reason)) != 0 ||
-	    (ret = id_parse(f[3], flen[3], &gid_why, &gid, &reason)) != 0)
+	    (ret = id_parse(f[2], flen[2], DEC_UID, &uid, &reason)) != 0 ||
+	    (ret = id_parse(f[3], flen[3], DEC_GID, &gid, &reason)) != 0)
 		goto out;
 	pw->name = f[0];
 	pw->name_len = flen[0];
@@ -165,7 +133,7 @@ getent_parse_group(const char *line, size_t n, struct getent_group *gr,
 	/* The member list (field 4) may be empty and is not needed. */
 	if ((ret = split_entry(line, n, GROUP_NFIELDS, f, flen,
 	    &reason)) != 0 ||
-	    (ret = id_parse(f[2], flen[2], &gid_why, &gid, &reason)) != 0)
+	    (ret = id_parse(f[2], flen[2], DEC_GID, &gid, &reason)) != 0)
 		goto out;
 	gr->name = f[0];
 	gr->name_len = flen[0];

@@ -654,11 +654,7 @@ json_upstream(struct json_ctx *c, int etype, int emsg)
 		goto out;
 	p = buf_ptr(&rb);
 	n = buf_len(&rb);
-	if (n > c->reasonsz - 1) {
-		n = c->reasonsz - 1;
-		while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
-			n--;
-	}
+	n = utf8_cut(p, n, c->reasonsz - 1);
 	memcpy(c->reason, p, n);
 	c->reason[n] = '\0';
  out:

@@ -26,7 +26,7 @@ lustre_parse_jobid(const char *s, size_t n, struct lustre_jobid *out,
 	const char *reason = NULL, *dot, *u;
 	size_t ulen;
 	uint64_t v;
-	int ret = ERR_INVAL;
+	int r, ret = ERR_INVAL;
 
 	memset(out, 0, sizeof(*out));
 	if (why != NULL)
@@ -37,21 +37,20 @@ lustre_parse_jobid(const char *s, size_t n, struct lustre_jobid *out,
 	}
 
 	if ((dot = last_dot(s, n)) == NULL) {
-		switch (dec_parse(s, n, UINT64_MAX, &v)) {
+		r = dec_parse(s, n, UINT64_MAX, &v);
+		switch (r) {
 		case DEC_OK:
 			out->kind = LUSTRE_JOBID_JOB;
 			out->jobid = v;
 			ret = 0;
 			break;
-		case DEC_LEADZERO:
-			reason = "job id has a leading zero";
-			break;
-		case DEC_RANGE:
-			reason = "job id out of range";
-			break;
-		default:
+		case DEC_SIGN:
+		case DEC_NOTDIGIT:
 			/* Neither a job id nor procname.uid. */
 			reason = "no dot before uid";
+			break;
+		default:
+			reason = dec_reason(r, DEC_JOBID);
 			break;
 		}
 		goto out;
@@ -68,23 +67,8 @@ lustre_parse_jobid(const char *s, size_t n, struct lustre_jobid *out,
 		reason = "empty process name";
 		goto out;
 	}
-	switch (dec_parse(u, ulen, UINT32_MAX, &v)) {
-	case DEC_OK:
-		break;
-	case DEC_EMPTY:
-		reason = "empty uid";
-		goto out;
-	case DEC_SIGN:
-		reason = "uid has a sign";
-		goto out;
-	case DEC_NOTDIGIT:
-		reason = "uid not numeric";
-		goto out;
-	case DEC_LEADZERO:
-		reason = "uid has a leading zero";
-		goto out;
-	default:
-		reason = "uid out of range";
+	if ((r = dec_parse(u, ulen, UINT32_MAX, &v)) != DEC_OK) {
+		reason = dec_reason(r, DEC_UID);
 		goto out;
 	}
 	/* (uid_t)-1 means "no uid" to the kernel; no process runs as it. */

@@ -73,12 +73,7 @@ text_len(const char *s)
 {
 	size_t n = s == NULL ? 0 : strnlen(s, MAX_LOG_MSG + 1);
 
-	if (n <= MAX_LOG_MSG)
-		return n;
-	n = MAX_LOG_MSG;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return n;
+	return utf8_cut(s, n, MAX_LOG_MSG);
 }
 
 /* Starts a frame: a length placeholder and the type. */

@@ -39,7 +39,7 @@ slurm_parse_line(const char *line, size_t n, struct slurm_job *job,
 	size_t flen[SLURM_NFIELDS], nf, i, j;
 	uint64_t v;
 	char delim;
-	int ret = ERR_INVAL;
+	int r, ret = ERR_INVAL;
 
 	memset(job, 0, sizeof(*job));
 	if (why != NULL)
@@ -118,20 +118,8 @@ slurm_parse_line(const char *line, size_t n, struct slurm_job *job,
 		}
 	}
 
-	switch (dec_parse(f[0], flen[0], UINT64_MAX, &v)) {
-	case DEC_OK:
-		break;
-	case DEC_SIGN:
-		reason = "job id has a sign";
-		goto out;
-	case DEC_LEADZERO:
-		reason = "job id has a leading zero";
-		goto out;
-	case DEC_RANGE:
-		reason = "job id out of range";
-		goto out;
-	default:
-		reason = "job id not numeric";
+	if ((r = dec_parse(f[0], flen[0], UINT64_MAX, &v)) != DEC_OK) {
+		reason = dec_reason(r, DEC_JOBID);
 		goto out;
 	}
 

@@ -135,3 +135,14 @@ utf8_put(struct buf *out, uint32_t cp)
 	}
 	return buf_append(out, b, n);
 }
+
+size_t
+utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	/* s[max] exists (n > max): a cut is good if it starts a character. */
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}

@@ -27,4 +27,13 @@ int	utf8_is_clean(const char *s, size_t n);
  */
 int	utf8_put(struct buf *out, uint32_t cp);
 
+/*
+ * Where to cut s[0..n) to keep at most max bytes without splitting a
+ * character: n if n <= max, else the largest k <= max where s[k] is not a
+ * continuation byte (10xxxxxx), or 0 if there is none.  Only bytes up to
+ * s[max] are read.  On text utf8_sanitize() produced, s[0..k) is whole
+ * characters.
+ */
+size_t	utf8_cut(const char *s, size_t n, size_t max);
+
 #endif /* UTF8_H */

@@ -1,10 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# make lint: the house-style checks that a grep can do.
-#   1. no banned libc calls in C sources (STYLE.md "Formatting");
-#   2. an SPDX-License-Identifier line near the top of every source file;
-#   3. no C++ "//" comments in lib/ cmd/ helpers/ sandbox/.
+# make lint: the checks of STYLE.md that a grep can do.
+#   1. no banned libc calls in C sources ("Formatting");
+#   2. no C++ "//" comments in C sources ("Formatting");
+#   3. at most 80 columns (tabs of 8) in lib/ cmd/ helpers/ sandbox/, save
+#      the lines listed in long_allowed below ("Formatting");
+#   4. no trailing white space, no spaces where a tab indents ("Formatting");
+#   5. typedef only for function types named *_fn ("Layout and naming");
+#   6. an SPDX-License-Identifier line near the top of every source file
+#      ("Layout and naming");
+#   7. every lib/*.c has its lib/*.h, and so has every cmd/ and helpers/
+#      file that does not define main(); every header has its NAME_H guard
+#      (TESTS_NAME_H in tests/) ("Headers");
+#   8. system headers before local ones, and a file's own header first among
+#      the local ones ("Headers");
+#   9. no ticket numbers ("issue" and a number) in code or tests
+#      ("Comments").
 # Prints each finding as file:line: message, and "lint: ok" when clean.
 # bash, grep, sed and awk only.
 
@@ -14,12 +26,48 @@ export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
 
 C_DIRS="lib cmd helpers sandbox tests"
-NOSLASH_DIRS="lib cmd helpers sandbox"
+NOSLASH_DIRS="lib cmd helpers sandbox tests"
+WIDTH_DIRS="lib cmd helpers sandbox"
+MODULE_DIRS="lib cmd helpers sandbox"
+TICKET_PATHS="lib cmd helpers sandbox tests .ci Makefile"
 BANNED="sprintf|vsprintf|strcpy|strcat|strncpy|strncat|strtok|atoi|atol|gets"
 BANNED="$BANNED|system|popen|alloca"
 SPDX="SPDX-License-Identifier: Apache-2.0"
+MAX_COLS=80
 
 fail=0
+
+#
+# Lines over MAX_COLS columns that were there before the check, as
+# "path<TAB>line" (the whole line, tabs included).  Any other over-long line
+# fails; so does one of these once it is edited.  When one is fixed, remove
+# it here: the check names the entries that no longer match.
+#
+long_allowed() {
+	cat <<'EOF'
+cmd/collect.c	static void	source_end(struct collection *, int, uint64_t, const char *, ...)
+cmd/collect.c				source_end(col, id, start, "%s", told[0] != '\0' ? told :
+cmd/collect.h		struct helper		*helpers;	/* indexed by enum source_helper */
+cmd/http.c				seconds = d - HTTP_SCRAPER_MARGIN_S > HTTP_MIN_SCRAPE_S ?
+helpers/command.c			/* Output closed; the command may still linger: same deadline. */
+helpers/command.c		    buf_ptr(&errtext)[n - 1] == '\r' || buf_ptr(&errtext)[n - 1] == ' '))
+helpers/command.h	 * parent's (hrt_backstop()): should it pass, or should the output break a limit,
+helpers/runtime.c		log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
+helpers/runtime.c		/* Records accumulate up to HRT_FLUSH_AT, plus the frame that crosses it. */
+helpers/slurm.c			fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
+lib/flags.h	 *	-user NAME		nobody; the account to run as when started as root
+lib/lines.c	 * _state is the scanner's state.  LINES_DROP is "inside an overlong line"; the others
+lib/lines.h	 * Returns 1 and sets *line and *len (without newline; valid until the next call)
+lib/proto.h	 *	u32	length		big-endian; counts type and body, 1..PROTO_MAX_FRAME
+lib/proto.h	 *	END		u8 status (0 ok), u32 records, u64 elapsed_us, string reason
+lib/proto.h	int	proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
+lib/source.h		FAMILY_PROC_METADATA = 1,	/* group_name, proc_name, target, user_name */
+sandbox/policy.h		int		 op;		/* enum scmp_compare; 0: no comparison */
+sandbox/policy.h		uint64_t	 a;		/* value, or mask for SCMP_CMP_MASKED_EQ */
+sandbox/policy.h		int		 errnum;	/* 0: allow; else fail with this errno */
+sandbox/policy_parent.c	 * over its unix socket and reads helper pipes.  It never forks, never execs and opens no new
+EOF
+}
 
 # C sources of the given directories, sorted, existing ones only.
 c_files() {
@@ -31,13 +79,28 @@ c_files() {
 	done | sort
 }
 
+# Files under the given paths: what git tracks plus new files not ignored;
+# everything found when git is absent.
+tree_files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		{
+			git ls-files -- "$@"
+			git ls-files --others --exclude-standard -- "$@"
+		} | sort -u
+	else
+		find "$@" -path './build*' -prune -o -type f -print 2>/dev/null |
+		    sort
+	fi
+}
+
 #
 # One pass over the C files.  The awk program drops comments (block ones
 # across lines too) and replaces string and character literals with empty
 # ones, so neither "http://" in a string nor a banned name inside a comment
 # or a message counts.  What is left is checked for banned calls: the name
-# as a whole identifier followed by "(" (snprintf and my_atoi do not match).
-# In the files listed in noslash, a "//" that opens a comment is reported.
+# as a whole identifier followed by "(" (snprintf and my_atoi do not match),
+# and for typedefs.  In the files listed in noslash, a "//" that opens a
+# comment is reported.
 #
 check_c() {
 	local noslash="$1"
@@ -111,14 +174,87 @@ check_c() {
 			bad = 1
 			rest = substr(rest, RSTART + RLENGTH)
 		}
+		if (code ~ /(^|[^A-Za-z0-9_])typedef[ \t]/ &&
+		    (code ~ /typedef[ \t]+(struct|union|enum)([^A-Za-z0-9_]|$)/ ||
+		    code !~ /[A-Za-z0-9]_fn[ \t]*\(/)) {
+			printf "%s:%d: typedef of something other than a " \
+			    "function type named *_fn\n", FILENAME, FNR
+			bad = 1
+		}
 	}
 	END {
 		exit bad ? 1 : 0
 	}' "$@"
 }
 
-# Files that must carry the SPDX line: what git tracks, plus new files not
-# yet added under the source directories; all files when git is absent.
+#
+# Layout of every C line: trailing white space, spaces in the indentation
+# (a run of 8, or a space before a tab), and, in the files under the
+# directories of widthdirs, width.  Tabs count to the next multiple of 8;
+# UTF-8 continuation bytes count nothing.  allowfile holds long_allowed.
+#
+check_layout() {
+	[ $# -gt 0 ] || return 0
+	awk -v widthdirs="$WIDTH_DIRS" -v maxcols="$MAX_COLS" \
+	    -v allowfile=<(long_allowed) '
+	BEGIN {
+		while ((getline l < allowfile) > 0) {
+			t = index(l, "\t")
+			if (t > 1)
+				allow[substr(l, 1, t - 1), substr(l, t + 1)] = 1
+		}
+		for (i = 128; i < 192; i++)
+			cont = cont sprintf("%c", i)
+	}
+	FNR == 1 {
+		width = 0
+		n = split(widthdirs, wd, " ")
+		for (i = 1; i <= n; i++)
+			if (index(FILENAME, wd[i] "/") == 1)
+				width = 1
+	}
+	/[ \t]$/ {
+		printf "%s:%d: trailing white space\n", FILENAME, FNR
+		bad = 1
+	}
+	/^\t*        / || /^[\t ]* \t/ {
+		printf "%s:%d: spaces in the indentation; indent with tabs\n",
+		    FILENAME, FNR
+		bad = 1
+	}
+	width {
+		col = 0
+		len = length($0)
+		for (i = 1; i <= len; i++) {
+			c = substr($0, i, 1)
+			if (c == "\t")
+				col += 8 - col % 8
+			else if (index(cont, c) == 0)
+				col++
+		}
+		if (col <= maxcols)
+			next
+		if ((FILENAME, $0) in allow) {
+			seen[FILENAME, $0] = 1
+			next
+		}
+		printf "%s:%d: %d columns, over %d\n", FILENAME, FNR, col,
+		    maxcols
+		bad = 1
+	}
+	END {
+		for (k in allow)
+			if (!(k in seen)) {
+				split(k, kk, SUBSEP)
+				printf "%s: note: long_allowed in tests/lint.sh " \
+				    "lists a line no longer there; remove it\n",
+				    kk[1]
+			}
+		exit bad ? 1 : 0
+	}' "$@"
+}
+
+# Files that must carry the SPDX line.
 spdx_candidates() {
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		{
@@ -144,9 +280,117 @@ check_spdx() {
 	done < <(spdx_candidates)
 }
 
+#
+# Module headers.  A header's guard is its name in capitals with _H
+# (TESTS_ before it in tests/): the first two directives are #ifndef and
+# #define of it, and the last line is "#endif /* GUARD */".
+#
+check_headers() {
+	local f dir base guard
+
+	for f in $(c_files $MODULE_DIRS tests); do
+		dir=${f%/*}
+		base=${f##*/}
+		base=${base%.?}
+		case $f in
+		*.h)
+			guard=$(echo "${base}_H" | tr 'a-z' 'A-Z' |
+			    tr -c 'A-Z0-9_\n' '_')
+			[ "$dir" = tests ] && guard="TESTS_$guard"
+			awk -v g="$guard" '
+			/^[ \t]*#/ && ndir < 2 {
+				ndir++
+				want = (ndir == 1 ? "#ifndef " : "#define ") g
+				if ($0 != want) {
+					printf "%s:%d: \"%s\" expected " \
+					    "(include guard)\n", FILENAME, FNR,
+					    want
+					bad = 1
+				}
+			}
+			NF { last = $0; lastno = FNR }
+			END {
+				if (last != "#endif /* " g " */") {
+					printf "%s:%d: \"#endif /* %s */\" " \
+					    "expected as the last line\n",
+					    FILENAME, lastno, g
+					bad = 1
+				}
+				exit bad ? 1 : 0
+			}' "$f" || fail=1
+			;;
+		lib/*.c)
+			if [ ! -f "$dir/$base.h" ]; then
+				echo "$f:1: no $dir/$base.h; every lib module" \
+				    "has a header"
+				fail=1
+			fi
+			;;
+		cmd/*.c|helpers/*.c)
+			if [ ! -f "$dir/$base.h" ] &&
+			    ! grep -q '^main(' "$f"; then
+				echo "$f:1: no $dir/$base.h; only a file" \
+				    "that defines main() goes without"
+				fail=1
+			fi
+			;;
+		esac
+	done
+}
+
+#
+# Include order: system headers, then the file's own header (a .c with a
+# header of the same name beside it), then the other local ones.
+#
+check_includes() {
+	local f own
+
+	for f in $(c_files $MODULE_DIRS); do
+		own=
+		case $f in
+		*.c)
+			[ -f "${f%.c}.h" ] && own=${f##*/} && own=${own%.c}.h
+			;;
+		esac
+		awk -v own="$own" '
+		/^#include "/ && !nlocal++ && own != "" &&
+		    $0 !~ "^#include \"" own "\"" {
+			printf "%s:%d: first local include is not %s\n",
+			    FILENAME, FNR, own
+			bad = 1
+		}
+		/^#include </ && nlocal {
+			printf "%s:%d: system header after a local one\n",
+			    FILENAME, FNR
+			bad = 1
+		}
+		END {
+			exit bad ? 1 : 0
+		}' "$f" || fail=1
+	done
+}
+
+# Code and tests say what they do, not which ticket asked for it.
+check_tickets() {
+	local f
+
+	while IFS= read -r f; do
+		case $f in
+		tests/fixtures/*)	continue ;;	# captured data
+		esac
+		[ -f "$f" ] || continue
+		grep -HnIiE '\<issues?[[:space:]#-]*[0-9]' -- "$f" |
+		    sed 's/^\([^:]*:[0-9]*\):.*/\1: ticket number; say what the code does and why instead/'
+	done < <(tree_files $TICKET_PATHS) | grep . && fail=1
+}
+
 mapfile -t all_c < <(c_files $C_DIRS)
 check_c "$NOSLASH_DIRS" "${all_c[@]}" || fail=1
+check_layout "${all_c[@]}" || fail=1
 check_spdx
+check_headers
+check_includes
+check_tickets
 
 if [ "$fail" -ne 0 ]; then
 	echo "lint: FAILED" >&2

@@ -85,6 +85,58 @@ test_every_bound(void **state)
 	}
 }
 
+static void
+test_reasons(void **state)
+{
+	(void)state;
+	assert_null(dec_reason(DEC_OK, DEC_UID));
+	assert_string_equal(dec_reason(DEC_EMPTY, DEC_JOBID), "empty job id");
+	assert_string_equal(dec_reason(DEC_SIGN, DEC_JOBID),
+	    "job id has a sign");
+	assert_string_equal(dec_reason(DEC_NOTDIGIT, DEC_JOBID),
+	    "job id not numeric");
+	assert_string_equal(dec_reason(DEC_LEADZERO, DEC_JOBID),
+	    "job id has a leading zero");
+	assert_string_equal(dec_reason(DEC_RANGE, DEC_JOBID),
+	    "job id out of range");
+	assert_string_equal(dec_reason(DEC_EMPTY, DEC_UID), "empty uid");
+	assert_string_equal(dec_reason(DEC_SIGN, DEC_UID), "uid has a sign");
+	assert_string_equal(dec_reason(DEC_NOTDIGIT, DEC_UID),
+	    "uid not numeric");
+	assert_string_equal(dec_reason(DEC_LEADZERO, DEC_UID),
+	    "uid has a leading zero");
+	assert_string_equal(dec_reason(DEC_RANGE, DEC_UID), "uid out of range");
+	assert_string_equal(dec_reason(DEC_EMPTY, DEC_GID), "empty gid");
+	assert_string_equal(dec_reason(DEC_RANGE, DEC_GID), "gid out of range");
+	/* Outside the enums: a text all the same, never a bad index. */
+	assert_string_equal(dec_reason(-1, DEC_UID), "not a canonical number");
+	assert_string_equal(dec_reason(DEC_RANGE + 1, DEC_UID),
+	    "not a canonical number");
+	assert_string_equal(dec_reason(DEC_SIGN, -1), "not a canonical number");
+	assert_string_equal(dec_reason(DEC_SIGN, DEC_GID + 1),
+	    "not a canonical number");
+}
+
+/* Each refusal of dec_parse() has its own reason, for every field. */
+static void
+test_every_result_worded(void **state)
+{
+	/* One input per result, DEC_EMPTY to DEC_RANGE in enum order. */
+	static const char *const in[] = { "", "-1", "1x", "01", "99999" };
+	uint64_t v;
+	size_t i;
+	int r, w;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		r = parse(in[i], 9999, &v);
+		assert_int_equal(r, DEC_EMPTY + (int)i);
+		for (w = DEC_JOBID; w <= DEC_GID; w++)
+			assert_string_not_equal(dec_reason(r, w),
+			    "not a canonical number");
+	}
+}
+
 int
 main(void)
 {
@@ -93,6 +145,8 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_length_is_respected),
 		cmocka_unit_test(test_every_bound),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_every_result_worded),
 	};
 
 	return cmocka_run_group_tests_name("decimal", tests, NULL, NULL);

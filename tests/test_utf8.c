@@ -402,6 +402,76 @@ test_is_clean(void **state)
 	assert_int_equal(utf8_is_clean("\xf4\x90\x80\x80", 4), 0);
 }
 
+static void
+test_cut_edges(void **state)
+{
+	/* a, e-acute (2 bytes), euro sign (3), U+1F600 (4), b */
+	static const char s[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" "b";
+	static const size_t want[] = {
+		0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 11,
+	};
+	size_t max;
+
+	(void)state;
+	/* Every max over a text of 1-, 2-, 3- and 4-byte characters. */
+	for (max = 0; max <= 11; max++)
+		assert_int_equal(utf8_cut(s, 11, max), want[max]);
+	/* Room for all: n as it is, even when n ends inside a character. */
+	assert_int_equal(utf8_cut(s, 11, 100), 11);
+	assert_int_equal(utf8_cut(s, 2, 5), 2);
+	assert_int_equal(utf8_cut("", 0, 0), 0);
+	assert_int_equal(utf8_cut("abc", 3, 0), 0);
+	/* No boundary at or below max: nothing is kept. */
+	assert_int_equal(utf8_cut("\x80\x80\x80", 3, 2), 0);
+	/*
+	 * Only the byte after the cut is looked at, so a lone lead byte
+	 * before it stays: the text is meant to be sanitized already.
+	 */
+	assert_int_equal(utf8_cut("ab\xc3" "cd", 5, 3), 3);
+	/* Only bytes up to s[max] are read: the tail may be anything. */
+	assert_int_equal(utf8_cut("ab\xc3\xa9\x80\x80", 6, 2), 2);
+}
+
+/* Against a reference: cut after sanitizing random bytes. */
+static void
+test_cut_sanitized(void **state)
+{
+	struct buf b;
+	unsigned char s[8];
+	const unsigned char *p;
+	uint32_t x = 88172645u;
+	size_t n, i, k, max, round, want;
+
+	(void)state;
+	buf_init(&b, 64);
+	for (round = 0; round < 50000; round++) {
+		n = 0;
+		while (n < sizeof(s)) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			s[n++] = x & 1 ? interesting[(x >> 1) % NINTERESTING] :
+			    (unsigned char)(x >> 8);
+		}
+		buf_reset(&b);
+		assert_int_equal(utf8_sanitize(&b, (const char *)s, n), 0);
+		p = (const unsigned char *)buf_ptr(&b);
+		for (max = 0; max <= buf_len(&b); max++) {
+			/* The last character start at or before max. */
+			want = 0;
+			for (i = 0; i < buf_len(&b) && i <= max; i += k) {
+				k = utf8_seqlen(p + i, buf_len(&b) - i);
+				assert_true(k > 0);
+				if (i + k <= max)
+					want = i + k;
+			}
+			assert_int_equal(utf8_cut(buf_ptr(&b), buf_len(&b),
+			    max), want);
+		}
+	}
+	buf_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -417,6 +487,8 @@ main(void)
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_appends_and_caps),
 		cmocka_unit_test(test_is_clean),
+		cmocka_unit_test(test_cut_edges),
+		cmocka_unit_test(test_cut_sanitized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
