@@ -190,8 +190,10 @@ http_scrape_deadline(struct MHD_Connection *conn)
 		d = strtod(v, &end);
 		/* A value that is not a positive number is ignored. */
 		if (errno == 0 && end != v && *end == '\0' && isfinite(d) &&
-		    d > 0 && (d -= HTTP_SCRAPER_MARGIN_S) < seconds)
+		    d > 0 && d - HTTP_SCRAPER_MARGIN_S < seconds) {
+			d -= HTTP_SCRAPER_MARGIN_S;
 			seconds = d > HTTP_MIN_SCRAPE_S ? d : HTTP_MIN_SCRAPE_S;
+		}
 	}
 	return deadline_in(seconds);
 }
