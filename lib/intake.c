@@ -81,7 +81,9 @@ on_end(struct intake *in, struct intake_call *c, const unsigned char *body,
 	if (end.records != c->records)
 		return violate(c, "END counts %u records, %u were sent",
 		    end.records, c->records);
-	if (c->kind == INTAKE_QUERY && end.status == 0) {
+	/* Only the query request's END closes the three queries. */
+	if (c->kind == INTAKE_QUERY && end.status == 0 &&
+	    c->ends + 1 == c->nrequests) {
 		for (id = 0; id < SOURCE_COUNT; id++)
 			if (source_info(id)->query >= 0 &&
 			    !in->source[id].ended)

@@ -9,10 +9,10 @@
 #include "caps.h"
 
 /*
- * _state is the scanner's state.  LINES_DROP is "inside an overlong line"; the others
- * tell lines_next() and lines_feed() what they already know about pending,
- * so that no byte is examined more than three times however the stream is
- * chunked.
+ * _state is the scanner's state.  LINES_DROP is "inside an overlong
+ * line"; the others tell lines_next() and lines_feed() what they already
+ * know about pending, so that no byte is examined more than three times
+ * however the stream is chunked.
  *
  *	SCAN	pending may hold complete lines: look for a newline.
  *	DROP	inside an overlong line whose newline has not come yet.

@@ -28,9 +28,10 @@ void	lines_cleanup(struct lines *l);
 int	lines_feed(struct lines *l, const char *p, size_t n);
 void	lines_finish(struct lines *l);
 /*
- * Returns 1 and sets *line and *len (without newline; valid until the next call)
- * for a complete line, 0 when none is ready, or ERR_TOOBIG once for a line
- * longer than maxline, whose bytes are then skipped up to its newline.
+ * Returns 1 and sets *line and *len (without newline; valid until the next
+ * call) for a complete line, 0 when none is ready, or ERR_TOOBIG once for
+ * a line longer than maxline, whose bytes are then skipped up to its
+ * newline.
  */
 int	lines_next(struct lines *l, const char **line, size_t *len);
 

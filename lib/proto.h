@@ -14,7 +14,8 @@
  * Each helper reads requests on its stdin and writes records on its stdout.
  * Both directions use the same framing:
  *
- *	u32	length		big-endian; counts type and body, 1..PROTO_MAX_FRAME
+ *	u32	length		big-endian; counts type and body,
+ *				1..PROTO_MAX_FRAME
  *	u8	type		one of enum proto_type
  *	byte	body[length - 1]
  *
@@ -48,7 +49,8 @@
  * Records (helper -> parent, types 0x40..0x7f).
  *
  *	LOG		u8 level (enum log_level), string msg (<= MAX_LOG_MSG)
- *	END		u8 status (0 ok), u32 records, u64 elapsed_us, string reason
+ *	END		u8 status (0 ok), u32 records, u64 elapsed_us,
+ *			string reason
  *			Closes a request.  records counts the data records sent.
  *	JOB		u64 jobid, string account, string user
  *	USER		u32 uid, string name, u32 gid
@@ -185,8 +187,8 @@ int	proto_put_source_end(struct buf *out, const struct proto_source_end *e);
  * ERR_INVAL for a bad length.  The caller consumes 5 + *len bytes once done
  * with the body (proto_frame_size()).
  */
-int	proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
-	    size_t *len);
+int	proto_next(const struct buf *in, uint8_t *type,
+	    const unsigned char **body, size_t *len);
 size_t	proto_frame_size(size_t bodylen);
 
 /*

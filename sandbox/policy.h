@@ -18,15 +18,15 @@
 
 struct sbx_arg {
 	unsigned int	 argno;
-	int		 op;		/* enum scmp_compare; 0: no comparison */
-	uint64_t	 a;		/* value, or mask for SCMP_CMP_MASKED_EQ */
+	int		 op;		/* enum scmp_compare; 0: none */
+	uint64_t	 a;		/* value; SCMP_CMP_MASKED_EQ: mask */
 	uint64_t	 b;		/* value for SCMP_CMP_MASKED_EQ */
 };
 
 struct sbx_rule {
 	int		 nr;		/* SCMP_SYS(name) */
 	const char	*name;
-	int		 errnum;	/* 0: allow; else fail with this errno */
+	int		 errnum;	/* 0: allow; else fail with it */
 	struct sbx_arg	 arg[2];	/* on two different arguments */
 	const char	*reason;
 };

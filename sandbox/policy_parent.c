@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Rows of the parent, which faces the network.  Once initialised it serves
- * HTTP (an epoll thread), collects in a worker thread, talks to the spawner
- * over its unix socket and reads helper pipes.  It never forks, never execs and opens no new
- * sockets: the spawner alone starts processes.
+ * HTTP (epoll threads), collects in worker threads, talks to the spawner
+ * over its unix sockets and reads helper pipes.  It never forks, never
+ * execs and opens no new sockets: the spawner alone starts processes.
  */
 #include <sched.h>
 

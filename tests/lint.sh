@@ -51,15 +51,6 @@ helpers/command.h	 * parent's (hrt_backstop()): should it pass, or should the ou
 helpers/runtime.c		log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
 helpers/runtime.c		/* Records accumulate up to HRT_FLUSH_AT, plus the frame that crosses it. */
 helpers/slurm.c			fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
-lib/lines.c	 * _state is the scanner's state.  LINES_DROP is "inside an overlong line"; the others
-lib/lines.h	 * Returns 1 and sets *line and *len (without newline; valid until the next call)
-lib/proto.h	 *	u32	length		big-endian; counts type and body, 1..PROTO_MAX_FRAME
-lib/proto.h	 *	END		u8 status (0 ok), u32 records, u64 elapsed_us, string reason
-lib/proto.h	int	proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
-sandbox/policy.h		int		 op;		/* enum scmp_compare; 0: no comparison */
-sandbox/policy.h		uint64_t	 a;		/* value, or mask for SCMP_CMP_MASKED_EQ */
-sandbox/policy.h		int		 errnum;	/* 0: allow; else fail with this errno */
-sandbox/policy_parent.c	 * over its unix socket and reads helper pipes.  It never forks, never execs and opens no new
 EOF
 }
 
