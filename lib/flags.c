@@ -21,6 +21,8 @@
 #define DEF_CACHE_TTL		"5m"
 #define DEF_CACHE_TTL_S		300
 #define DEF_USER		"nobody"
+#define DEF_MIN_INTERVAL	"5s"
+#define DEF_MIN_INTERVAL_MS	5000
 
 /*
  * Budgets of each source (--source.max-records, --source.max-keys).  The
@@ -35,6 +37,12 @@
 #define MAX_TIMEOUT		3600
 #define MAX_MAX_CONN		10000
 #define MAX_USER		32
+/*
+ * A result reused for longer than an hour would be stored by Prometheus
+ * as current while it describes the past; the cap also keeps the
+ * milliseconds within 32 bits.
+ */
+#define MAX_MIN_INTERVAL_MS	3600000
 
 /* How much of a bad value an error message repeats. */
 #define QUOTE_MAX		64
@@ -55,9 +63,13 @@ struct flag_state {
 	const char	*level_arg;
 	int		 port_seen;	/* -port */
 	unsigned int	 port_port;
-	int		 listen_seen;	/* --web.listen-address */
-	unsigned int	 listen_port;
-	const char	*listen_arg;
+	/*
+	 * --web.listen-address: every value is counted, the first
+	 * FLAGS_MAX_LISTEN are kept in cfg.listen_addr and here as given
+	 * (for messages); the count is checked once the line is read.
+	 */
+	size_t		 nlisten;
+	const char	*listen_arg[FLAGS_MAX_LISTEN];
 };
 
 /*
@@ -447,11 +459,13 @@ set_help(struct flag_state *st, const char *v)
 /*
  * [HOST]:PORT.  HOST is empty (every address), a name or IPv4 address, or
  * an IPv6 address in brackets; a bare IPv6 address is refused because its
- * last group could not be told from the port.
+ * last group could not be told from the port.  Each value adds an address,
+ * as kingpin's repeatable flags do; the first replaces the default.
  */
 static int
 set_listen(struct flag_state *st, const char *v)
 {
+	struct flags_listen *la;
 	const char *colon, *host, *hend, *p;
 	unsigned long port;
 	size_t hl;
@@ -479,16 +493,23 @@ set_listen(struct flag_state *st, const char *v)
 	if (v6 && memchr(host, ':', (size_t)(hend - host)) == NULL)
 		return -1;
 	hl = (size_t)(hend - host);
-	if (hl >= sizeof(st->cfg.listen_host) ||
-	    parse_uint(colon + 1, 1, 65535, &port) != 0)
+	if (hl >= FLAGS_MAX_HOST || parse_uint(colon + 1, 1, 65535, &port) != 0)
 		return -1;
-	memcpy(st->cfg.listen_host, host, hl);
-	st->cfg.listen_host[hl] = '\0';
-	st->cfg.port = (unsigned int)port;
-	st->listen_seen = 1;
-	st->listen_port = (unsigned int)port;
-	st->listen_arg = v;
+	if (st->nlisten < FLAGS_MAX_LISTEN) {
+		la = &st->cfg.listen_addr[st->nlisten];
+		memcpy(la->host, host, hl);
+		la->host[hl] = '\0';
+		la->port = (unsigned int)port;
+		st->listen_arg[st->nlisten] = v;
+	}
+	st->nlisten++;
 	return 0;
+}
+
+static int
+set_systemd_socket(struct flag_state *st, const char *v)
+{
+	return parse_bool(v, &st->cfg.systemd_socket);
 }
 
 /* The path is compared with request paths: printable, no query part. */
@@ -587,6 +608,51 @@ set_cache_ttl(struct flag_state *st, const char *v)
 	return 0;
 }
 
+/*
+ * "0", or 1-4 digits then ms, s, m or h, at most max milliseconds: the
+ * -timerange grammar with milliseconds added and days left out.  One unit
+ * only ("90s", not "1m30s"), which keeps the grammar easy to state.
+ */
+static int
+parse_ms(const char *s, unsigned long max, unsigned long *ms)
+{
+	unsigned long v = 0, mult;
+	size_t i;
+
+	*ms = 0;
+	if (strcmp(s, "0") == 0)
+		return 0;
+	for (i = 0; i < 4 && is_digit((unsigned char)s[i]); i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0)
+		return -1;
+	if (strcmp(s + i, "ms") == 0)
+		mult = 1;
+	else if (strcmp(s + i, "s") == 0)
+		mult = 1000;
+	else if (strcmp(s + i, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(s + i, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	if (v > max / mult)
+		return -1;
+	*ms = v * mult;
+	return 0;
+}
+
+static int
+set_min_interval(struct flag_state *st, const char *v)
+{
+	unsigned long ms;
+
+	if (parse_ms(v, MAX_MIN_INTERVAL_MS, &ms) != 0)
+		return -1;
+	st->cfg.min_interval_ms = ms;
+	return 0;
+}
+
 static int
 set_sandbox(struct flag_state *st, const char *v)
 {
@@ -634,6 +700,7 @@ static const struct flag_def flag_defs[] = {
 	{ "h", 1, set_help, "true or false" },
 	{ "web.listen-address", 0, set_listen,
 	    "[HOST]:PORT, e.g. :9846, 127.0.0.1:9846 or [::1]:9846" },
+	{ "web.systemd-socket", 1, set_systemd_socket, "true or false" },
 	{ "web.telemetry-path", 0, set_telemetry,
 	    "a path starting with / other than /, e.g. /metrics" },
 	{ "web.max-connections", 0, set_max_conn,
@@ -645,6 +712,9 @@ static const struct flag_def flag_defs[] = {
 	    "an absolute path, e.g. /usr/bin/squeue" },
 	{ "path.getent", 0, set_getent,
 	    "an absolute path, e.g. /usr/bin/getent" },
+	{ "collector.min-interval", 0, set_min_interval,
+	    "0, or 1-4 digits followed by ms, s, m or h, at most 1h, e.g. "
+	    "500ms or 5s" },
 	{ "accounts.cache-ttl", 0, set_cache_ttl,
 	    "1-3 digits followed by s, m, h or d, or 0 to disable caching" },
 	{ "source.max-records", 0, set_max_records,
@@ -681,7 +751,10 @@ void
 flags_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_addr[0].port = DEF_PORT;
+	cfg->nlisten_addr = 1;
 	cfg->port = DEF_PORT;
+	cfg->min_interval_ms = DEF_MIN_INTERVAL_MS;
 	cfg->timeout_s = DEF_TIMEOUT;
 	memcpy(cfg->timerange, DEF_TIMERANGE, sizeof(DEF_TIMERANGE));
 	cfg->timerange_s = DEF_TIMERANGE_S;
@@ -696,11 +769,109 @@ flags_defaults(struct config *cfg)
 	memcpy(cfg->user, DEF_USER, sizeof(DEF_USER));
 }
 
+/*
+ * Two addresses that cannot both be bound: the same host (names and IPv6
+ * digits compared without case) and port, or ":P" beside any other
+ * address on port P, which ":P" already covers (it binds the IPv6 and IPv4
+ * wildcard).  Other overlaps, such as a name and the address it resolves
+ * to, only show when binding.
+ */
+static int
+check_listen_pair(const struct flag_state *st, size_t i, size_t j,
+    char *err, size_t errsz)
+{
+	const struct flags_listen *a = &st->cfg.listen_addr[i];
+	const struct flags_listen *b = &st->cfg.listen_addr[j];
+	char qa[QUOTE_BUF], qb[QUOTE_BUF];
+
+	if (a->port != b->port)
+		return 0;
+	quote(qa, st->listen_arg[i]);
+	quote(qb, st->listen_arg[j]);
+	if (strcmp(st->listen_arg[i], st->listen_arg[j]) == 0) {
+		errf(err, errsz, "--web.listen-address=%s given twice: give "
+		    "each address once", qa);
+		return ERR_USAGE;
+	}
+	if (eq_ci(a->host, b->host)) {
+		errf(err, errsz, "--web.listen-address=%s and "
+		    "--web.listen-address=%s name the same address: give each "
+		    "address once", qa, qb);
+		return ERR_USAGE;
+	}
+	if (a->host[0] == '\0' || b->host[0] == '\0') {
+		errf(err, errsz, "--web.listen-address=%s and "
+		    "--web.listen-address=%s overlap: :%u already listens on "
+		    "every address", qa, qb, a->port);
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The listen addresses, checked, then the compatibility fields: -port N
+ * means ":N", so beside --web.listen-address only ":N" says the same.
+ */
+static int
+check_listen(struct flag_state *st, char *err, size_t errsz)
+{
+	struct config *cfg = &st->cfg;
+	const struct flags_listen *la;
+	char q[QUOTE_BUF];
+	size_t i, j;
+	int r;
+
+	if (st->nlisten > FLAGS_MAX_LISTEN) {
+		errf(err, errsz, "--web.listen-address: given %zu times: at "
+		    "most %d addresses", st->nlisten, FLAGS_MAX_LISTEN);
+		return ERR_USAGE;
+	}
+	for (i = 0; i < st->nlisten; i++)
+		for (j = i + 1; j < st->nlisten; j++)
+			if ((r = check_listen_pair(st, i, j, err, errsz)) != 0)
+				return r;
+	for (i = 0; st->port_seen && i < st->nlisten; i++) {
+		la = &cfg->listen_addr[i];
+		if (la->host[0] == '\0' && la->port == st->port_port)
+			continue;
+		quote(q, st->listen_arg[i]);
+		errf(err, errsz, "-port=%u and --web.listen-address=%s name "
+		    "different addresses (-port=%u means :%u): give only one "
+		    "of them", st->port_port, q, st->port_port, st->port_port);
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Fills the derived listen fields from what was given; also run on the
+ * -help path, so that cfg is coherent whatever the caller reads.
+ */
+static void
+finish_listen(struct flag_state *st)
+{
+	struct config *cfg = &st->cfg;
+	size_t n;
+
+	if (st->nlisten == 0) {
+		cfg->listen_addr[0].host[0] = '\0';
+		cfg->listen_addr[0].port = cfg->port;
+		cfg->nlisten_addr = 1;
+	} else {
+		n = st->nlisten;
+		cfg->nlisten_addr = n < FLAGS_MAX_LISTEN ? n : FLAGS_MAX_LISTEN;
+	}
+	memcpy(cfg->listen_host, cfg->listen_addr[0].host,
+	    sizeof(cfg->listen_host));
+	cfg->port = cfg->listen_addr[0].port;
+}
+
 /* The checks that need the whole command line. */
 static int
 check_final(struct flag_state *st, char *err, size_t errsz)
 {
 	char a[QUOTE_BUF], b[QUOTE_BUF];
+	int r;
 
 	if (st->log_seen && st->level_seen &&
 	    st->log_level != st->level_level) {
@@ -710,14 +881,9 @@ check_final(struct flag_state *st, char *err, size_t errsz)
 		    "levels: give only one of them", a, b);
 		return ERR_USAGE;
 	}
-	if (st->port_seen && st->listen_seen &&
-	    st->port_port != st->listen_port) {
-		quote(b, st->listen_arg);
-		errf(err, errsz, "-port=%u and --web.listen-address=%s name "
-		    "different ports: give only one of them", st->port_port,
-		    b);
-		return ERR_USAGE;
-	}
+	if ((r = check_listen(st, err, errsz)) != 0)
+		return r;
+	finish_listen(st);
 	if (!st->cfg.show_version && st->cfg.promserver[0] == '\0') {
 		errf(err, errsz, "-promserver: required, e.g. "
 		    "-promserver=http://prometheus:9090");
@@ -805,6 +971,7 @@ flags_parse(int argc, char **argv, struct config *cfg, char *err,
 		}
 		/* Go's flag package stops at -help and shows the usage. */
 		if (def->set == set_help && st.cfg.show_help) {
+			finish_listen(&st);
 			*cfg = st.cfg;
 			ret = 0;
 			goto out;
@@ -827,7 +994,8 @@ static const char usage_text[] =
 "  -promserver URL\n"
 "\tupstream Prometheus, http:// or https:// with a host (required)\n"
 "  -port N\n"
-"\tport to listen on, 1 to 65535 (default " STR(DEF_PORT) ")\n"
+"\tport to listen on, every address, 1 to 65535 (default "
+    STR(DEF_PORT) ")\n"
 "  -timeout N\n"
 "\tseconds a scrape may take, 1 to " STR(MAX_TIMEOUT)
     " (default " STR(DEF_TIMEOUT) ")\n"
@@ -841,14 +1009,24 @@ static const char usage_text[] =
 "  -help, -h\n"
 "\tprint this text and exit (default false)\n"
 "  --web.listen-address [HOST]:PORT\n"
-"\taddress to listen on; HOST may be [v6addr] (default :"
-    STR(DEF_PORT) ",\n"
-"\tevery IPv6 and IPv4 address); the port must agree with -port\n"
+"\taddress to listen on; HOST may be [v6addr]; repeat for up to "
+    STR(FLAGS_MAX_LISTEN) "\n"
+"\tdistinct addresses (default :" STR(DEF_PORT) ", every IPv6 and IPv4 "
+    "address);\n"
+"\twith -port N, only :N may be given\n"
+"  --web.systemd-socket\n"
+"\tlisten on the sockets systemd passes (LISTEN_FDS) and bind nothing;\n"
+"\t--web.listen-address and -port are then checked but unused, as\n"
+"\tnode_exporter does (default false)\n"
 "  --web.telemetry-path PATH\n"
 "\tpath of the metrics (default " DEF_TELEMETRY ")\n"
 "  --web.max-connections N\n"
 "\tconcurrent connections, 1 to " STR(MAX_MAX_CONN)
     " (default " STR(DEF_MAX_CONN) ")\n"
+"  --collector.min-interval DURATION\n"
+"\thow long a finished collection answers further scrapes: 0, or 1-4\n"
+"\tdigits then ms, s, m or h, at most 1h; 0 collects once per scrape\n"
+"\t(default " DEF_MIN_INTERVAL ")\n"
 "  --log.level LEVEL\n"
 "\terror, warn, info, debug or trace (default info); must agree\n"
 "\twith -log\n"

@@ -13,16 +13,27 @@
  * error naming both.
  *
  *	-promserver URL		required; http:// or https:// with a host
- *	-port N			9846; 1..65535  (twin: --web.listen-address)
+ *	-port N			9846; 1..65535; means --web.listen-address
+ *				:N, and with that flag only :N may be given
  *	-timeout N		15; whole seconds, 1..3600
  *	-timerange R		1m; 1-3 digits then s, m, h or d
  *	-log LEVEL		INFO; ERROR WARNING INFO DEBUG TRACE
  *				(twin: --log.level error warn info debug trace)
  *	-version, -help
  *	--web.listen-address [HOST]:PORT	default :9846 (all addresses,
- *				IPv6 and IPv4); HOST may be [v6addr]
+ *				IPv6 and IPv4); HOST may be [v6addr];
+ *				repeatable, up to FLAGS_MAX_LISTEN distinct
+ *				addresses; ":P" overlaps every other address
+ *				on port P
+ *	--web.systemd-socket	false; take the listening sockets from
+ *				systemd (lib/listen.h) and bind nothing: the
+ *				listen addresses and -port are still checked,
+ *				then unused, as in exporter-toolkit
  *	--web.telemetry-path P	/metrics; starts with '/', not "/"
  *	--web.max-connections N	512; 1..10000
+ *	--collector.min-interval D	5s; how long a finished collection
+ *				answers further scrapes: 0, or 1-4 digits
+ *				then ms, s, m or h, at most 1h
  *	--log.format F		logfmt | json
  *	--path.squeue P, --path.getent P	absolute paths of the commands
  *				(default: found through PATH at start-up)
@@ -35,6 +46,9 @@
  */
 
 #define FLAGS_MAX_STR	1024
+/* --web.listen-address values kept; more is a usage error. */
+#define FLAGS_MAX_LISTEN	16
+#define FLAGS_MAX_HOST		256
 
 enum sandbox_mode {
 	SANDBOX_ENFORCE = 0,
@@ -42,10 +56,26 @@ enum sandbox_mode {
 	SANDBOX_OFF = 2,
 };
 
+/* One --web.listen-address. */
+struct flags_listen {
+	char		 host[FLAGS_MAX_HOST];	/* "" = every address */
+	unsigned int	 port;
+};
+
 struct config {
 	char		 promserver[FLAGS_MAX_STR];
-	char		 listen_host[256];	/* "" = every address */
+	/*
+	 * The addresses to bind, in the order given: always at least one
+	 * (the default :9846, or :N with -port N), all distinct.
+	 * listen_host and port repeat listen_addr[0] for callers that bind
+	 * a single address.
+	 */
+	struct flags_listen listen_addr[FLAGS_MAX_LISTEN];
+	size_t		 nlisten_addr;		/* 1..FLAGS_MAX_LISTEN */
+	char		 listen_host[FLAGS_MAX_HOST];	/* "" = every address */
 	unsigned int	 port;
+	int		 systemd_socket;	/* --web.systemd-socket */
+	unsigned long	 min_interval_ms;	/* 0: collect per scrape */
 	unsigned int	 timeout_s;
 	char		 timerange[8];		/* as given, e.g. "1m" */
 	unsigned long	 timerange_s;

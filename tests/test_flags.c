@@ -144,6 +144,11 @@ test_defaults(void **state)
 	assert_string_equal(c->promserver, "http://prom:9090");
 	assert_string_equal(c->listen_host, "");
 	assert_int_equal(c->port, 9846);
+	assert_int_equal(c->nlisten_addr, 1);
+	assert_string_equal(c->listen_addr[0].host, "");
+	assert_int_equal(c->listen_addr[0].port, 9846);
+	assert_int_equal(c->systemd_socket, 0);
+	assert_int_equal(c->min_interval_ms, 5000);
 	assert_int_equal(c->timeout_s, 15);
 	assert_string_equal(c->timerange, "1m");
 	assert_int_equal(c->timerange_s, 60);
@@ -473,18 +478,45 @@ test_twins(void **state)
 	expect_ok(r, PS " -log=DEBUG --log.level=info -log=INFO");
 	assert_int_equal(r->cfg.log_level, LOG_LEVEL_INFO);
 
-	expect_ok(r, PS " -port=9846 --web.listen-address=127.0.0.1:9846");
+	/* -port N means ":N": beside it, only ":N" says the same. */
+	expect_ok(r, PS " -port=9846 --web.listen-address=:9846");
 	assert_int_equal(r->cfg.port, 9846);
-	assert_string_equal(r->cfg.listen_host, "127.0.0.1");
-	expect_ok(r, PS " --web.listen-address=[::1]:9000 -port 9000");
+	assert_string_equal(r->cfg.listen_host, "");
+	assert_int_equal(r->cfg.nlisten_addr, 1);
+	expect_ok(r, PS " --web.listen-address=:9000 -port 9000");
 	assert_int_equal(r->cfg.port, 9000);
-	assert_string_equal(r->cfg.listen_host, "::1");
+	assert_int_equal(r->cfg.listen_addr[0].port, 9000);
 	expect_err(r, PS " -port=9000 --web.listen-address=:9846", "-port=9000 "
-	    "and --web.listen-address=:9846 name different ports: give only "
-	    "one of them");
+	    "and --web.listen-address=:9846 name different addresses "
+	    "(-port=9000 means :9000): give only one of them");
 	expect_err(r, PS " --web.listen-address=:9846 -port=9000", "-port=9000 "
-	    "and --web.listen-address=:9846 name different ports: give only "
-	    "one of them");
+	    "and --web.listen-address=:9846 name different addresses "
+	    "(-port=9000 means :9000): give only one of them");
+	/* The same port on one host is still a different address. */
+	expect_err(r, PS " -port=9846 --web.listen-address=127.0.0.1:9846",
+	    "-port=9846 and --web.listen-address=127.0.0.1:9846 name "
+	    "different addresses (-port=9846 means :9846): give only one of "
+	    "them");
+	expect_err(r, PS " --web.listen-address=[::1]:9000 -port 9000",
+	    "-port=9000 and --web.listen-address=[::1]:9000 name different "
+	    "addresses (-port=9000 means :9000): give only one of them");
+	/* Every address is compared, not only the first. */
+	expect_err(r, PS " -port=9846 --web.listen-address=:9846 "
+	    "--web.listen-address=10.0.0.1:9000", "-port=9846 and "
+	    "--web.listen-address=10.0.0.1:9000 name different addresses "
+	    "(-port=9846 means :9846): give only one of them");
+	/* The last -port is the one compared. */
+	expect_ok(r, PS " -port=1 --web.listen-address=:2 -port=2");
+	assert_int_equal(r->cfg.port, 2);
+	expect_err(r, PS " -port=2 --web.listen-address=:2 -port=1", "-port=1 "
+	    "and --web.listen-address=:2 name different addresses (-port=1 "
+	    "means :1): give only one of them");
+	/* -port alone moves the default address. */
+	expect_ok(r, PS " -port=9000");
+	assert_int_equal(r->cfg.nlisten_addr, 1);
+	assert_string_equal(r->cfg.listen_addr[0].host, "");
+	assert_int_equal(r->cfg.listen_addr[0].port, 9000);
+	assert_int_equal(r->cfg.port, 9000);
 }
 
 static void
@@ -518,6 +550,9 @@ test_listen(void **state)
 		expect_ok(r, line);
 		assert_string_equal(r->cfg.listen_host, ok[i].host);
 		assert_int_equal(r->cfg.port, ok[i].port);
+		assert_int_equal(r->cfg.nlisten_addr, 1);
+		assert_string_equal(r->cfg.listen_addr[0].host, ok[i].host);
+		assert_int_equal(r->cfg.listen_addr[0].port, ok[i].port);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(line, sizeof(line), PS " --web.listen-address=%s",
@@ -537,6 +572,161 @@ test_listen(void **state)
 	memcpy(line + 21 + 256, ":1", 3);
 	assert_int_equal(run_v(r, 2, (const char *const[]){ PS, line }),
 	    ERR_USAGE);
+}
+
+/* Repeated --web.listen-address adds addresses, in order. */
+static void
+test_listen_many(void **state)
+{
+	struct run *r = *state;
+	char line[2048];
+	size_t i, n;
+
+	expect_ok(r, PS " --web.listen-address=127.0.0.1:9846 "
+	    "--web.listen-address [::1]:9846 --web.listen-address=:9000");
+	assert_int_equal(r->cfg.nlisten_addr, 3);
+	assert_string_equal(r->cfg.listen_addr[0].host, "127.0.0.1");
+	assert_int_equal(r->cfg.listen_addr[0].port, 9846);
+	assert_string_equal(r->cfg.listen_addr[1].host, "::1");
+	assert_int_equal(r->cfg.listen_addr[1].port, 9846);
+	assert_string_equal(r->cfg.listen_addr[2].host, "");
+	assert_int_equal(r->cfg.listen_addr[2].port, 9000);
+	/* The single-address fields repeat the first. */
+	assert_string_equal(r->cfg.listen_host, "127.0.0.1");
+	assert_int_equal(r->cfg.port, 9846);
+
+	/* Up to FLAGS_MAX_LISTEN, then an error. */
+	n = (size_t)snprintf(line, sizeof(line), "%s", PS);
+	for (i = 0; i < FLAGS_MAX_LISTEN; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    " --web.listen-address=:%zu", 1000 + i);
+	assert_true(n < sizeof(line));
+	expect_ok(r, line);
+	assert_int_equal(r->cfg.nlisten_addr, FLAGS_MAX_LISTEN);
+	assert_int_equal(r->cfg.listen_addr[FLAGS_MAX_LISTEN - 1].port,
+	    1000 + FLAGS_MAX_LISTEN - 1);
+	snprintf(line + n, sizeof(line) - n, " --web.listen-address=:2000");
+	expect_err(r, line, "--web.listen-address: given 17 times: at most 16 "
+	    "addresses");
+
+	/* Duplicates. */
+	expect_err(r, PS " --web.listen-address=:9846 "
+	    "--web.listen-address=:9846", "--web.listen-address=:9846 given "
+	    "twice: give each address once");
+	expect_err(r, PS " --web.listen-address=[::1]:1 "
+	    "--web.listen-address=10.0.0.1:1 --web.listen-address=[::1]:1",
+	    "--web.listen-address=[::1]:1 given twice: give each address "
+	    "once");
+	expect_err(r, PS " --web.listen-address=localhost:80 "
+	    "--web.listen-address=LocalHost:80", "--web.listen-address="
+	    "localhost:80 and --web.listen-address=LocalHost:80 name the same "
+	    "address: give each address once");
+	expect_err(r, PS " --web.listen-address=[fe80::A]:80 "
+	    "--web.listen-address=[FE80::a]:80", "--web.listen-address="
+	    "[fe80::A]:80 and --web.listen-address=[FE80::a]:80 name the same "
+	    "address: give each address once");
+	/* ":P" binds every address: nothing else fits on port P. */
+	expect_err(r, PS " --web.listen-address=:9846 "
+	    "--web.listen-address=127.0.0.1:9846", "--web.listen-address=:9846 "
+	    "and --web.listen-address=127.0.0.1:9846 overlap: :9846 already "
+	    "listens on every address");
+	expect_err(r, PS " --web.listen-address=[::]:9846 "
+	    "--web.listen-address=:9846", "--web.listen-address=[::]:9846 "
+	    "and --web.listen-address=:9846 overlap: :9846 already listens on "
+	    "every address");
+	/* Same host, other port; other host, same port: both fine. */
+	expect_ok(r, PS " --web.listen-address=:9846 "
+	    "--web.listen-address=127.0.0.1:9000 "
+	    "--web.listen-address=127.0.0.2:9000");
+	assert_int_equal(r->cfg.nlisten_addr, 3);
+	/* A bad value is reported as such, whatever came before. */
+	expect_err(r, PS " --web.listen-address=:1 --web.listen-address=:x",
+	    "--web.listen-address: invalid value \":x\": want [HOST]:PORT, "
+	    "e.g. :9846, 127.0.0.1:9846 or [::1]:9846");
+}
+
+/* As in exporter-toolkit: the addresses are checked, then unused. */
+static void
+test_systemd_socket(void **state)
+{
+	struct run *r = *state;
+
+	expect_ok(r, PS " --web.systemd-socket");
+	assert_int_equal(r->cfg.systemd_socket, 1);
+	assert_int_equal(r->cfg.nlisten_addr, 1);
+	assert_int_equal(r->cfg.port, 9846);
+	expect_ok(r, PS " -web.systemd-socket=true");
+	assert_int_equal(r->cfg.systemd_socket, 1);
+	expect_ok(r, PS " --web.systemd-socket --web.systemd-socket=false");
+	assert_int_equal(r->cfg.systemd_socket, 0);
+	expect_ok(r, PS " --web.systemd-socket --web.listen-address=:9000 "
+	    "--web.listen-address=127.0.0.1:80");
+	assert_int_equal(r->cfg.systemd_socket, 1);
+	assert_int_equal(r->cfg.nlisten_addr, 2);
+	expect_ok(r, PS " --web.systemd-socket -port=9000");
+	assert_int_equal(r->cfg.systemd_socket, 1);
+	assert_int_equal(r->cfg.port, 9000);
+	expect_err(r, PS " --web.systemd-socket=yes", "--web.systemd-socket: "
+	    "invalid value \"yes\": want true or false");
+	/* A boolean never takes the next argument. */
+	expect_err(r, PS " --web.systemd-socket true", "unexpected argument "
+	    "\"true\": the exporter takes only flags, e.g. -promserver=URL");
+	expect_err(r, PS " --web.systemd-socket -port=1 "
+	    "--web.listen-address=:2", "-port=1 and --web.listen-address=:2 "
+	    "name different addresses (-port=1 means :1): give only one of "
+	    "them");
+	expect_err(r, PS " --web.systemd-socket --web.listen-address=:2 "
+	    "--web.listen-address=:2", "--web.listen-address=:2 given twice: "
+	    "give each address once");
+}
+
+static void
+test_min_interval(void **state)
+{
+	static const struct {
+		const char	*arg;
+		unsigned long	 ms;
+	} ok[] = {
+		{ "0", 0 }, { "0s", 0 }, { "0ms", 0 }, { "1ms", 1 },
+		{ "500ms", 500 }, { "9999ms", 9999 }, { "5s", 5000 },
+		{ "05s", 5000 }, { "90s", 90000 }, { "3600s", 3600000 },
+		{ "1m", 60000 }, { "60m", 3600000 }, { "1h", 3600000 },
+	};
+	static const char *const bad[] = {
+		"", "5", "s", "ms", "5x", "5S", "5M", "5us", "5ns", "1d",
+		"1w", "10000ms", "3601s", "61m", "2h", "1h1m", "1m30s", "1.5s",
+		"-1s", "+1s", " 5s", "5s ", "00", "5 s", "0x5s",
+	};
+#define PFX	"--collector.min-interval: invalid value \""
+	struct run *r = *state;
+	char line[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(line, sizeof(line), PS " --collector.min-interval=%s",
+		    ok[i].arg);
+		expect_ok(r, line);
+		if (r->cfg.min_interval_ms != ok[i].ms)
+			fail_msg("\"%s\": %lu ms", ok[i].arg,
+			    r->cfg.min_interval_ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (run_v(r, 3, (const char *const[]){ PS,
+		    "--collector.min-interval", bad[i] }) == 0)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_memory_equal(r->err, PFX, strlen(PFX));
+	}
+	expect_err(r, PS " --collector.min-interval=2h",
+	    "--collector.min-interval: invalid value \"2h\": want 0, or 1-4 "
+	    "digits followed by ms, s, m or h, at most 1h, e.g. 500ms or 5s");
+	expect_err(r, PS " --collector.min-interval", "--collector.min-interval: "
+	    "missing value: want 0, or 1-4 digits followed by ms, s, m or h, "
+	    "at most 1h, e.g. 500ms or 5s");
+	/* The last one wins. */
+	expect_ok(r, PS " --collector.min-interval 0 "
+	    "--collector.min-interval=250ms");
+	assert_int_equal(r->cfg.min_interval_ms, 250);
+#undef PFX
 }
 
 static void
@@ -723,6 +913,8 @@ test_usage(void **state)
 		"(default enforce)", "-user", "(default nobody)",
 		"--source.max-records", "(default 4000000)",
 		"--source.max-keys", "(default 2000000)",
+		"--web.systemd-socket", "--collector.min-interval",
+		"(default 5s)", "repeat for up to 16",
 	};
 	char text[8192], small[16];
 	const char *line, *nl;
@@ -768,6 +960,9 @@ main(void)
 		R(test_log),
 		R(test_twins),
 		R(test_listen),
+		R(test_listen_many),
+		R(test_systemd_socket),
+		R(test_min_interval),
 		R(test_promserver),
 		R(test_paths),
 		R(test_misc_values),
