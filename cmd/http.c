@@ -1,36 +1,49 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "http.h"
+#include "listen.h"
 #include "buf.h"
+#include "caps.h"
 #include "collect.h"
+#include "conns.h"
 #include "deadline.h"
 #include "err.h"
 #include "flags.h"
-#include "caps.h"
 #include "log.h"
 #include "metrics.h"
+#include "sockets.h"
 
-/* A client that sends nothing for this long is dropped. */
-#define HTTP_IDLE_TIMEOUT_S	10
+/* A request must be complete this long after its connection opened. */
+#define HTTP_HEADER_MS		5000
+/* A kept-alive connection may idle this long between requests. */
+#define HTTP_IDLE_MS		120000
 /* Request line plus headers; Prometheus sends well under 1 KiB. */
 #define HTTP_MEMORY_LIMIT	(32 * 1024)
-
+/* Descriptors kept for everything but connections (helpers, logs). */
+#define HTTP_FD_RESERVE		64
+/* Fewer connections than this is not a front door. */
+#define HTTP_MIN_CONNECTIONS	8
+/* The janitor looks at deadlines at least this often. */
+#define HTTP_TICK_MS		100
+/* The overlap guard's line is logged at most once per this long. */
+#define HTTP_SKIP_LOG_MS	10000
 /* Answer this long before the scraper's own timeout... */
 #define HTTP_SCRAPER_MARGIN_S	0.5
 /* ...but give a scrape at least this long. */
@@ -38,80 +51,77 @@
 
 #define CONTENT_TYPE_METRICS	"text/plain; version=0.0.4; charset=utf-8"
 
-struct http_ctx {
-	const struct config	*cfg;
-	struct collector	*col;
+/* A finished collection, shared by the scrapes that take it. */
+struct result {
+	unsigned int	 refs;		/* under front_mu */
+	int		 ret;		/* collect_scrape()'s */
+	char		*body;		/* the shared part of every answer */
+	size_t		 len;
+	uint64_t	 done_us;
 };
 
-static struct http_ctx http_ctx;
+/* One scrape request, from its arrival to its answer. */
+struct scrape {
+	struct MHD_Connection	*conn;
+	struct deadline		 deadline;
+	struct result		*res;	/* NULL when skipped */
+	int			 answer;	/* enum metrics_answer */
+	int			 done;	/* answered; the connection resumed */
+	int			 waiting;	/* in front.waiters */
+	struct scrape		*next;
+};
 
-static int
-http_bind(int family, const struct sockaddr *sa, socklen_t salen)
+/*
+ * What the threads share, under front_mu: the collector runs one
+ * collection at a time for the scrapes waiting; the janitor answers those
+ * whose deadline comes first; the daemons' threads take recent results.
+ */
+static struct {
+	const struct config	*cfg;
+	struct collector	*col;
+	struct result		*latest;
+	int			 collecting;
+	int			 wanted;	/* a collection is asked for */
+	struct deadline		 want_deadline;
+	struct scrape		*waiters;
+	unsigned long		 collections;
+	unsigned long		 answers[METRICS_ANSWERS];
+	unsigned long		 skips_unlogged;
+	uint64_t		 skip_logged_us;
+} front;
+
+/* *con_cls of a request whose headers came; a scrape's is its struct. */
+static char http_seen;
+
+static pthread_mutex_t front_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t front_cv;
+
+/* Drops a reference to r (front_mu held); the last one frees it. */
+static void
+result_put(struct result *r)
 {
-	int fd, one = 1, zero = 0, saved;
-
-	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* ":port" means every address, IPv4 and IPv6, as the original. */
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, sa, salen) == 0 && listen(fd, 128) == 0)
-		return fd;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	if (r == NULL || --r->refs > 0)
+		return;
+	free(r->body);
+	free(r);
 }
 
-int
-http_listen(const struct config *cfg, char *err, size_t errsz)
+/* The descriptor of a connection, or -1. */
+static int
+http_conn_fd(struct MHD_Connection *conn)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct sockaddr_in6 sin6;
-	struct sockaddr_in sin;
-	char port[16];
-	int fd = -1, r;
+	const union MHD_ConnectionInfo *ci;
 
-	snprintf(port, sizeof(port), "%u", cfg->port);
-	if (cfg->listen_host[0] == '\0') {
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_addr = in6addr_any;
-		sin6.sin6_port = htons((uint16_t)cfg->port);
-		fd = http_bind(AF_INET6, (struct sockaddr *)&sin6,
-		    sizeof(sin6));
-		/* A host without IPv6 still gets IPv4. */
-		if (fd == -1 && errno != EADDRINUSE) {
-			memset(&sin, 0, sizeof(sin));
-			sin.sin_family = AF_INET;
-			sin.sin_addr.s_addr = htonl(INADDR_ANY);
-			sin.sin_port = htons((uint16_t)cfg->port);
-			fd = http_bind(AF_INET, (struct sockaddr *)&sin,
-			    sizeof(sin));
-		}
-		if (fd == -1)
-			snprintf(err, errsz, "listening on :%s: %s", port,
-			    strerror(errno));
-		return fd;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((r = getaddrinfo(cfg->listen_host, port, &hints, &res)) != 0) {
-		snprintf(err, errsz, "--web.listen-address: %s: %s",
-		    cfg->listen_host, gai_strerror(r));
-		return -1;
-	}
-	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
-		fd = http_bind(ai->ai_family, ai->ai_addr, ai->ai_addrlen);
-		if (fd == -1)
-			snprintf(err, errsz, "listening on %s:%s: %s",
-			    cfg->listen_host, port, strerror(errno));
-	}
-	freeaddrinfo(res);
-	return fd;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci == NULL ? -1 : ci->connect_fd;
+}
+
+/* Makes libmicrohttpd see the peer gone: it then closes the connection. */
+static void
+http_shut(int fd, void *arg)
+{
+	(void)arg;
+	(void)shutdown(fd, SHUT_RDWR);
 }
 
 static enum MHD_Result
@@ -136,6 +146,7 @@ http_send(struct MHD_Connection *conn, unsigned int status,
 	return r;
 }
 
+/* A short plain-text answer. */
 static enum MHD_Result
 http_text(struct MHD_Connection *conn, unsigned int status, const char *msg)
 {
@@ -147,6 +158,7 @@ http_text(struct MHD_Connection *conn, unsigned int status, const char *msg)
 	    strlen(body));
 }
 
+/* The landing page at /: name, version and a link to the metrics. */
 static enum MHD_Result
 http_landing(struct MHD_Connection *conn)
 {
@@ -160,8 +172,7 @@ http_landing(struct MHD_Connection *conn)
 	    "</head>\n<body><h1>Prometheus Cluster Exporter</h1>\n"
 	    "<p>Lustre I/O per SLURM account, user, group and process "
 	    "name. Version %s.</p>\n<p><a href=\"%s\">Metrics</a></p>\n"
-	    "</body></html>\n", PCE_VERSION,
-	    http_ctx.cfg->telemetry_path) != 0 ||
+	    "</body></html>\n", PCE_VERSION, front.cfg->telemetry_path) != 0 ||
 	    (body = buf_take(&b, &len)) == NULL) {
 		buf_cleanup(&b);
 		return MHD_NO;
@@ -179,7 +190,7 @@ http_landing(struct MHD_Connection *conn)
 static struct deadline
 http_scrape_deadline(struct MHD_Connection *conn)
 {
-	double seconds = (double)http_ctx.cfg->timeout_s, d;
+	double seconds = (double)front.cfg->timeout_s, d;
 	const char *v;
 	char *end;
 
@@ -198,114 +209,229 @@ http_scrape_deadline(struct MHD_Connection *conn)
 	return deadline_in(seconds);
 }
 
+/* Counts sc's answer and resumes its connection (front_mu held). */
+static void
+http_settle(struct scrape *sc, struct result *r, int answer)
+{
+	sc->res = r;
+	if (r != NULL)
+		r->refs++;
+	sc->answer = answer;
+	sc->done = 1;
+	sc->waiting = 0;
+	front.answers[answer]++;
+	MHD_resume_connection(sc->conn);
+}
+
+/* Takes sc off the waiters (front_mu held). */
+static void
+http_unwait(struct scrape *sc)
+{
+	struct scrape **pp;
+
+	for (pp = &front.waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == sc) {
+			*pp = sc->next;
+			break;
+		}
+	sc->waiting = 0;
+}
+
+/* Runs one collection to deadline; the result has one reference. */
+static struct result *
+http_collect(struct deadline deadline)
+{
+	struct result *r;
+	struct buf out;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	buf_init(&out, MAX_EXPOSITION);
+	r->refs = 1;
+	r->ret = collect_scrape(front.col, deadline, &out);
+	if (r->ret == 0 && (r->body = buf_take(&out, &r->len)) == NULL)
+		r->ret = ERR_NOMEM;
+	buf_cleanup(&out);
+	r->done_us = deadline_now_us();
+	return r;
+}
+
 /*
- * A scrape in progress.  The connection is suspended while the collector
- * thread works, so the one HTTP thread keeps serving every other client
- * (an overlapping scrape gets its immediate answer) and idle connections
- * cost a descriptor, not a thread.
+ * The collector thread: one collection at a time, when a scrape asks; its
+ * result answers every scrape waiting and is kept for the next ones.
  */
-struct scrape {
-	struct MHD_Connection	*conn;
-	struct deadline		 deadline;
-	struct buf		 out;
-	int			 ret;
-	int			 done;
-};
-
-static pthread_mutex_t scrape_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t scrape_cv = PTHREAD_COND_INITIALIZER;
-static struct scrape *scrape_next;	/* handed to the collector */
-static int scrape_busy;			/* a collection is queued or running */
-
 static void *
 http_collector(void *arg)
 {
-	struct scrape *sc;
+	struct deadline deadline;
+	struct scrape *sc, *next;
+	struct result *r;
+	int first;
 
 	(void)arg;
 	for (;;) {
-		pthread_mutex_lock(&scrape_mu);
-		while (scrape_next == NULL)
-			pthread_cond_wait(&scrape_cv, &scrape_mu);
-		sc = scrape_next;
-		scrape_next = NULL;
-		pthread_mutex_unlock(&scrape_mu);
+		pthread_mutex_lock(&front_mu);
+		while (!front.wanted)
+			pthread_cond_wait(&front_cv, &front_mu);
+		front.wanted = 0;
+		front.collecting = 1;
+		deadline = front.want_deadline;
+		front.collections++;
+		pthread_mutex_unlock(&front_mu);
 
-		sc->ret = collect_scrape(http_ctx.col, sc->deadline, &sc->out);
+		r = http_collect(deadline);
 
-		pthread_mutex_lock(&scrape_mu);
-		sc->done = 1;
-		scrape_busy = 0;
-		pthread_mutex_unlock(&scrape_mu);
-		MHD_resume_connection(sc->conn);
+		pthread_mutex_lock(&front_mu);
+		result_put(front.latest);
+		front.latest = r;
+		front.collecting = 0;
+		/* The scrape that asked for it first counts as "collected". */
+		first = 1;
+		for (sc = front.waiters; sc != NULL; sc = next) {
+			next = sc->next;
+			http_settle(sc, r, first ? METRICS_COLLECTED :
+			    METRICS_SHARED);
+			first = 0;
+		}
+		front.waiters = NULL;
+		pthread_mutex_unlock(&front_mu);
 	}
 	return NULL;
 }
 
+/* The overlap guard's line, at most once per interval, with a count. */
+static void
+http_log_skip(uint64_t now_us)
+{
+	front.skips_unlogged++;
+	if (front.skip_logged_us != 0 &&
+	    now_us - front.skip_logged_us < HTTP_SKIP_LOG_MS * 1000ULL)
+		return;
+	if (front.skips_unlogged > 1)
+		warn_f("Collect is still active... - Skipping now (%lu scrapes "
+		    "skipped since the last such line)", front.skips_unlogged);
+	else
+		warn_f("Collect is still active... - Skipping now");
+	front.skips_unlogged = 0;
+	front.skip_logged_us = now_us;
+}
+
+/*
+ * The janitor thread: answers waiting scrapes whose deadline came before
+ * their collection ended, and closes connections past their deadlines.
+ */
+static void *
+http_janitor(void *arg)
+{
+	struct scrape *sc, *next;
+	struct timespec ts;
+	uint64_t now, wake;
+
+	(void)arg;
+	pthread_mutex_lock(&front_mu);
+	for (;;) {
+		now = deadline_now_us();
+		wake = now + HTTP_TICK_MS * 1000ULL;
+		for (sc = front.waiters; sc != NULL; sc = next) {
+			next = sc->next;
+			if (deadline_passed(sc->deadline)) {
+				http_unwait(sc);
+				http_log_skip(now);
+				http_settle(sc, NULL, METRICS_SKIPPED);
+			} else if (sc->deadline.at_us < wake)
+				wake = sc->deadline.at_us;
+		}
+		pthread_mutex_unlock(&front_mu);
+		conns_sweep(now, http_shut, NULL);
+		pthread_mutex_lock(&front_mu);
+		ts.tv_sec = (time_t)(wake / 1000000);
+		ts.tv_nsec = (long)(wake % 1000000) * 1000;
+		(void)pthread_cond_timedwait(&front_cv, &front_mu, &ts);
+	}
+	return NULL;
+}
+
+/* The answer: the shared part, then the per-response families. */
 static enum MHD_Result
 http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
 {
+	struct metrics_front f;
+	struct conns_stats cs;
+	struct buf b;
 	char *body;
-	size_t len;
+	size_t len, cap;
+	int r = 0;
 
-	if (sc->ret != 0) {
-		buf_cleanup(&sc->out);
+	if (sc->res != NULL && sc->res->ret != 0)
 		return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "collection failed; see the exporter's log\n");
-	}
-	if ((body = buf_take(&sc->out, &len)) == NULL)
+	memset(&f, 0, sizeof(f));
+	conns_stats(&cs);
+	pthread_mutex_lock(&front_mu);
+	f.collections = front.collections;
+	memcpy(f.scrapes, front.answers, sizeof(f.scrapes));
+	pthread_mutex_unlock(&front_mu);
+	f.connections = cs.open;
+	f.evicted = cs.evicted;
+	f.timed_out = cs.timed_out;
+	f.log_dropped = 0;
+	cap = (sc->res != NULL ? sc->res->len : 0) + 16384;
+	buf_init(&b, cap);
+	if (sc->res != NULL)
+		r = buf_append(&b, sc->res->body, sc->res->len);
+	else
+		r = metrics_write_skipped(&b, PCE_VERSION);
+	if (r != 0 || metrics_write_front(&b, &f) != 0 ||
+	    (body = buf_take(&b, &len)) == NULL) {
+		buf_cleanup(&b);
 		return MHD_NO;
+	}
 	return http_send(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len);
 }
 
+/*
+ * A scrape: a recent enough result answers at once; else it waits for
+ * the running collection, or asks for one.
+ */
 static enum MHD_Result
 http_metrics(struct MHD_Connection *conn, void **con_cls)
 {
-	struct scrape *sc = *con_cls;
-	struct buf b;
-	char *body;
-	size_t len;
-	int busy;
+	struct scrape *sc = *con_cls == &http_seen ? NULL : *con_cls;
+	uint64_t min_us = front.cfg->min_interval_ms * 1000ULL;
 
-	if (sc != NULL) {
-		/* Called again after the collector resumed us. */
+	if (sc != NULL)
+		/* Called again once resumed. */
 		return sc->done ? http_metrics_answer(conn, sc) : MHD_YES;
-	}
-	pthread_mutex_lock(&scrape_mu);
-	busy = scrape_busy;
-	if (!busy)
-		scrape_busy = 1;
-	pthread_mutex_unlock(&scrape_mu);
-	if (busy) {
-		/* The overlap guard: answered at once, as the original does. */
-		warn_f("Collect is still active... - Skipping now");
-		buf_init(&b, 4096);
-		if (metrics_write_skipped(&b, PCE_VERSION) != 0 ||
-		    (body = buf_take(&b, &len)) == NULL) {
-			buf_cleanup(&b);
-			return MHD_NO;
-		}
-		return http_send(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body,
-		    len);
-	}
-	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
-		pthread_mutex_lock(&scrape_mu);
-		scrape_busy = 0;
-		pthread_mutex_unlock(&scrape_mu);
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return MHD_NO;
-	}
 	sc->conn = conn;
 	sc->deadline = http_scrape_deadline(conn);
-	buf_init(&sc->out, MAX_EXPOSITION);
 	*con_cls = sc;
+	pthread_mutex_lock(&front_mu);
+	if (front.latest != NULL && front.latest->ret == 0 && min_us > 0 &&
+	    deadline_now_us() - front.latest->done_us < min_us) {
+		sc->res = front.latest;
+		sc->res->refs++;
+		sc->answer = METRICS_SHARED;
+		sc->done = 1;
+		front.answers[METRICS_SHARED]++;
+		pthread_mutex_unlock(&front_mu);
+		return http_metrics_answer(conn, sc);
+	}
 	MHD_suspend_connection(conn);
-	pthread_mutex_lock(&scrape_mu);
-	scrape_next = sc;
-	pthread_cond_signal(&scrape_cv);
-	pthread_mutex_unlock(&scrape_mu);
+	sc->waiting = 1;
+	sc->next = front.waiters;
+	front.waiters = sc;
+	if (!front.collecting && !front.wanted) {
+		front.wanted = 1;
+		front.want_deadline = sc->deadline;
+	}
+	pthread_cond_broadcast(&front_cv);
+	pthread_mutex_unlock(&front_mu);
 	return MHD_YES;
 }
 
+/* A request ended (answered or not): its connection idles. */
 static void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -313,13 +439,32 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct scrape *sc = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
-	if (sc == NULL)
+	conns_set(http_conn_fd(conn), CONNS_IDLE, deadline_now_us());
+	if (sc == NULL || *con_cls == &http_seen)
 		return;
-	buf_cleanup(&sc->out);
+	pthread_mutex_lock(&front_mu);
+	if (sc->waiting)
+		http_unwait(sc);
+	result_put(sc->res);
+	pthread_mutex_unlock(&front_mu);
 	free(sc);
 	*con_cls = NULL;
+}
+
+/* Connections enter and leave the ledger. */
+static void
+http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	int fd = http_conn_fd(conn);
+
+	(void)cls;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		conns_open(fd, deadline_now_us(), http_shut, NULL);
+	else
+		conns_close(fd);
 }
 
 static enum MHD_Result
@@ -330,20 +475,34 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)cls;
 	(void)version;
 	(void)upload_data;
+	/*
+	 * The first call comes with the headers: the connection is busy
+	 * until answered.  Answering only from the next call, once any body
+	 * is read, keeps the connection alive (libmicrohttpd closes one
+	 * answered from the first call).
+	 */
+	if (*con_cls == NULL) {
+		conns_set(http_conn_fd(conn), CONNS_BUSY, 0);
+		*con_cls = &http_seen;
+		return MHD_YES;
+	}
 	/* We take no request bodies: drop whatever a client sends. */
-	if (*upload_data_size != 0)
+	if (*upload_data_size != 0) {
 		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed\n");
-	if (strcmp(url, http_ctx.cfg->telemetry_path) == 0)
+	if (strcmp(url, front.cfg->telemetry_path) == 0)
 		return http_metrics(conn, con_cls);
 	if (strcmp(url, "/") == 0)
 		return http_landing(conn);
 	return http_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+/* libmicrohttpd's own messages, at debug level. */
 static void
 http_log(void *cls, const char *fmt, va_list ap)
 {
@@ -352,41 +511,160 @@ http_log(void *cls, const char *fmt, va_list ap)
 		log_emitv(LOG_LEVEL_DEBUG, "libmicrohttpd", fmt, ap);
 }
 
-struct MHD_Daemon *
-http_start(int fd, const struct config *cfg, struct collector *col,
-    char *err, size_t errsz)
+/*
+ * The sockets systemd passed (LISTEN_FDS), checked and made close-on-exec
+ * so that no helper or command inherits them.  Returns how many, or an
+ * ERR_* with a reason in err.
+ */
+static int
+http_systemd_fds(int *fds, size_t maxfds, char *err, size_t errsz)
 {
-	struct MHD_Daemon *d;
-	pthread_t tid;
-	unsigned int per_ip;
+	const char *why = NULL;
+	int first, count, i, type, acc, r;
+	socklen_t len;
 
-	http_ctx.cfg = cfg;
-	http_ctx.col = col;
-	if (pthread_create(&tid, NULL, http_collector, NULL) != 0) {
-		snprintf(err, errsz, "starting the collector thread failed");
-		return NULL;
+	r = listen_systemd_fds(getenv("LISTEN_PID"), getenv("LISTEN_FDS"),
+	    getpid(), &first, &count, &why);
+	if (r != 0) {
+		snprintf(err, errsz, "--web.systemd-socket: %s", why);
+		return r;
 	}
+	for (i = 0; i < count && (size_t)i < maxfds; i++) {
+		len = sizeof(type);
+		if (getsockopt(first + i, SOL_SOCKET, SO_TYPE, &type,
+		    &len) == -1 || type != SOCK_STREAM ||
+		    getsockopt(first + i, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+		    &len) == -1 || !acc) {
+			snprintf(err, errsz, "--web.systemd-socket: descriptor "
+			    "%d is not a listening stream socket", first + i);
+			return ERR_INVAL;
+		}
+		if (fcntl(first + i, F_SETFD, FD_CLOEXEC) == -1) {
+			snprintf(err, errsz, "--web.systemd-socket: %s",
+			    strerror(errno));
+			return ERR_SYSTEM;
+		}
+		fds[i] = first + i;
+	}
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	info_f("Listening on systemd activated listeners instead of port "
+	    "listeners.");
+	return i;
+}
+
+int
+http_listen(const struct config *cfg, int *fds, size_t maxfds, char *err,
+    size_t errsz)
+{
+	size_t i, n = 0;
+	int fd;
+
+	if (cfg->systemd_socket)
+		return http_systemd_fds(fds, maxfds, err, errsz);
+	for (i = 0; i < cfg->nlisten_addr && n < maxfds; i++) {
+		fd = sock_listen(cfg->listen_addr[i].host,
+		    cfg->listen_addr[i].port, err, errsz);
+		if (fd < 0) {
+			while (n > 0)
+				close(fds[--n]);
+			return fd;
+		}
+		fds[n++] = fd;
+	}
+	return (int)n;
+}
+
+unsigned int
+http_fit_connections(unsigned int wanted)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return wanted;
+	/* The soft limit may be raised to the hard one without privilege. */
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	room = rl.rlim_cur > HTTP_FD_RESERVE + HTTP_MIN_CONNECTIONS ?
+	    rl.rlim_cur - HTTP_FD_RESERVE : HTTP_MIN_CONNECTIONS;
+	if (room >= wanted)
+		return wanted;
+	warn_f("open-file limit %llu: serving at most %llu connections "
+	    "instead of %u (--web.max-connections)", (unsigned long long)
+	    rl.rlim_cur, (unsigned long long)room, wanted);
+	return (unsigned int)room;
+}
+
+/* Starts a thread with every signal blocked; 0 or ERR_SYSTEM. */
+static int
+http_thread(void *(*fn)(void *))
+{
+	pthread_t tid;
+	pthread_attr_t attr;
+	int r;
+
+	if (pthread_attr_init(&attr) != 0)
+		return ERR_SYSTEM;
+	(void)pthread_attr_setstacksize(&attr, 256 * 1024);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&tid, &attr, fn, NULL);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : ERR_SYSTEM;
+}
+
+/* One daemon on one listening socket; NULL if it did not start. */
+static struct MHD_Daemon *
+http_daemon(int fd, unsigned int max_connections)
+{
 	/*
-	 * Half the connections per client address: a local user flooding
-	 * the port from a login node leaves room for a Prometheus that
-	 * scrapes from elsewhere.
+	 * libmicrohttpd's own limit sits above the ledger's: closed
+	 * connections count against it until libmicrohttpd reaps them.
 	 */
-	per_ip = cfg->max_connections / 2;
-	if (per_ip < 1)
-		per_ip = 1;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, max_connections + HTTP_FD_RESERVE / 2,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(HTTP_IDLE_MS / 1000),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL,
 	    MHD_OPTION_END);
-	if (d == NULL)
-		snprintf(err, errsz, "libmicrohttpd could not start on the "
-		    "listening socket");
-	return d;
+}
+
+int
+http_start(const int *fds, size_t n, unsigned int max_connections,
+    const struct config *cfg, struct collector *col, char *err,
+    size_t errsz)
+{
+	pthread_condattr_t ca;
+	size_t i;
+
+	front.cfg = cfg;
+	front.col = col;
+	pthread_condattr_init(&ca);
+	/* Deadlines are on the monotonic clock. */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&front_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (conns_init(max_connections, HTTP_HEADER_MS, HTTP_IDLE_MS) != 0 ||
+	    http_thread(http_collector) != 0 ||
+	    http_thread(http_janitor) != 0) {
+		snprintf(err, errsz, "starting the HTTP threads failed");
+		return ERR_SYSTEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (http_daemon(fds[i], max_connections) == NULL) {
+			snprintf(err, errsz, "libmicrohttpd could not start on "
+			    "listening socket %zu", i + 1);
+			return ERR_SYSTEM;
+		}
+	}
+	return 0;
 }

@@ -2,24 +2,50 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <stddef.h>
+
 struct collector;
 struct config;
-struct MHD_Daemon;
 
 /*
- * The HTTP side: libmicrohttpd with one epoll thread, and one collector
- * thread that runs scrapes while their connection is suspended, so an
- * overlapping scrape is answered at once and idle connections cost no
- * thread.  GET and HEAD only, the landing page at /, the exposition at the
- * telemetry path, 404 elsewhere.  Bounded: connections in all and per
- * client address, request size, idle time per connection.
+ * The front door.  One libmicrohttpd daemon (an epoll thread) per
+ * listening socket, one connection ledger across all of them (conns.h),
+ * one collector thread and one janitor thread.
+ *
+ * Scrapes share collections: at most one runs at a time; a scrape that
+ * arrives while one runs waits for it, suspended, within its own deadline,
+ * and a finished result is reused for --collector.min-interval.  Only a
+ * scrape whose deadline comes first gets the original's "skipped" answer
+ * (scrape_ok 0).  Every answer is the collection's exposition, byte for
+ * byte the same for the scrapes that share it, followed by the
+ * per-response families (metrics_write_front()).
+ *
+ * Return convention: 0 or a negative ERR_* (lib/err.h); functions that
+ * return a descriptor or a count return it, or a negative ERR_*.
  */
 
-/* Opens the listening socket (before privileges are dropped); fd or -1. */
-int	http_listen(const struct config *cfg, char *err, size_t errsz);
+#define HTTP_MAX_LISTEN		16
 
-/* Starts serving on fd.  Returns NULL with a reason in err. */
-struct MHD_Daemon	*http_start(int fd, const struct config *cfg,
-			    struct collector *col, char *err, size_t errsz);
+/*
+ * Opens the listening sockets of cfg (before privileges are dropped) into
+ * fds.  Returns how many, or a negative ERR_* with a reason in err.
+ */
+int	http_listen(const struct config *cfg, int *fds, size_t maxfds,
+	    char *err, size_t errsz);
+
+/*
+ * Fits the connection limit to the open-file limit (raising the soft
+ * limit to the hard one first).  Returns the number of connections to
+ * serve, never above wanted, logging when it is lower.
+ */
+unsigned int	http_fit_connections(unsigned int wanted);
+
+/*
+ * Starts serving on fds[0..n) with at most max_connections connections
+ * in all.  Returns 0, or ERR_SYSTEM with a reason in err.
+ */
+int	http_start(const int *fds, size_t n, unsigned int max_connections,
+	    const struct config *cfg, struct collector *col, char *err,
+	    size_t errsz);
 
 #endif /* HTTP_H */

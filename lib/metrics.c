@@ -127,6 +127,71 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	return write_build_info(out, version);
 }
 
+/* One counter family of one sample. */
+static int
+write_counter(struct buf *out, const char *name, const char *help,
+    unsigned long v)
+{
+	int r;
+
+	if ((r = expo_family(out, name, help, "counter")) != 0)
+		return r;
+	return expo_sample(out, name, NULL, 0, (double)v);
+}
+
+int
+metrics_write_front(struct buf *out, const struct metrics_front *f)
+{
+	static const char *const answers[METRICS_ANSWERS] = {
+		"collected", "shared", "skipped",
+	};
+	struct expo_label l;
+	int i, r;
+
+	if ((r = write_counter(out, "cluster_exporter_collections_total",
+	    "Collections run since start: one serves every scrape that "
+	    "waits for it or comes within --collector.min-interval.",
+	    f->collections)) != 0)
+		return r;
+	if ((r = expo_family(out, "cluster_exporter_scrapes_total",
+	    "Scrapes answered since start, by how: with a collection they "
+	    "started, with one they shared, or skipped at their deadline.",
+	    "counter")) != 0)
+		return r;
+	for (i = 0; i < METRICS_ANSWERS; i++) {
+		l.name = "result";
+		l.value = answers[i];
+		l.len = strlen(answers[i]);
+		if ((r = expo_sample(out, "cluster_exporter_scrapes_total", &l,
+		    1, (double)f->scrapes[i])) != 0)
+			return r;
+	}
+	if ((r = expo_family(out, "cluster_exporter_http_connections",
+	    "HTTP connections open now.", "gauge")) != 0 ||
+	    (r = expo_sample(out, "cluster_exporter_http_connections", NULL,
+	    0, (double)f->connections)) != 0)
+		return r;
+	if ((r = expo_family(out,
+	    "cluster_exporter_http_connections_closed_total",
+	    "HTTP connections the exporter closed since start: waiting or "
+	    "idle ones that gave way to new connections (full), or that "
+	    "missed the request deadline or the idle limit (deadline).",
+	    "counter")) != 0)
+		return r;
+	for (i = 0; i < 2; i++) {
+		l.name = "reason";
+		l.value = i == 0 ? "full" : "deadline";
+		l.len = strlen(l.value);
+		if ((r = expo_sample(out,
+		    "cluster_exporter_http_connections_closed_total", &l, 1,
+		    (double)(i == 0 ? f->evicted : f->timed_out))) != 0)
+			return r;
+	}
+	return write_counter(out, "cluster_exporter_log_lines_dropped_total",
+	    "Log lines dropped since start because stderr did not take them "
+	    "in time.", f->log_dropped);
+}
+
 int
 metrics_write_skipped(struct buf *out, const char *version)
 {

@@ -32,9 +32,33 @@ int	metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    const struct join *j, const char *version);
 
 /*
- * The answer to a scrape that overlaps a running collection: scrape_ok 0
- * and build info only.
+ * The answer to a scrape whose deadline came before the collection it
+ * waited for ended: scrape_ok 0 and build info only.
  */
 int	metrics_write_skipped(struct buf *out, const char *version);
+
+/* How a scrape was answered (the result label of scrapes_total). */
+enum metrics_answer {
+	METRICS_COLLECTED = 0,	/* by a collection it started */
+	METRICS_SHARED = 1,	/* by one another scrape started or recently */
+	METRICS_SKIPPED = 2,	/* its deadline came first */
+	METRICS_ANSWERS = 3,
+};
+
+/*
+ * The exporter's front door, as of this response (not of the shared
+ * collection): it follows the shared part of every answer.
+ */
+struct metrics_front {
+	unsigned long	 collections;
+	unsigned long	 scrapes[METRICS_ANSWERS];
+	unsigned long	 connections;		/* open now */
+	unsigned long	 evicted;		/* gave way to new ones */
+	unsigned long	 timed_out;		/* header deadline, idle */
+	unsigned long	 log_dropped;		/* log lines not written */
+};
+
+/* Appends the per-response families.  Returns 0, ERR_TOOBIG or ERR_NOMEM. */
+int	metrics_write_front(struct buf *out, const struct metrics_front *f);
 
 #endif /* METRICS_H */

@@ -963,7 +963,7 @@ class Ctx:
 
     def exporter(self, promserver, timeout=5, timerange="1m", listen="addr",
                  extra=(), env_extra=None, ready=True, port=None, name=None,
-                 log="DEBUG", binary=None):
+                 log="DEBUG", binary=None, min_interval="0"):
         binary = binary or EXPORTER
         check(os.access(binary, os.X_OK),
               "exporter binary %s is missing or not executable (run `make` first)" % binary)
@@ -981,6 +981,10 @@ class Ctx:
             args.append("-timerange=" + timerange)
         if log:
             args.append("-log=" + log)
+        # Most scenarios change the inputs between scrapes: one collection
+        # per scrape unless a test is about sharing.
+        if min_interval is not None:
+            args.append("--collector.min-interval=" + min_interval)
         args += SAN_ARGS + list(extra)
         env = dict(os.environ)
         env["PATH"] = self.bin + ":/usr/bin:/bin"
@@ -1563,44 +1567,6 @@ def oversized_command_output(t):
         t.expect(check, scrape_ok(e) == 1.0, "after %s: source_up %r" % (mode, source_up(e)))
         t.expect(check_original, e, "after %s" % mode)
         ex.stop()
-
-@test
-def overlapping_scrapes(t):
-    up = t.upstream()
-    up.load_original()
-    up.set("metadata", delay=2)
-    t.install_original_standins()
-    ex = t.exporter(up, timeout=8)
-    result = {}
-
-    def scrape_a():
-        try:
-            result["a"] = scrape(ex, timeout=20, what="scrape A")
-        except BaseException as exc:
-            result["a_err"] = exc
-
-    th = threading.Thread(target=scrape_a)
-    th.start()
-    time.sleep(0.5)
-    try:
-        rb, eb = scrape(ex, timeout=10, what="scrape B")
-    finally:
-        th.join(30)
-    t.note("scrape B took %.3f s" % rb.elapsed)
-    check(rb.elapsed < 1.0 * SLOW, "scrape B took %.2f s, want < %.1f s" % (rb.elapsed, 1.0 * SLOW))
-    check(scrape_ok(eb) == 0.0, "scrape B: scrape_ok %r, want 0" % scrape_ok(eb))
-    if "a_err" in result:
-        raise result["a_err"]
-    check("a" in result, "scrape A did not finish")
-    ra, ea = result["a"]
-    check(scrape_ok(ea) == 1.0, "scrape A: scrape_ok %r, source_up %r" % (scrape_ok(ea), source_up(ea)))
-    check(ra.elapsed >= 1.9, "scrape A took only %.2f s although metadata.delay=2" % ra.elapsed)
-    check_original(ea, "scrape A")
-    err = ex.stderr()
-    check(SKIP_LINE in err, "stderr lacks %r" % SKIP_LINE)
-    r, e = scrape(ex, timeout=20, what="scrape C (after both)")
-    check(scrape_ok(e) == 1.0, "scrape C: scrape_ok %r" % scrape_ok(e))
-
 
 HOSTILE_VALID = [
     'a"b',
