@@ -36,19 +36,30 @@ struct accounts_ctx {
 	struct buf	 name;
 };
 
+/* One entry of getent's output, from either database. */
+struct accounts_entry {
+	uint32_t	 id;		/* uid or gid */
+	uint32_t	 gid;		/* passwd: the primary group */
+	const char	*name;
+	size_t		 nlen;
+};
+
+/*
+ * Parses one line of getent output (status as cmd_line_fn gives it) into
+ * e.  Returns 0, or an ERR_* after logging the line, up to
+ * ACCOUNTS_LOG_BAD_LINES per request.
+ */
 static int
-accounts_line(const char *line, size_t len, int status, void *arg)
+accounts_parse(struct accounts_ctx *ctx, const char *line, size_t len,
+    int status, struct accounts_entry *e)
 {
-	struct accounts_ctx *ctx = arg;
 	struct getent_passwd pw;
 	struct getent_group gr;
-	const char *why = "line longer than MAX_LINE", *name;
+	const char *why = "line longer than MAX_LINE";
 	char quoted[128];
-	uint32_t id, gid = 0, v;
-	size_t nlen;
-	int r = ERR_TOOBIG, inserted;
+	int r = ERR_TOOBIG;
 
-	ctx->lineno++;
+	memset(e, 0, sizeof(*e));
 	if (status == 0 && ctx->groups)
 		r = getent_parse_group(line, len, &gr, &why);
 	else if (status == 0)
@@ -61,43 +72,95 @@ accounts_line(const char *line, size_t len, int status, void *arg)
 			    ctx->groups ? "group" : "passwd", ctx->lineno, why,
 			    quoted);
 		}
-		return 0;
+		return r;
 	}
 	if (ctx->groups) {
-		id = gr.gid;
-		name = gr.name;
-		nlen = gr.name_len;
+		e->id = gr.gid;
+		e->name = gr.name;
+		e->nlen = gr.name_len;
 	} else {
-		id = pw.uid;
-		gid = pw.gid;
-		name = pw.name;
-		nlen = pw.name_len;
+		e->id = pw.uid;
+		e->gid = pw.gid;
+		e->name = pw.name;
+		e->nlen = pw.name_len;
 	}
+	return 0;
+}
+
+/*
+ * Sends e as a USER or GROUP record if it was asked for and not sent yet,
+ * and its name fits a label.  Returns 0 or ERR_NOMEM; dies if the record
+ * cannot be encoded.
+ */
+static int
+accounts_send(struct accounts_ctx *ctx, const struct accounts_entry *e)
+{
+	unsigned char key[4];
+	uint32_t v;
+	int r, inserted;
+
 	/* Only what was asked, once: extra lines change nothing. */
-	if (hash_get(ctx->wanted, &id, sizeof(id), &v) != 0)
+	hash_key_u32(key, e->id);
+	if (hash_get(ctx->wanted, key, sizeof(key), &v) != 0)
 		return 0;
-	if (hash_put(ctx->sent, &id, sizeof(id), 0, &v, &inserted) != 0)
+	if (hash_put(ctx->sent, key, sizeof(key), 0, &v, &inserted) != 0)
 		return ERR_NOMEM;
 	if (!inserted)
 		return 0;
 	buf_reset(&ctx->name);
-	if (utf8_sanitize(&ctx->name, name, nlen) != 0 ||
+	if (utf8_sanitize(&ctx->name, e->name, e->nlen) != 0 ||
 	    buf_len(&ctx->name) > MAX_LABEL)
 		return 0;
 	if (ctx->groups)
-		r = proto_put_group(hrt_out(), id, buf_ptr(&ctx->name),
+		r = proto_put_group(hrt_out(), e->id, buf_ptr(&ctx->name),
 		    buf_len(&ctx->name));
 	else
-		r = proto_put_user(hrt_out(), id, buf_ptr(&ctx->name),
-		    buf_len(&ctx->name), gid);
+		r = proto_put_user(hrt_out(), e->id, buf_ptr(&ctx->name),
+		    buf_len(&ctx->name), e->gid);
 	if (r != 0)
-		fatal_f("encoding account record failed: %s", err_str(r));
+		hrt_die("encoding account record failed: %s", err_str(r));
 	ctx->records++;
 	hrt_flush_maybe();
 	return 0;
 }
 
-/* Runs getent over ids[0..n) in chunks; returns 0 or fills reason. */
+/*
+ * The cmd_line_fn of getent: a bad line is skipped, a good one sent.
+ * Returns 0, or ERR_NOMEM, which abandons getent (command.h).
+ */
+static int
+accounts_line(const char *line, size_t len, int status, void *arg)
+{
+	struct accounts_ctx *ctx = arg;
+	struct accounts_entry e;
+
+	ctx->lineno++;
+	if (accounts_parse(ctx, line, len, status, &e) != 0)
+		return 0;
+	return accounts_send(ctx, &e);
+}
+
+/* Files the ids of req as wanted.  Returns 0 or ERR_NOMEM. */
+static int
+accounts_want(struct accounts_ctx *ctx, const struct proto_req *req)
+{
+	unsigned char key[4];
+	uint32_t i, v;
+	int inserted;
+
+	for (i = 0; i < req->nids; i++) {
+		hash_key_u32(key, proto_req_id(req, i));
+		if (hash_put(ctx->wanted, key, sizeof(key), 0, &v,
+		    &inserted) != 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Runs getent over the ids of req in chunks of MAX_GETENT_KEYS.  Returns 0,
+ * or an ERR_* with reason set.
+ */
 static int
 accounts_lookup(const char *getent, struct accounts_ctx *ctx,
     const struct proto_req *req, struct deadline deadline, char *reason,
@@ -105,21 +168,15 @@ accounts_lookup(const char *getent, struct accounts_ctx *ctx,
 {
 	char *argv[MAX_GETENT_KEYS + 3];
 	char (*keys)[12] = NULL;
+	const char *name = ctx->groups ? "getent group" : "getent passwd";
 	struct cmd_result res;
-	uint32_t i, j, n, v;
-	int r, inserted, ret = -1;
+	uint32_t i, j, n;
+	int r, ret = ERR_NOMEM;
 
-	if ((keys = calloc(MAX_GETENT_KEYS, sizeof(*keys))) == NULL) {
+	if ((keys = calloc(MAX_GETENT_KEYS, sizeof(*keys))) == NULL ||
+	    accounts_want(ctx, req) != 0) {
 		snprintf(reason, reasonsz, "out of memory");
 		goto out;
-	}
-	for (i = 0; i < req->nids; i++) {
-		v = proto_req_id(req, i);
-		if (hash_put(ctx->wanted, &v, sizeof(v), 0, &j,
-		    &inserted) != 0) {
-			snprintf(reason, reasonsz, "out of memory");
-			goto out;
-		}
 	}
 	argv[0] = (char *)getent;
 	argv[1] = ctx->groups ? "group" : "passwd";
@@ -134,24 +191,10 @@ accounts_lookup(const char *getent, struct accounts_ctx *ctx,
 		}
 		argv[2 + n] = NULL;
 		r = cmd_run(getent, argv, deadline, accounts_line, ctx, &res);
-		if (r != 0) {
-			snprintf(reason, reasonsz, "getent %s: %s%s%s",
-			    argv[1], err_str(r), res.stderr_text[0] != '\0' ?
-			    ": " : "", res.stderr_text);
-			goto out;
-		}
 		/* 2 means "some key not found", which is an answer too. */
-		if (!res.exited || (res.exit_code != 0 &&
-		    res.exit_code != 2)) {
-			if (res.exited)
-				snprintf(reason, reasonsz, "getent %s exited "
-				    "with status %d: %s", argv[1],
-				    res.exit_code, res.stderr_text);
-			else
-				snprintf(reason, reasonsz, "getent %s killed "
-				    "by signal %d", argv[1], res.signal);
+		if ((ret = cmd_explain(name, r, &res, 2, reason,
+		    reasonsz)) != 0)
 			goto out;
-		}
 	}
 	ret = 0;
  out:
@@ -159,6 +202,7 @@ accounts_lookup(const char *getent, struct accounts_ctx *ctx,
 	return ret;
 }
 
+/* Answers one USERS or GROUPS request, ending it with END. */
 static void
 accounts_request(const char *getent, const struct proto_req *req,
     struct deadline deadline)
@@ -195,6 +239,7 @@ accounts_request(const char *getent, const struct proto_req *req,
 	buf_cleanup(&ctx.name);
 }
 
+/* The hrt_request_fn: accounts_request() with the getent of argv. */
 static void
 accounts_serve(const struct proto_req *req, struct deadline deadline)
 {

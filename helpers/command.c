@@ -43,7 +43,12 @@ cmd_env(void)
 	return cmd_envp;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/*
+ * Puts the pipes on the child's stdout and stderr and execs path.  Between
+ * fork and exec: only async-signal-safe calls.  Never returns: status 126
+ * if the descriptors cannot be set up, 127 if execve() fails (the shell's
+ * "cannot execute" and "not found").
+ */
 static void
 cmd_child(const char *path, char *const argv[], int outfd, int errfd)
 {
@@ -67,171 +72,294 @@ cmd_child(const char *path, char *const argv[], int outfd, int errfd)
 	_exit(127);
 }
 
+/* A command being run: its pipes, and where its output has got to. */
+struct cmd_proc {
+	const char	*path;
+	int		 out[2];	/* its stdout: read end, write end */
+	int		 err[2];	/* its stderr: read end, write end */
+	size_t		 total;		/* stdout bytes read so far */
+	struct lines	 ln;		/* stdout, cut into lines */
+	struct buf	 errtext;	/* the first bytes of its stderr */
+	cmd_line_fn	*fn;
+	void		*arg;
+};
+
 /*
- * A command past its deadline, or whose output we refuse, cannot be killed
- * from here (the filter forbids signals).  Exiting makes the parent kill
- * our whole process group through the spawner and start a fresh helper.
+ * Gives the helper up (hrt_die()), naming the command and why.  A command
+ * past its deadline, or whose output we refuse, cannot be killed from here
+ * (the filter forbids signals).  Dying makes the parent kill our whole
+ * process group through the spawner and start a fresh helper.
  */
-static void
+static void __attribute__((noreturn))
 cmd_abandon(const char *path, const char *why)
 {
-	error_f("%s: %s; giving up the helper", path, why);
-	_exit(1);
+	hrt_die("%s: %s; giving up the helper", path, why);
 }
 
+/* Hands every complete line to the callback; returns 0 or its non-zero. */
 static int
-cmd_deliver(struct lines *ln, cmd_line_fn *fn, void *arg)
+cmd_deliver(struct cmd_proc *cp)
 {
 	const char *line;
 	size_t len;
 	int r;
 
 	for (;;) {
-		r = lines_next(ln, &line, &len);
+		r = lines_next(&cp->ln, &line, &len);
 		if (r == 0)
 			return 0;
 		if (r == 1)
-			r = fn(line, len, 0, arg);
+			r = cp->fn(line, len, 0, cp->arg);
 		else
-			r = fn(NULL, 0, r, arg);
+			r = cp->fn(NULL, 0, r, cp->arg);
 		if (r != 0)
 			return r;
 	}
 }
 
-int
-cmd_run(const char *path, char *const argv[], struct deadline deadline,
-    cmd_line_fn *fn, void *arg, struct cmd_result *res)
+/* Sets cp up with no pipes open yet. */
+static void
+cmd_proc_init(struct cmd_proc *cp, const char *path, cmd_line_fn *fn,
+    void *arg)
 {
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	struct pollfd pfd[2];
-	struct buf errtext;
-	struct lines ln;
-	size_t total = 0, keep;
-	pid_t pid = -1;
-	int ret = ERR_SYSTEM, wstatus = 0, r, nfds, timeout;
+	memset(cp, 0, sizeof(*cp));
+	cp->path = path;
+	cp->out[0] = cp->out[1] = cp->err[0] = cp->err[1] = -1;
+	lines_init(&cp->ln, MAX_LINE);
+	buf_init(&cp->errtext, MAX_CMD_STDERR);
+	cp->fn = fn;
+	cp->arg = arg;
+}
+
+/* Closes *fd unless it is -1 already, and sets it to -1. */
+static void
+cmd_close(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Closes what is open of cp and frees its buffers. */
+static void
+cmd_proc_cleanup(struct cmd_proc *cp)
+{
+	cmd_close(&cp->out[0]);
+	cmd_close(&cp->out[1]);
+	cmd_close(&cp->err[0]);
+	cmd_close(&cp->err[1]);
+	lines_cleanup(&cp->ln);
+	buf_cleanup(&cp->errtext);
+}
+
+/*
+ * Starts the command with its stdout and stderr on pipes.  Returns 0 with
+ * *pid set, or ERR_SYSTEM with res->stderr_text saying why.
+ */
+static int
+cmd_start(struct cmd_proc *cp, char *const argv[], pid_t *pid,
+    struct cmd_result *res)
+{
+	if (pipe2(cp->out, O_CLOEXEC) == -1 ||
+	    pipe2(cp->err, O_CLOEXEC) == -1) {
+		snprintf(res->stderr_text, sizeof(res->stderr_text),
+		    "pipe: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if ((*pid = fork()) == -1) {
+		snprintf(res->stderr_text, sizeof(res->stderr_text),
+		    "fork: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if (*pid == 0)
+		cmd_child(cp->path, argv, cp->out[1], cp->err[1]);
+	cmd_close(&cp->out[1]);
+	cmd_close(&cp->err[1]);
+	return 0;
+}
+
+/*
+ * Takes n bytes the command printed on stdout.  Returns 0, ERR_TOOBIG past
+ * MAX_CMD_OUTPUT, an error of lines_feed(), or the callback's non-zero.
+ */
+static int
+cmd_stdout(struct cmd_proc *cp, const char *p, size_t n)
+{
+	int r;
+
+	cp->total += n;
+	if (cp->total > MAX_CMD_OUTPUT)
+		return ERR_TOOBIG;
+	if ((r = lines_feed(&cp->ln, p, n)) != 0)
+		return r;
+	return cmd_deliver(cp);
+}
+
+/* Keeps the first MAX_CMD_STDERR bytes of stderr for the message. */
+static void
+cmd_stderr(struct cmd_proc *cp, const char *p, size_t n)
+{
+	size_t keep = MAX_CMD_STDERR - buf_len(&cp->errtext);
+
+	if (n < keep)
+		keep = n;
+	/* Best effort: short of memory, say nothing. */
+	if (buf_append(&cp->errtext, p, keep) != 0)
+		buf_reset(&cp->errtext);
+}
+
+/*
+ * Reads what *fd (cp's stdout or stderr) has, closing it at end of file or
+ * on an error.  Returns 0 or an error of cmd_stdout().
+ */
+static int
+cmd_read(struct cmd_proc *cp, int *fd)
+{
 	char chunk[16384];
 	ssize_t n;
 
-	memset(res, 0, sizeof(*res));
-	lines_init(&ln, MAX_LINE);
-	buf_init(&errtext, MAX_CMD_STDERR);
-	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
-		snprintf(res->stderr_text, sizeof(res->stderr_text),
-		    "pipe: %s", strerror(errno));
-		goto out;
+	n = read(*fd, chunk, sizeof(chunk));
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		cmd_close(fd);
+		return 0;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(res->stderr_text, sizeof(res->stderr_text),
-		    "fork: %s", strerror(errno));
-		goto out;
+	if (fd == &cp->err[0]) {
+		cmd_stderr(cp, chunk, (size_t)n);
+		return 0;
 	}
-	if (pid == 0)
-		cmd_child(path, argv, outp[1], errp[1]);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
+	return cmd_stdout(cp, chunk, (size_t)n);
+}
 
-	ret = 0;
-	while (outp[0] != -1 || errp[0] != -1) {
+/*
+ * Reads the command's stdout and stderr until both are closed.  Returns 0,
+ * ERR_SYSTEM if poll() fails, or an error of cmd_read(); abandons the
+ * command once the deadline passes.
+ */
+static int
+cmd_pump(struct cmd_proc *cp, struct deadline deadline)
+{
+	struct pollfd pfd[2];
+	int *fd[2];		/* the slots in cp of the fds in pfd */
+	nfds_t nfds, i;
+	int r;
+
+	while (cp->out[0] != -1 || cp->err[0] != -1) {
 		if (deadline_passed(deadline))
-			cmd_abandon(path, "deadline passed");
-		timeout = deadline_poll_ms(deadline);
+			cmd_abandon(cp->path, "deadline passed");
 		nfds = 0;
-		if (outp[0] != -1) {
-			pfd[nfds].fd = outp[0];
-			pfd[nfds++].events = POLLIN;
+		if (cp->out[0] != -1)
+			fd[nfds++] = &cp->out[0];
+		if (cp->err[0] != -1)
+			fd[nfds++] = &cp->err[0];
+		for (i = 0; i < nfds; i++) {
+			pfd[i].fd = *fd[i];
+			pfd[i].events = POLLIN;
 		}
-		if (errp[0] != -1) {
-			pfd[nfds].fd = errp[0];
-			pfd[nfds++].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)nfds, timeout) == -1) {
+		if (poll(pfd, nfds, deadline_poll_ms(deadline)) == -1) {
 			/* SIGCHLD and friends may interrupt the wait. */
 			if (errno == EINTR)
 				continue;
-			ret = ERR_SYSTEM;
-			break;
+			return ERR_SYSTEM;
 		}
-		for (r = 0; r < nfds; r++) {
-			if ((pfd[r].revents & (POLLIN | POLLHUP | POLLERR)) ==
+		for (i = 0; i < nfds; i++) {
+			if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ==
 			    0)
 				continue;
-			n = read(pfd[r].fd, chunk, sizeof(chunk));
-			if (n == -1 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				close(pfd[r].fd);
-				if (pfd[r].fd == outp[0])
-					outp[0] = -1;
-				else
-					errp[0] = -1;
-				continue;
-			}
-			if (pfd[r].fd == errp[0]) {
-				/* Keep the first bytes; drop the rest. */
-				keep = MAX_CMD_STDERR - buf_len(&errtext);
-				if ((size_t)n < keep)
-					keep = (size_t)n;
-				/* Best effort: short of memory, say nothing. */
-				if (buf_append(&errtext, chunk, keep) != 0)
-					buf_reset(&errtext);
-				continue;
-			}
-			total += (size_t)n;
-			if (total > MAX_CMD_OUTPUT) {
-				ret = ERR_TOOBIG;
-				goto stop;
-			}
-			if ((ret = lines_feed(&ln, chunk, (size_t)n)) != 0 ||
-			    (ret = cmd_deliver(&ln, fn, arg)) != 0)
-				goto stop;
+			if ((r = cmd_read(cp, fd[i])) != 0)
+				return r;
 		}
 	}
- stop:
-	if (ret == 0) {
-		lines_finish(&ln);
-		ret = cmd_deliver(&ln, fn, arg);
+	return 0;
+}
+
+/*
+ * Waits for the command, whose output is closed but which may linger, up
+ * to the same deadline; abandons it past that.  Returns its wait status,
+ * or 0 if it cannot be waited for.
+ */
+static int
+cmd_reap(const char *path, pid_t pid, struct deadline deadline)
+{
+	int wstatus = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &wstatus, WNOHANG);
+		if (r == pid || (r == -1 && errno != EINTR))
+			return wstatus;
+		if (deadline_passed(deadline))
+			cmd_abandon(path, "still running after closing its "
+			    "output");
+		usleep(2000);
 	}
-	if (ret != 0) {
-		cmd_abandon(path, err_str(ret));
-	} else {
-		/* Output closed; the command may still linger: same deadline. */
-		for (;;) {
-			r = waitpid(pid, &wstatus, WNOHANG);
-			if (r == pid)
-				break;
-			if (r == -1 && errno != EINTR)
-				break;
-			if (deadline_passed(deadline))
-				cmd_abandon(path, "still running after closing "
-				    "its output");
-			usleep(2000);
-		}
-	}
-	pid = -1;
+}
+
+/* Fills res from the wait status and the stderr the command printed. */
+static void
+cmd_report(struct cmd_result *res, int wstatus, const struct buf *errtext)
+{
+	const char *e = buf_ptr(errtext);
+	size_t n = buf_len(errtext);
+
 	if (WIFEXITED(wstatus)) {
 		res->exited = 1;
 		res->exit_code = WEXITSTATUS(wstatus);
 	} else if (WIFSIGNALED(wstatus))
 		res->signal = WTERMSIG(wstatus);
 	/* The message reads better without its final newline. */
-	n = (ssize_t)buf_len(&errtext);
-	while (n > 0 && (buf_ptr(&errtext)[n - 1] == '\n' ||
-	    buf_ptr(&errtext)[n - 1] == '\r' || buf_ptr(&errtext)[n - 1] == ' '))
+	while (n > 0 && (e[n - 1] == '\n' || e[n - 1] == '\r' ||
+	    e[n - 1] == ' '))
 		n--;
-	hrt_quote(res->stderr_text, sizeof(res->stderr_text),
-	    buf_ptr(&errtext), (size_t)n);
+	hrt_quote(res->stderr_text, sizeof(res->stderr_text), e, n);
+}
+
+int
+cmd_run(const char *path, char *const argv[], struct deadline deadline,
+    cmd_line_fn *fn, void *arg, struct cmd_result *res)
+{
+	struct cmd_proc cp;
+	pid_t pid = -1;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	cmd_proc_init(&cp, path, fn, arg);
+	if ((ret = cmd_start(&cp, argv, &pid, res)) != 0)
+		goto out;
+	if ((ret = cmd_pump(&cp, deadline)) == 0) {
+		lines_finish(&cp.ln);
+		ret = cmd_deliver(&cp);
+	}
+	if (ret != 0)
+		cmd_abandon(path, err_str(ret));
+	cmd_report(res, cmd_reap(path, pid, deadline), &cp.errtext);
  out:
-	if (outp[0] != -1)
-		close(outp[0]);
-	if (outp[1] != -1)
-		close(outp[1]);
-	if (errp[0] != -1)
-		close(errp[0]);
-	if (errp[1] != -1)
-		close(errp[1]);
-	lines_cleanup(&ln);
-	buf_cleanup(&errtext);
+	cmd_proc_cleanup(&cp);
 	return ret;
+}
+
+int
+cmd_explain(const char *name, int r, const struct cmd_result *res,
+    int ok_status, char *reason, size_t reasonsz)
+{
+	const char *e = res->stderr_text;
+
+	if (r != 0) {
+		snprintf(reason, reasonsz, "%s: %s%s%s", name, err_str(r),
+		    e[0] != '\0' ? ": " : "", e);
+		return r;
+	}
+	/* The command is the helper's upstream, and it failed. */
+	if (!res->exited) {
+		snprintf(reason, reasonsz, "%s killed by signal %d", name,
+		    res->signal);
+		return ERR_UPSTREAM;
+	}
+	if (res->exit_code != 0 && res->exit_code != ok_status) {
+		snprintf(reason, reasonsz, "%s exited with status %d: %s",
+		    name, res->exit_code, e);
+		return ERR_UPSTREAM;
+	}
+	return 0;
 }

@@ -11,15 +11,15 @@
  * Runs a command (squeue, getent) by absolute path, without a shell, in a
  * clean environment, in the helper's process group, and streams its stdout
  * line by line.  The deadline is the helper's backstop, set after the
- * parent's (hrt_backstop()): should it pass, or should the output break a limit,
- * the helper exits and the parent kills the group (helpers may not send
- * signals).
+ * parent's (hrt_backstop()).  Should it pass, or should the output break a
+ * limit, the helper dies (hrt_die()) and the parent kills the group, the
+ * command with it: helpers may not send signals.
  */
 
 /*
  * Called per stdout line (without '\n'), or with line == NULL and status
  * ERR_TOOBIG for a line longer than MAX_LINE (then skipped).  A non-zero
- * return stops the command (killed) and is returned by cmd_run().
+ * return abandons the command: the helper dies, as above.
  */
 typedef int cmd_line_fn(const char *line, size_t len, int status, void *arg);
 
@@ -33,13 +33,27 @@ struct cmd_result {
 /*
  * Returns 0 when the command ran to its end (whatever its exit status:
  * see res), or ERR_SYSTEM when it could not be started (res's stderr_text
- * says why).  A deadline, an output above MAX_CMD_OUTPUT or a callback's
- * non-zero return ends the helper.
+ * says why).  A deadline, an output above MAX_CMD_OUTPUT, a failing poll()
+ * or a callback's non-zero return ends the helper instead.
  */
 int	cmd_run(const char *path, char *const argv[], struct deadline deadline,
 	    cmd_line_fn *fn, void *arg, struct cmd_result *res);
 
-/* The environment commands get: fixed PATH, LC_ALL=C, SLURM_CONF if set. */
+/*
+ * Words, for END, how a cmd_run() of the command called name (such as
+ * "getent passwd") went: r is what cmd_run() returned, res what it filled
+ * in.  Exit status 0 is success, and so is ok_status unless it is -1.
+ * Returns 0 with reason untouched, or r (the command did not start), or
+ * ERR_UPSTREAM (it exited with another status or was killed), with
+ * reason set.
+ */
+int	cmd_explain(const char *name, int r, const struct cmd_result *res,
+	    int ok_status, char *reason, size_t reasonsz);
+
+/*
+ * The environment commands get: fixed PATH, LC_ALL=C, and SLURM_CONF if
+ * the helper has it set to an absolute path.
+ */
 char	*const *cmd_env(void);
 
 #endif /* COMMAND_H */

@@ -45,6 +45,7 @@ struct query {
 static const char *promql_server;
 static const char *promql_range;
 
+/* CURLOPT_WRITEFUNCTION: keeps the answer; 0 (curl aborts) past the cap. */
 static size_t
 promql_write(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -59,6 +60,7 @@ promql_write(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Counts a skipped series; logs the first PROMQL_LOG_SKIPS of a query. */
 static void
 promql_skip(struct query *q, const char *what, const char *jobid,
     size_t len)
@@ -70,6 +72,16 @@ promql_skip(struct query *q, const char *what, const char *jobid,
 	hrt_quote(quoted, sizeof(quoted), jobid == NULL ? "" : jobid, len);
 	debug_f("%s: skipping series with jobid \"%s\": %s",
 	    query_name(q->source), quoted, what);
+}
+
+/* Counts a series as dropped and logs it (promql_skip()); returns 0. */
+static int
+promql_drop(struct query *q, const char *what, const char *jobid,
+    size_t len)
+{
+	q->dropped++;
+	promql_skip(q, what, jobid, len);
+	return 0;
 }
 
 /* Counts rec against the query's budget, keyed as the parent keys it. */
@@ -87,75 +99,89 @@ promql_count(struct query *q, const struct proto_series *rec)
 	return r;
 }
 
+/*
+ * 1 if s is to be sent, with its jobid parsed into id; else 0.  A series
+ * without a usable value, label, jobid or (metadata) target is dropped;
+ * one whose jobid does not parse is only logged, and one on an OST is
+ * ignored.
+ */
+static int
+promql_wanted(struct query *q, const struct json_series *s,
+    struct lustre_jobid *id)
+{
+	const char *why = NULL;
+
+	if (s->value_status != JSON_VALUE_OK)
+		return promql_drop(q, s->value_status ==
+		    JSON_VALUE_NONFINITE ? "non-finite value" :
+		    "value is not a number", s->jobid, s->jobid_len);
+	if (s->label_too_long)
+		return promql_drop(q, "label longer than MAX_LABEL bytes",
+		    s->jobid, s->jobid_len);
+	if (s->jobid == NULL)
+		return promql_drop(q, "no jobid label", NULL, 0);
+	if (lustre_parse_jobid(s->jobid, s->jobid_len, id, &why) != 0) {
+		promql_skip(q, why, s->jobid, s->jobid_len);
+		return 0;
+	}
+	if (q->source != QUERY_METADATA)
+		return 1;
+	if (s->target == NULL)
+		return promql_drop(q, "no target label", s->jobid,
+		    s->jobid_len);
+	/* OST series are the bulk and never exported: drop early. */
+	return lustre_is_mdt_target(s->target, s->target_len);
+}
+
+/* Fills rec with the series s of q, whose jobid is id. */
+static void
+promql_record(const struct query *q, const struct json_series *s,
+    const struct lustre_jobid *id, struct proto_series *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->source = (uint8_t)q->source;
+	rec->value = s->value;
+	if (q->source == QUERY_METADATA) {
+		rec->target.p = s->target;
+		rec->target.len = s->target_len;
+	}
+	if (id->kind == LUSTRE_JOBID_JOB) {
+		rec->kind = PROTO_KIND_JOB;
+		rec->jobid = id->jobid;
+	} else {
+		rec->kind = PROTO_KIND_PROC;
+		rec->uid = id->uid;
+		rec->proc.p = id->proc;
+		rec->proc.len = id->proc_len;
+	}
+}
+
+/*
+ * The json_series_fn of an answer: sends a SERIES record per wanted
+ * series.  Returns 0, or the budget's error once it is used up.
+ */
 static int
 promql_series(const struct json_series *s, void *arg)
 {
 	struct query *q = arg;
 	struct proto_series rec;
 	struct lustre_jobid id;
-	const char *why = NULL;
 	int r;
 
-	if (s->value_status != JSON_VALUE_OK) {
-		q->dropped++;
-		promql_skip(q, s->value_status == JSON_VALUE_NONFINITE ?
-		    "non-finite value" : "value is not a number", s->jobid,
-		    s->jobid_len);
+	if (!promql_wanted(q, s, &id))
 		return 0;
-	}
-	if (s->label_too_long) {
-		q->dropped++;
-		promql_skip(q, "label longer than MAX_LABEL bytes", s->jobid,
-		    s->jobid_len);
-		return 0;
-	}
-	if (s->jobid == NULL) {
-		q->dropped++;
-		promql_skip(q, "no jobid label", NULL, 0);
-		return 0;
-	}
-	if (lustre_parse_jobid(s->jobid, s->jobid_len, &id, &why) != 0) {
-		promql_skip(q, why, s->jobid, s->jobid_len);
-		return 0;
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.source = (uint8_t)q->source;
-	rec.value = s->value;
-	if (q->source == QUERY_METADATA) {
-		if (s->target == NULL) {
-			q->dropped++;
-			promql_skip(q, "no target label", s->jobid,
-			    s->jobid_len);
-			return 0;
-		}
-		/* OST series are the bulk and never exported: drop early. */
-		if (!lustre_is_mdt_target(s->target, s->target_len))
-			return 0;
-		rec.target.p = s->target;
-		rec.target.len = s->target_len;
-	}
-	if (id.kind == LUSTRE_JOBID_JOB) {
-		rec.kind = PROTO_KIND_JOB;
-		rec.jobid = id.jobid;
-	} else {
-		rec.kind = PROTO_KIND_PROC;
-		rec.uid = id.uid;
-		rec.proc.p = id.proc;
-		rec.proc.len = id.proc_len;
-	}
+	promql_record(q, s, &id, &rec);
 	if ((r = promql_count(q, &rec)) != 0)
 		return r;
-	if (proto_put_series(hrt_out(), &rec) != 0) {
-		q->dropped++;
-		promql_skip(q, "series does not fit a record", s->jobid,
-		    s->jobid_len);
-		return 0;
-	}
+	if (proto_put_series(hrt_out(), &rec) != 0)
+		return promql_drop(q, "series does not fit a record",
+		    s->jobid, s->jobid_len);
 	q->series++;
 	hrt_flush_maybe();
 	return 0;
 }
 
+/* A json_series_fn that takes nothing, for parsing an error answer. */
 static int
 promql_ignore(const struct json_series *s, void *arg)
 {
@@ -164,26 +190,29 @@ promql_ignore(const struct json_series *s, void *arg)
 	return 0;
 }
 
+/*
+ * Why the finished transfer of q (curl's result cc) failed, into reason;
+ * "" if it did not.  A good answer is parsed and its series sent here.
+ */
 static void
-promql_finish(struct query *q, CURLcode cc)
+promql_outcome(struct query *q, CURLcode cc, char *reason, size_t reasonsz)
 {
-	struct proto_source_end e;
-	char reason[512], jreason[256];
+	char jreason[256];
 	long code = 0;
 	int r;
 
 	reason[0] = '\0';
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (q->too_big) {
-		snprintf(reason, sizeof(reason), "answer larger than %d bytes",
+		snprintf(reason, reasonsz, "answer larger than %d bytes",
 		    MAX_JSON_BODY);
 	} else if (cc != CURLE_OK) {
-		snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(cc));
+		snprintf(reason, reasonsz, "%s", curl_easy_strerror(cc));
 	} else if (code < 200 || code > 299) {
 		/* Parsed only for the upstream's own error text. */
 		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
 		    promql_ignore, NULL, jreason, sizeof(jreason));
-		snprintf(reason, sizeof(reason), "HTTP status %ld%s%s",
+		snprintf(reason, reasonsz, "HTTP status %ld%s%s",
 		    code, r == ERR_UPSTREAM ? ": " : "",
 		    r == ERR_UPSTREAM ? jreason : "");
 	} else {
@@ -194,12 +223,26 @@ promql_finish(struct query *q, CURLcode cc)
 		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
 		    promql_series, q, jreason, sizeof(jreason));
 		if (q->over[0] != '\0')
-			snprintf(reason, sizeof(reason), "the answer has %s",
+			snprintf(reason, reasonsz, "the answer has %s",
 			    q->over);
 		else if (r != 0)
-			snprintf(reason, sizeof(reason), "%s%s%s", err_str(r),
+			snprintf(reason, reasonsz, "%s%s%s", err_str(r),
 			    jreason[0] != '\0' ? ": " : "", jreason);
 	}
+}
+
+/*
+ * Ends query q, whose transfer finished with cc: sends its SERIES records
+ * and its SOURCE_END, then frees its answer.  Dies if SOURCE_END cannot be
+ * encoded.
+ */
+static void
+promql_finish(struct query *q, CURLcode cc)
+{
+	struct proto_source_end e;
+	char reason[512];
+
+	promql_outcome(q, cc, reason, sizeof(reason));
 	memset(&e, 0, sizeof(e));
 	e.source = (uint8_t)q->source;
 	e.status = reason[0] != '\0';
@@ -212,27 +255,34 @@ promql_finish(struct query *q, CURLcode cc)
 		warn_f("%s: %u series dropped (no jobid, target or finite "
 		    "value)", query_name(q->source), q->dropped);
 	if (proto_put_source_end(hrt_out(), &e) != 0)
-		fatal_f("encoding source end failed");
+		hrt_die("encoding source end failed");
 	hrt_flush();
 	q->done = 1;
 	buf_cleanup(&q->body);
 	budget_cleanup(&q->budget);
 }
 
+/*
+ * Prepares query q of source with its own curl handle.  Returns 0, or an
+ * ERR_* with q to be released all the same (promql_release()).
+ */
 static int
 promql_setup(struct query *q, int source, long timeout_ms,
     const struct proto_budget *budget)
 {
+	int r;
 
 	memset(q, 0, sizeof(*q));
 	q->source = source;
-	if (budget_init(&q->budget, budget) != 0)
-		return -1;
+	if ((r = budget_init(&q->budget, budget)) != 0)
+		return r;
 	buf_init(&q->url, 16384);
 	buf_init(&q->body, MAX_JSON_BODY);
-	if (query_url(&q->url, promql_server, promql_range, source) != 0 ||
-	    (q->easy = curl_easy_init()) == NULL)
-		return -1;
+	if ((r = query_url(&q->url, promql_server, promql_range,
+	    source)) != 0)
+		return r;
+	if ((q->easy = curl_easy_init()) == NULL)
+		return ERR_NOMEM;
 	curl_easy_setopt(q->easy, CURLOPT_URL, buf_ptr(&q->url));
 	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, promql_write);
 	curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
@@ -250,42 +300,60 @@ promql_setup(struct query *q, int source, long timeout_ms,
 	return 0;
 }
 
+/* Frees what promql_setup() made of q; q may be all zero. */
 static void
-promql_query(const struct proto_req *req, struct deadline deadline)
+promql_release(CURLM *multi, struct query *q)
 {
-	struct query q[QUERY_COUNT];
-	CURLM *multi = NULL;
-	CURLMsg *msg;
-	struct query *qp;
-	uint64_t start = deadline_now_us();
-	uint32_t records = 0;
-	long timeout_ms = (long)deadline_ms_left(deadline);
-	int i, running = 0, left, failed = 0;
-	char reason[256];
-
-	reason[0] = '\0';
-	/* Leave a margin for parsing and for the parent to read END. */
-	if (timeout_ms > 1000)
-		timeout_ms -= 300;
-	memset(q, 0, sizeof(q));
-	if ((multi = curl_multi_init()) == NULL) {
-		snprintf(reason, sizeof(reason), "curl_multi_init failed");
-		goto out;
+	if (q->easy != NULL) {
+		curl_multi_remove_handle(multi, q->easy);
+		curl_easy_cleanup(q->easy);
 	}
+	buf_cleanup(&q->url);
+	buf_cleanup(&q->body);
+	budget_cleanup(&q->budget);
+}
+
+/*
+ * Sets up the QUERY_COUNT queries of q on multi, all started at start.
+ * Returns 0, or an ERR_* with reason set.
+ */
+static int
+promql_start(CURLM *multi, struct query *q, const struct proto_req *req,
+    long timeout_ms, uint64_t start, char *reason, size_t reasonsz)
+{
+	int i, r;
+
 	for (i = 0; i < QUERY_COUNT; i++) {
-		if (promql_setup(&q[i], i, timeout_ms, &req->budget) != 0 ||
-		    curl_multi_add_handle(multi, q[i].easy) != CURLM_OK) {
-			snprintf(reason, sizeof(reason), "setting up query "
-			    "%s failed", query_name(i));
-			goto out;
+		if ((r = promql_setup(&q[i], i, timeout_ms,
+		    &req->budget)) == 0 &&
+		    curl_multi_add_handle(multi, q[i].easy) != CURLM_OK)
+			r = ERR_NOMEM;
+		if (r != 0) {
+			snprintf(reason, reasonsz, "setting up query %s "
+			    "failed", query_name(i));
+			return r;
 		}
 		q[i].start_us = start;
 	}
+	return 0;
+}
+
+/*
+ * Runs the transfers of multi to their end, finishing each query as its
+ * answer completes.  Returns 0, or ERR_SYSTEM with reason set if libcurl's
+ * multi interface fails.
+ */
+static int
+promql_run(CURLM *multi, char *reason, size_t reasonsz)
+{
+	struct query *qp;
+	CURLMsg *msg;
+	int running = 0, left;
+
 	do {
 		if (curl_multi_perform(multi, &running) != CURLM_OK) {
-			snprintf(reason, sizeof(reason),
-			    "curl_multi_perform failed");
-			goto out;
+			snprintf(reason, reasonsz, "curl_multi_perform failed");
+			return ERR_SYSTEM;
 		}
 		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
@@ -296,29 +364,49 @@ promql_query(const struct proto_req *req, struct deadline deadline)
 		}
 		if (running > 0 && curl_multi_poll(multi, NULL, 0, 1000,
 		    NULL) != CURLM_OK) {
-			snprintf(reason, sizeof(reason),
-			    "curl_multi_poll failed");
-			goto out;
+			snprintf(reason, reasonsz, "curl_multi_poll failed");
+			return ERR_SYSTEM;
 		}
 	} while (running > 0);
- out:
+	return 0;
+}
+
+/*
+ * Answers one QUERY request: the three queries at once, each ended by its
+ * SOURCE_END, then END, which fails only if libcurl could not set them up
+ * or run them.
+ */
+static void
+promql_query(const struct proto_req *req, struct deadline deadline)
+{
+	struct query q[QUERY_COUNT];
+	CURLM *multi = NULL;
+	uint64_t start = deadline_now_us();
+	uint32_t records = 0;
+	long timeout_ms = (long)deadline_ms_left(deadline);
+	char reason[256];
+	int i;
+
+	reason[0] = '\0';
+	/* Leave a margin for parsing and for the parent to read END. */
+	if (timeout_ms > 1000)
+		timeout_ms -= 300;
+	memset(q, 0, sizeof(q));
+	if ((multi = curl_multi_init()) == NULL)
+		snprintf(reason, sizeof(reason), "curl_multi_init failed");
+	else if (promql_start(multi, q, req, timeout_ms, start, reason,
+	    sizeof(reason)) == 0)
+		promql_run(multi, reason, sizeof(reason));
 	for (i = 0; i < QUERY_COUNT; i++) {
-		if (q[i].easy != NULL && !q[i].done && reason[0] != '\0')
-			failed = 1;
 		records += q[i].series;
-		if (q[i].easy != NULL) {
-			curl_multi_remove_handle(multi, q[i].easy);
-			curl_easy_cleanup(q[i].easy);
-		}
-		buf_cleanup(&q[i].url);
-		buf_cleanup(&q[i].body);
-		budget_cleanup(&q[i].budget);
+		promql_release(multi, &q[i]);
 	}
 	if (multi != NULL)
 		curl_multi_cleanup(multi);
-	hrt_end(failed || reason[0] != '\0', records, start, reason);
+	hrt_end(reason[0] != '\0', records, start, reason);
 }
 
+/* The hrt_request_fn of this helper. */
 static void
 promql_request(const struct proto_req *req, struct deadline deadline)
 {
@@ -340,10 +428,8 @@ main(int argc, char **argv)
 	promql_server = argv[2];
 	promql_range = argv[3];
 	/* Before the sandbox: curl's init may open files (CA bundle). */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		fprintf(stderr, "promql: curl_global_init failed\n");
-		return 1;
-	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		hrt_die("promql: curl_global_init failed");
 	hrt_init(HELPER_PROMQL, mode);
 	hrt_serve(types, promql_request);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,53 @@
 
 /* Records are written in batches of about this size. */
 #define HRT_FLUSH_AT	(32 * 1024)
+/* Bytes asked of one read() of requests. */
+#define HRT_READ_CHUNK	16384
 
 static struct buf hrt_outbuf;
 /* Size of the request frame handed out last, dropped on the next read. */
 static size_t hrt_last_frame;
+/* A write to the parent failed: nothing can reach it any more. */
+static int hrt_parent_gone;
 
-static void
-hrt_write_or_exit(const char *p, size_t n)
+void
+hrt_die(const char *fmt, ...)
 {
-	if (proto_write_all(STDOUT_FILENO, p, n) != 0)
-		_exit(1);
+	va_list ap;
+
+	/*
+	 * Through the log sink once it is set, so the message leaves as a
+	 * LOG record on the record pipe.  If that write fails it comes back
+	 * here with hrt_parent_gone set, and exits at once.
+	 */
+	if (!hrt_parent_gone) {
+		va_start(ap, fmt);
+		log_emitv(LOG_LEVEL_ERROR, __func__, fmt, ap);
+		va_end(ap);
+	}
+	/*
+	 * _exit, not exit: no atexit handler is worth running in a helper
+	 * that gives up, and no stdio buffer may flush into the record pipe.
+	 */
+	_exit(1);
+}
+
+/* Writes p[0..n) to the parent; dies if that fails. */
+static void
+hrt_write(const char *p, size_t n)
+{
+	int r;
+
+	if ((r = proto_write_all(STDOUT_FILENO, p, n)) != 0) {
+		hrt_parent_gone = 1;
+		hrt_die("write to the parent: %s", err_str(r));
+	}
 }
 
 void
 hrt_flush(void)
 {
-	hrt_write_or_exit(buf_ptr(&hrt_outbuf), buf_len(&hrt_outbuf));
+	hrt_write(buf_ptr(&hrt_outbuf), buf_len(&hrt_outbuf));
 	buf_reset(&hrt_outbuf);
 }
 
@@ -51,7 +83,10 @@ hrt_out(void)
 	return &hrt_outbuf;
 }
 
-/* Log lines travel as LOG records so the parent can bound and tag them. */
+/*
+ * The log sink once sandboxed: log lines travel as LOG records so the
+ * parent can bound and tag them.  A line that cannot be encoded is lost.
+ */
 static void
 hrt_log_sink(int level, const char *msg, void *arg)
 {
@@ -79,11 +114,12 @@ hrt_init(int helper, int sandbox_mode)
 
 	/* The parent may close our pipes at any time; EPIPE is enough. */
 	signal(SIGPIPE, SIG_IGN);
-	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
-	/* Records accumulate up to HRT_FLUSH_AT, plus the frame that crosses it. */
+	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT,
+	    source_helper_name(helper));
+	/* Records gather up to HRT_FLUSH_AT, plus the frame that crosses it. */
 	buf_init(&hrt_outbuf, 4 * PROTO_MAX_FRAME);
 	if (sbx_helper_enter(helper, sandbox_mode, err, sizeof(err)) != 0)
-		fatal_f("sandbox: %s", err);
+		hrt_die("sandbox: %s", err);
 	log_set_sink(hrt_log_sink, NULL);
 }
 
@@ -104,10 +140,10 @@ hrt_fault(const struct proto_req *req)
 
 	switch (req->deadline_ms) {
 	case PROTO_FAULT_PROTOCOL:
-		hrt_write_or_exit((const char *)unknown, sizeof(unknown));
+		hrt_write((const char *)unknown, sizeof(unknown));
 		break;
 	case PROTO_FAULT_OVERSIZED:
-		hrt_write_or_exit((const char *)oversized, sizeof(oversized));
+		hrt_write((const char *)oversized, sizeof(oversized));
 		break;
 	default:
 		r = syscall(SYS_unshare, 0);
@@ -120,8 +156,34 @@ hrt_fault(const struct proto_req *req)
 #endif
 
 /*
+ * Appends what stdin has next to frame.  Returns 0, or ERR_EOF once the
+ * parent has closed the pipe; dies on a read error or a request over the
+ * frame cap.
+ */
+static int
+hrt_read_more(struct buf *frame)
+{
+	ssize_t n;
+	char *p;
+
+	if (buf_space(frame, HRT_READ_CHUNK, &p) != 0)
+		hrt_die("request larger than %d bytes", PROTO_MAX_FRAME);
+	/* A signal may interrupt the wait for the parent. */
+	do
+		n = read(STDIN_FILENO, p, HRT_READ_CHUNK);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		hrt_die("read request: %s", strerror(errno));
+	if (n == 0)
+		return ERR_EOF;
+	buf_commit(frame, (size_t)n);
+	return 0;
+}
+
+/*
  * Blocks for the next request.  Returns 0 with req filled (its ids point
- * into frame until the next call).
+ * into frame until the next call), or ERR_EOF once the parent has closed
+ * the pipe; dies on a malformed request.
  */
 static int
 hrt_read_request(struct buf *frame, struct proto_req *req)
@@ -129,41 +191,31 @@ hrt_read_request(struct buf *frame, struct proto_req *req)
 	const unsigned char *body;
 	uint8_t type;
 	size_t len;
-	ssize_t n;
-	char *p;
 	int r;
 
 	buf_consume(frame, hrt_last_frame);
 	hrt_last_frame = 0;
 	for (;;) {
-		if ((r = proto_next(frame, &type, &body, &len)) < 0) {
-			fatal_f("bad request frame: %s", err_str(r));
-		} else if (r == 1) {
-			if ((r = proto_get_req(type, body, len, req)) != 0)
-				fatal_f("bad request type 0x%02x: %s", type,
-				    err_str(r));
-			hrt_last_frame = proto_frame_size(len);
-#ifdef PCE_TEST_HOOKS
-			if (req->type == PROTO_REQ_FAULT) {
-				hrt_fault(req);
-				buf_consume(frame, hrt_last_frame);
-				hrt_last_frame = 0;
-				continue;
-			}
-#endif
-			return 0;
-		}
-		if (buf_space(frame, 16384, &p) != 0)
-			fatal_f("request larger than %d bytes",
-			    PROTO_MAX_FRAME);
-		n = read(STDIN_FILENO, p, 16384);
-		if (n == -1 && errno == EINTR)
+		if ((r = proto_next(frame, &type, &body, &len)) < 0)
+			hrt_die("bad request frame: %s", err_str(r));
+		if (r == 0) {
+			if ((r = hrt_read_more(frame)) != 0)
+				return r;
 			continue;
-		if (n == -1)
-			fatal_f("read request: %s", strerror(errno));
-		if (n == 0)
-			exit(0);
-		buf_commit(frame, (size_t)n);
+		}
+		if ((r = proto_get_req(type, body, len, req)) != 0)
+			hrt_die("bad request type 0x%02x: %s", type,
+			    err_str(r));
+		hrt_last_frame = proto_frame_size(len);
+#ifdef PCE_TEST_HOOKS
+		if (req->type == PROTO_REQ_FAULT) {
+			hrt_fault(req);
+			buf_consume(frame, hrt_last_frame);
+			hrt_last_frame = 0;
+			continue;
+		}
+#endif
+		return 0;
 	}
 }
 
@@ -178,13 +230,17 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 	/* Twice the frame cap: a frame may straddle two reads. */
 	buf_init(&frame, 2 * PROTO_MAX_FRAME);
 	for (;;) {
-		hrt_read_request(&frame, &req);
+		/* End of input is the parent's way to stop us: status 0. */
+		if (hrt_read_request(&frame, &req) != 0) {
+			buf_cleanup(&frame);
+			exit(0);
+		}
 		/* The one conversion of the parent's deadline_ms. */
 		deadline = deadline_in_ms(req.deadline_ms);
 		for (t = types; *t != 0 && *t != req.type; t++)
 			;
 		if (*t == 0)
-			fatal_f("unexpected request 0x%02x", req.type);
+			hrt_die("unexpected request 0x%02x", req.type);
 		fn(&req, deadline);
 	}
 }
@@ -192,9 +248,11 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 void
 hrt_end(int status, uint32_t records, uint64_t start_us, const char *reason)
 {
-	if (proto_put_end(&hrt_outbuf, status, records,
-	    deadline_now_us() - start_us, reason == NULL ? "" : reason) != 0)
-		_exit(1);
+	int r;
+
+	if ((r = proto_put_end(&hrt_outbuf, status, records,
+	    deadline_now_us() - start_us, reason == NULL ? "" : reason)) != 0)
+		hrt_die("encoding END failed: %s", err_str(r));
 	hrt_flush();
 }
 
@@ -218,13 +276,7 @@ hrt_quote(char *out, size_t outsz, const char *s, size_t n)
 	if (n > MAX_LOG_MSG / 4)
 		n = MAX_LOG_MSG / 4;
 	if (utf8_sanitize(&b, s, n) == 0) {
-		len = buf_len(&b);
-		if (len >= outsz)
-			len = outsz - 1;
-		/* Cut at a character boundary. */
-		while (len > 0 && ((unsigned char)buf_ptr(&b)[len] & 0xc0) ==
-		    0x80)
-			len--;
+		len = utf8_cut(buf_ptr(&b), buf_len(&b), outsz - 1);
 		memcpy(out, buf_ptr(&b), len);
 		out[len] = '\0';
 	}

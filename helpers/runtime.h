@@ -14,11 +14,30 @@ struct proto_req;
  * What every helper shares: requests arrive on stdin, records leave on
  * stdout, log lines become LOG records.  A helper is single-threaded (the
  * promql helper's resolver threads never log or write), so records are
- * written without locking.  Any write failure means the parent is gone or
- * has given up on us: the helper exits.
+ * written without locking.
+ *
+ * Errors.  Inside a helper, as in lib/, a function that can fail returns 0
+ * or a negative ERR_* (lib/err.h), and one that ends a request also writes
+ * the reason its END will carry.  A helper dies in one way only, through
+ * hrt_die(), never through fatal_f(), exit() or _exit(): when a write to
+ * the parent fails (it is gone or has given up on us), a request is
+ * malformed, a record cannot be encoded, or a command must be abandoned
+ * (command.h).  The parent then starts a fresh helper.  End of input is
+ * the normal shutdown, and the one exit with status 0.  Not deaths: main()
+ * refusing its command line (status 2) before anything else, and the
+ * child of cmd_run() giving up between fork and exec.
  */
 
-/* Names the helper in logs and confines it; exits on failure. */
+/*
+ * Logs the message at error level, as a LOG record once the log sink is
+ * set (hrt_init()), and exits with status 1.  Best effort: a sandboxed
+ * helper never writes stderr, so when the pipe to the parent is gone, as
+ * when a write to it has just failed, nothing can be logged.
+ */
+void	hrt_die(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Names the helper in logs and confines it; dies on failure. */
 void	hrt_init(int helper, int sandbox_mode);
 
 /*
@@ -37,24 +56,32 @@ struct deadline	hrt_backstop(struct deadline deadline);
 /*
  * Serves requests for ever: each one of a type listed in types (ending
  * with 0) goes to fn.  On end of input (the parent closed the pipe) the
- * helper exits 0; a malformed or unlisted request ends it with status 1.
+ * helper exits 0; a malformed or unlisted request makes it die.
  */
 void	hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 	    __attribute__((noreturn));
 
-/* The record buffer: append frames here, then call hrt_flush_maybe(). */
+/*
+ * The record buffer: append frames here, then call hrt_flush_maybe(),
+ * which writes them out once a batch (32 KiB) is waiting, or hrt_flush(),
+ * which writes them all now.  Both die if the write fails.
+ */
 struct buf	*hrt_out(void);
 void		 hrt_flush_maybe(void);
 void		 hrt_flush(void);
 
-/* Sends END (and flushes).  reason may be NULL or "". */
+/*
+ * Sends END and flushes; dies if END cannot be encoded.  reason may be
+ * NULL or "".
+ */
 void	hrt_end(int status, uint32_t records, uint64_t start_us,
 	    const char *reason);
 
 /*
- * Writes s[0..n) to out sanitized (UTF-8, controls), cut at a character
- * boundary to fit outsz, for quoting untrusted text in log messages.
- * Always NUL-terminates.
+ * For quoting untrusted text in log messages: writes the first
+ * MAX_LOG_MSG / 4 bytes of s[0..n) to out sanitized (utf8_sanitize()),
+ * cut at a character boundary to fit outsz, and NUL-terminated.  out is
+ * left empty if sanitizing fails, and untouched if outsz is 0.
  */
 void	hrt_quote(char *out, size_t outsz, const char *s, size_t n);
 

@@ -38,6 +38,10 @@ struct slurm_ctx {
 	struct buf	 user;
 };
 
+/*
+ * The cmd_line_fn of squeue: sends a JOB record per new job id, skips a
+ * bad line.  Returns 0, or the budget's error once it is used up.
+ */
 static int
 slurm_line(const char *line, size_t len, int status, void *arg)
 {
@@ -89,12 +93,13 @@ slurm_line(const char *line, size_t len, int status, void *arg)
 	if (proto_put_job(hrt_out(), job.jobid, buf_ptr(&ctx->account),
 	    buf_len(&ctx->account), buf_ptr(&ctx->user),
 	    buf_len(&ctx->user)) != 0)
-		fatal_f("encoding job record failed");
+		hrt_die("encoding job record failed");
 	ctx->records++;
 	hrt_flush_maybe();
 	return 0;
 }
 
+/* Answers one JOBS request with squeue's jobs, ending it with END. */
 static void
 slurm_jobs(const char *squeue, const struct proto_req *req,
     struct deadline deadline)
@@ -125,17 +130,8 @@ slurm_jobs(const char *squeue, const struct proto_req *req,
 	if (ctx.over[0] != '\0')
 		snprintf(reason, sizeof(reason), "squeue printed %s",
 		    ctx.over);
-	else if (r != 0)
-		snprintf(reason, sizeof(reason), "squeue: %s%s%s",
-		    err_str(r), res.stderr_text[0] != '\0' ? ": " : "",
-		    res.stderr_text);
-	else if (!res.exited)
-		snprintf(reason, sizeof(reason), "squeue killed by signal %d",
-		    res.signal);
-	else if (res.exit_code != 0)
-		snprintf(reason, sizeof(reason), "squeue exited with status "
-		    "%d: %s", res.exit_code, res.stderr_text);
-	else
+	else if (cmd_explain("squeue", r, &res, -1, reason,
+	    sizeof(reason)) == 0)
 		status = 0;
 	if (status == 0 && ctx.bad > 0)
 		warn_f("%u of %u squeue lines skipped", ctx.bad, ctx.lineno);
@@ -146,6 +142,7 @@ slurm_jobs(const char *squeue, const struct proto_req *req,
 	budget_cleanup(&ctx.budget);
 }
 
+/* The hrt_request_fn: slurm_jobs() with the squeue of argv. */
 static void
 slurm_request(const struct proto_req *req, struct deadline deadline)
 {
@@ -161,7 +158,8 @@ main(int argc, char **argv)
 	/* argv: slurm MODE SQUEUE, as the spawner builds it. */
 	if (argc != 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
 	    argv[2][0] != '/') {
-		fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
+		fprintf(stderr,
+		    "usage: slurm enforce|log|off /path/to/squeue\n");
 		return 2;
 	}
 	slurm_squeue = argv[2];

@@ -3,10 +3,14 @@
 #define CAPS_H
 
 /*
- * Every cap of the exporter in one place.  Inputs beyond a cap are refused
- * with ERR_TOOBIG and a log line naming the cap; nothing grows unbounded.
- * Sized for sites of 20 000 running jobs and 100 000 Lustre series with
- * a wide margin.
+ * The caps on inputs and outputs that cross module boundaries (between the
+ * parent, the helpers and the lib modules they share) live here.  A cap
+ * private to one file sits at the top of that file instead, such as
+ * HTTP_MEMORY_LIMIT in cmd/http.c, SUP_READ_CHUNK in cmd/supervise.c or
+ * HRT_FLUSH_AT in helpers/runtime.c.  Input beyond a cap is refused with
+ * ERR_TOOBIG, or cut where a part is worth keeping (log messages, END
+ * reasons); nothing grows unbounded.  Sized for sites of 20 000 running
+ * jobs and 100 000 Lustre series with a wide margin.
  */
 
 /* A label value (account, user, group, process name, target), in bytes. */

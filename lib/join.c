@@ -200,39 +200,57 @@ join_free(struct join *j)
 	free(j);
 }
 
-int
-join_add_job(struct join *j, uint64_t jobid, const char *account,
-    size_t alen, const char *user, size_t ulen)
+/* An entry's strings (at most two): the caller's, then the arena copies. */
+struct join_strs {
+	const char	*p[2];
+	size_t		 len[2];
+	size_t		 n;
+};
+
+/*
+ * The steps join_add_job(), join_add_user() and join_add_group() share:
+ * checks the caps, copies the strings of s into the arena (s->p[i] then
+ * points at the copy) and files element v->n, of size bytes, under key in
+ * h.  Returns 0 with *el the new element for the caller to fill in; 0 with
+ * *el NULL if key was filed already (the first entry wins, nothing is
+ * kept); or ERR_TOOBIG / ERR_NOMEM with nothing added.
+ */
+static int
+join_add_entry(struct join *j, struct vec *v, size_t size, struct hash *h,
+    const unsigned char *key, size_t klen, struct join_strs *s, void **el)
 {
 	struct arena_mark m = arena_mark(j);
-	struct join_job *job;
-	const char *a, *u;
-	unsigned char key[8];
+	const char *copy[2];
 	uint32_t idx;
+	size_t i;
 	int ret = -1, ins;
 
-	if (alen > MAX_LABEL || ulen > MAX_LABEL || j->jobs.n >= MAX_RECORDS) {
+	*el = NULL;
+	for (i = 0; i < s->n; i++) {
+		if (s->len[i] > MAX_LABEL) {
+			ret = ERR_TOOBIG;
+			goto out;
+		}
+	}
+	if (v->n >= MAX_RECORDS) {
 		ret = ERR_TOOBIG;
 		goto out;
 	}
-	if ((ret = vec_reserve(&j->jobs, sizeof(*job))) != 0)
+	if ((ret = vec_reserve(v, size)) != 0)
 		goto out;
-	if ((a = arena_copy(j, account, alen)) == NULL ||
-	    (u = arena_copy(j, user, ulen)) == NULL) {
-		ret = ERR_NOMEM;
-		goto out;
+	for (i = 0; i < s->n; i++) {
+		if ((copy[i] = arena_copy(j, s->p[i], s->len[i])) == NULL) {
+			ret = ERR_NOMEM;
+			goto out;
+		}
 	}
-	hash_key_u64(key, jobid);
-	if ((ret = hash_put(j->jobs_h, key, sizeof(key),
-	    (uint32_t)j->jobs.n, &idx, &ins)) != 0)
+	if ((ret = hash_put(h, key, klen, (uint32_t)v->n, &idx, &ins)) != 0)
 		goto out;
 	if (!ins)
-		goto out;	/* the first entry of a job id wins */
-	job = (struct join_job *)j->jobs.p + j->jobs.n++;
-	job->account = a;
-	job->alen = (uint32_t)alen;
-	job->user = u;
-	job->ulen = (uint32_t)ulen;
+		goto out;	/* the first entry of a key wins */
+	for (i = 0; i < s->n; i++)
+		s->p[i] = copy[i];
+	*el = (char *)v->p + v->n++ * size;
 	m = arena_mark(j);	/* keep the copies */
  out:
 	arena_release(j, m);
@@ -240,75 +258,65 @@ join_add_job(struct join *j, uint64_t jobid, const char *account,
 }
 
 int
+join_add_job(struct join *j, uint64_t jobid, const char *account,
+    size_t alen, const char *user, size_t ulen)
+{
+	struct join_strs s = { { account, user }, { alen, ulen }, 2 };
+	struct join_job *job;
+	unsigned char key[8];
+	void *el;
+	int ret;
+
+	hash_key_u64(key, jobid);
+	if ((ret = join_add_entry(j, &j->jobs, sizeof(*job), j->jobs_h, key,
+	    sizeof(key), &s, &el)) != 0 || el == NULL)
+		return ret;
+	job = el;
+	job->account = s.p[0];
+	job->alen = (uint32_t)alen;
+	job->user = s.p[1];
+	job->ulen = (uint32_t)ulen;
+	return 0;
+}
+
+int
 join_add_user(struct join *j, uint32_t uid, const char *name, size_t nlen,
     uint32_t gid)
 {
-	struct arena_mark m = arena_mark(j);
+	struct join_strs s = { { name }, { nlen }, 1 };
 	struct join_user *usr;
-	const char *n;
 	unsigned char key[4];
-	uint32_t idx;
-	int ret = -1, ins;
+	void *el;
+	int ret;
 
-	if (nlen > MAX_LABEL || j->users.n >= MAX_RECORDS) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if ((ret = vec_reserve(&j->users, sizeof(*usr))) != 0)
-		goto out;
-	if ((n = arena_copy(j, name, nlen)) == NULL) {
-		ret = ERR_NOMEM;
-		goto out;
-	}
 	hash_key_u32(key, uid);
-	if ((ret = hash_put(j->users_h, key, sizeof(key),
-	    (uint32_t)j->users.n, &idx, &ins)) != 0)
-		goto out;
-	if (!ins)
-		goto out;
-	usr = (struct join_user *)j->users.p + j->users.n++;
-	usr->name = n;
+	if ((ret = join_add_entry(j, &j->users, sizeof(*usr), j->users_h, key,
+	    sizeof(key), &s, &el)) != 0 || el == NULL)
+		return ret;
+	usr = el;
+	usr->name = s.p[0];
 	usr->len = (uint32_t)nlen;
 	usr->gid = gid;
-	m = arena_mark(j);
- out:
-	arena_release(j, m);
-	return ret;
+	return 0;
 }
 
 int
 join_add_group(struct join *j, uint32_t gid, const char *name, size_t nlen)
 {
-	struct arena_mark m = arena_mark(j);
+	struct join_strs s = { { name }, { nlen }, 1 };
 	struct join_group *grp;
-	const char *n;
 	unsigned char key[4];
-	uint32_t idx;
-	int ret = -1, ins;
+	void *el;
+	int ret;
 
-	if (nlen > MAX_LABEL || j->groups.n >= MAX_RECORDS) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if ((ret = vec_reserve(&j->groups, sizeof(*grp))) != 0)
-		goto out;
-	if ((n = arena_copy(j, name, nlen)) == NULL) {
-		ret = ERR_NOMEM;
-		goto out;
-	}
 	hash_key_u32(key, gid);
-	if ((ret = hash_put(j->groups_h, key, sizeof(key),
-	    (uint32_t)j->groups.n, &idx, &ins)) != 0)
-		goto out;
-	if (!ins)
-		goto out;
-	grp = (struct join_group *)j->groups.p + j->groups.n++;
-	grp->name = n;
+	if ((ret = join_add_entry(j, &j->groups, sizeof(*grp), j->groups_h,
+	    key, sizeof(key), &s, &el)) != 0 || el == NULL)
+		return ret;
+	grp = el;
+	grp->name = s.p[0];
 	grp->len = (uint32_t)nlen;
-	m = arena_mark(j);
- out:
-	arena_release(j, m);
-	return ret;
+	return 0;
 }
 
 int

@@ -28,9 +28,9 @@
 #include "join_add.h"
 
 /*
- * The original's test data (/work/shared/testdata/original_testdata):
- * squeue.txt, passwd.txt, group.txt, and the metadata.json / read.json
- * results as (jobid, target, value).  write.json is an empty vector.
+ * The original's test data, as in tests/fixtures/original/: squeue.txt,
+ * passwd.txt, group.txt, and the metadata.json / read.json results as
+ * (jobid, target, value).  There is no write data (an empty vector).
  */
 static const struct {
 	uint64_t	 id;
