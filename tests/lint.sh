@@ -4,8 +4,8 @@
 # make lint: the checks of STYLE.md that a grep can do.
 #   1. no banned libc calls in C sources ("Formatting");
 #   2. no C++ "//" comments in C sources ("Formatting");
-#   3. at most 80 columns (tabs of 8) in lib/ cmd/ helpers/ sandbox/, save
-#      the lines listed in long_allowed below ("Formatting");
+#   3. at most 80 columns (tabs of 8) in lib/ cmd/ helpers/ sandbox/
+#      ("Formatting");
 #   4. no trailing white space, no spaces where a tab indents ("Formatting");
 #   5. typedef only for function types named *_fn ("Layout and naming");
 #   6. an SPDX-License-Identifier line near the top of every source file
@@ -36,23 +36,6 @@ SPDX="SPDX-License-Identifier: Apache-2.0"
 MAX_COLS=80
 
 fail=0
-
-#
-# Lines over MAX_COLS columns that were there before the check, as
-# "path<TAB>line" (the whole line, tabs included).  Any other over-long line
-# fails; so does one of these once it is edited.  When one is fixed, remove
-# it here: the check names the entries that no longer match.
-#
-long_allowed() {
-	cat <<'EOF'
-helpers/command.c			/* Output closed; the command may still linger: same deadline. */
-helpers/command.c		    buf_ptr(&errtext)[n - 1] == '\r' || buf_ptr(&errtext)[n - 1] == ' '))
-helpers/command.h	 * parent's (hrt_backstop()): should it pass, or should the output break a limit,
-helpers/runtime.c		log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, source_helper_name(helper));
-helpers/runtime.c		/* Records accumulate up to HRT_FLUSH_AT, plus the frame that crosses it. */
-helpers/slurm.c			fprintf(stderr, "usage: slurm enforce|log|off /path/to/squeue\n");
-EOF
-}
 
 # C sources of the given directories, sorted, existing ones only.
 c_files() {
@@ -176,18 +159,12 @@ check_c() {
 # Layout of every C line: trailing white space, spaces in the indentation
 # (a run of 8, or a space before a tab), and, in the files under the
 # directories of widthdirs, width.  Tabs count to the next multiple of 8;
-# UTF-8 continuation bytes count nothing.  allowfile holds long_allowed.
+# UTF-8 continuation bytes count nothing.
 #
 check_layout() {
 	[ $# -gt 0 ] || return 0
-	awk -v widthdirs="$WIDTH_DIRS" -v maxcols="$MAX_COLS" \
-	    -v allowfile=<(long_allowed) '
+	awk -v widthdirs="$WIDTH_DIRS" -v maxcols="$MAX_COLS" '
 	BEGIN {
-		while ((getline l < allowfile) > 0) {
-			t = index(l, "\t")
-			if (t > 1)
-				allow[substr(l, 1, t - 1), substr(l, t + 1)] = 1
-		}
 		for (i = 128; i < 192; i++)
 			cont = cont sprintf("%c", i)
 	}
@@ -219,22 +196,11 @@ check_layout() {
 		}
 		if (col <= maxcols)
 			next
-		if ((FILENAME, $0) in allow) {
-			seen[FILENAME, $0] = 1
-			next
-		}
 		printf "%s:%d: %d columns, over %d\n", FILENAME, FNR, col,
 		    maxcols
 		bad = 1
 	}
 	END {
-		for (k in allow)
-			if (!(k in seen)) {
-				split(k, kk, SUBSEP)
-				printf "%s: note: a line of long_allowed " \
-				    "(tests/lint.sh) is gone or fits now; " \
-				    "drop its entry\n", kk[1]
-			}
 		exit bad ? 1 : 0
 	}' "$@"
 }
