@@ -124,6 +124,7 @@ http_shut(int fd, void *arg)
 	(void)shutdown(fd, SHUT_RDWR);
 }
 
+/* Queues an answer whose body the response takes over (freed). */
 static enum MHD_Result
 http_send(struct MHD_Connection *conn, unsigned int status,
     const char *type, char *body, size_t len)
@@ -467,6 +468,7 @@ http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 		conns_close(fd);
 }
 
+/* libmicrohttpd's access handler: every request comes here. */
 static enum MHD_Result
 http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
