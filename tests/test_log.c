@@ -32,7 +32,7 @@
 struct capture {
 	FILE	*tmp;
 	int	 saved;		/* the real stderr, -1 when not redirected */
-	char	 out[16384];
+	char	 out[65536];
 	size_t	 len;
 };
 
@@ -45,6 +45,23 @@ struct sink_seen {
 };
 
 static int evaluated;
+
+/* The clock of the repeat intervals, moved by hand. */
+static uint64_t fake_ms;
+
+static uint64_t
+fake_now(void)
+{
+	return fake_ms;
+}
+
+/* What a writer set with log_set_writer() was handed. */
+struct writer_seen {
+	int	 calls;
+	int	 last;
+	size_t	 len;
+	char	 out[8192];
+};
 
 static int
 side_effect(void)
@@ -63,6 +80,12 @@ setup_capture(void **state)
 	evaluated = 0;
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_LOGFMT, NULL);
 	log_set_sink(NULL, NULL);
+	log_set_writer(NULL, NULL);
+	/* Every test starts with no repeat in flight, at a clock of its own. */
+	memset(log_slots, 0, sizeof(log_slots));
+	log_held_total = 0;
+	fake_ms = 1000000;
+	log_now_ms = fake_now;
 	*state = c;
 	return 0;
 }
@@ -89,6 +112,8 @@ teardown_capture(void **state)
 	cap_restore(c);
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_LOGFMT, NULL);
 	log_set_sink(NULL, NULL);
+	log_set_writer(NULL, NULL);
+	log_now_ms = log_monotonic_ms;
 	free(c);
 	return 0;
 }
@@ -572,6 +597,25 @@ sink(int level, const char *msg, void *arg)
 	snprintf(seen->msg, sizeof(seen->msg), "%s", msg);
 }
 
+/* The sink of test_limited: like sink(), under its own name. */
+static void
+sink_fn_for_limited(int level, const char *msg, void *arg)
+{
+	sink(level, msg, arg);
+}
+
+/* Writes "<last> " and the line to stderr, as a queue would later. */
+static void
+fatal_writer(const char *line, size_t len, int last, void *arg)
+{
+	char tag[2] = { last ? '1' : '0', ' ' };
+
+	(void)arg;
+	if (write(STDERR_FILENO, tag, 2) == -1 ||
+	    write(STDERR_FILENO, line, len) == -1)
+		return;
+}
+
 static void
 test_sink(void **state)
 {
@@ -710,6 +754,484 @@ test_fatal(void **state)
 	    "msg=\"cannot continue: reason\"\n"));
 }
 
+
+static size_t
+count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* The n-th line of out (from 0), with its '\n'; fails if there is none. */
+static const char *
+nth_line(const char *out, size_t n)
+{
+	for (; n > 0; n--) {
+		assert_non_null(out = strchr(out, '\n'));
+		out++;
+	}
+	assert_true(*out != '\0');
+	return out;
+}
+
+/*
+ * The same text, more than LOG_REPEAT_BURST times in an interval: the
+ * rest is counted, and one line says how many once the interval ends.
+ */
+static void
+test_repeat_text(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+	int i;
+
+	cap_begin(c);
+	for (i = 0; i < 20; i++)
+		warn_f("Collect is still active... - Skipping now");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST);
+	assert_int_equal(count_str(out, " level=warn caller=test_repeat_text "
+	    "msg=\"Collect is still active... - Skipping now\"\n"),
+	    LOG_REPEAT_BURST);
+	assert_int_equal(log_suppressed_total(), 20 - LOG_REPEAT_BURST);
+
+	/* Not yet: the interval has a millisecond left. */
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000 - 1;
+	cap_begin(c);
+	log_tick();
+	out = cap_end(c);
+	assert_string_equal(out, "");
+
+	fake_ms += 1;
+	cap_begin(c);
+	log_tick();
+	log_tick();
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_logfmt(out, kv), 4);
+	assert_string_equal(kv[1].val, "warn");
+	assert_string_equal(kv[2].val, "test_repeat_text");
+	assert_string_equal(kv[3].val, "\"Collect is still active... - "
+	    "Skipping now (15 similar lines suppressed in 10s)\"");
+
+	/*
+	 * The summary was the first line of the next interval: a flood that
+	 * goes on gets LOG_REPEAT_BURST lines per interval, summary included.
+	 */
+	cap_begin(c);
+	for (i = 0; i < 10; i++)
+		warn_f("Collect is still active... - Skipping now");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST - 1);
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	cap_begin(c);
+	warn_f("Collect is still active... - Skipping now");
+	out = cap_end(c);
+	/* The summary comes first; this line is the second of its interval. */
+	assert_int_equal(count_char(out, '\n'), 2);
+	assert_non_null(strstr(out, "Skipping now (6 similar lines "
+	    "suppressed in 10s)\"\n"));
+	assert_non_null(strstr(nth_line(out, 1), "Skipping now\"\n"));
+	assert_int_equal(log_suppressed_total(), 15 + 6);
+
+	/* An interval that held nothing back ends in silence. */
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	cap_begin(c);
+	log_tick();
+	for (i = 0; i < LOG_REPEAT_BURST; i++)
+		warn_f("Collect is still active... - Skipping now");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST);
+	assert_null(strstr(out, "suppressed"));
+}
+
+/* Only the same text is the same line; debug and trace are never held. */
+static void
+test_repeat_what(void **state)
+{
+	struct capture *c = *state;
+	const char *out;
+	int i;
+
+	cap_begin(c);
+	/* One call site, different texts: each says something. */
+	for (i = 0; i < 20; i++)
+		error_f("source %d failed", i);
+	/* The same text at another level, or from another caller. */
+	for (i = 0; i < LOG_REPEAT_BURST; i++) {
+		warn_f("source 1 failed");
+		log_emit(LOG_LEVEL_ERROR, "elsewhere", "source 1 failed");
+	}
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 20 + 2 * LOG_REPEAT_BURST);
+	assert_int_equal(log_suppressed_total(), 0);
+
+	log_init(LOG_LEVEL_TRACE, LOG_FORMAT_LOGFMT, NULL);
+	cap_begin(c);
+	for (i = 0; i < 30; i++) {
+		debug_f("scrape done");
+		trace_f("scrape done");
+	}
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 60);
+	assert_int_equal(log_suppressed_total(), 0);
+
+	/* An info line is held like the others, and errno survives it. */
+	cap_begin(c);
+	for (i = 0; i < 8; i++) {
+		errno = ENOENT;
+		info_f("same");
+		assert_int_equal(errno, ENOENT);
+	}
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST);
+	assert_int_equal(log_suppressed_total(), 8 - LOG_REPEAT_BURST);
+}
+
+/* Relayed lines: per helper and text; the summary names the last pid. */
+static void
+test_repeat_relay(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+	int i;
+
+	cap_begin(c);
+	for (i = 0; i < 12; i++) {
+		log_relay(LOG_LEVEL_WARN, "slurm", 100 + i, "squeue failed");
+		if (i < 3)
+			log_relay(LOG_LEVEL_WARN, "promql", 7,
+			    "squeue failed");
+	}
+	/* Below the level: neither written nor counted. */
+	log_relay(LOG_LEVEL_DEBUG, "slurm", 1, "squeue failed");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST + 3);
+	assert_int_equal(count_str(out, "helper=promql"), 3);
+	assert_int_equal(log_suppressed_total(), 12 - LOG_REPEAT_BURST);
+
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	cap_begin(c);
+	log_tick();
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_logfmt(out, kv), 6);
+	assert_string_equal(kv[2].val, "helper");
+	assert_string_equal(kv[3].val, "\"squeue failed (7 similar lines "
+	    "suppressed in 10s)\"");
+	assert_string_equal(kv[4].val, "slurm");
+	assert_string_equal(kv[5].val, "111");
+
+	/* A relayed text longer than a slot keeps is still the same text. */
+	{
+		static char big[2 * MAX_LOG_MSG];
+
+		memset(big, 'r', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		cap_begin(c);
+		for (i = 0; i < LOG_REPEAT_BURST + 3; i++)
+			log_relay(LOG_LEVEL_ERROR, "promql", 7, big);
+		out = cap_end(c);
+		assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST);
+		big[sizeof(big) - 2] = 's';
+		cap_begin(c);
+		log_relay(LOG_LEVEL_ERROR, "promql", 7, big);
+		out = cap_end(c);
+		assert_int_equal(count_char(out, '\n'), 1);
+	}
+
+	/* Debug relays are never held. */
+	log_init(LOG_LEVEL_DEBUG, LOG_FORMAT_LOGFMT, NULL);
+	cap_begin(c);
+	for (i = 0; i < 10; i++)
+		log_relay(LOG_LEVEL_DEBUG, "promql", 7, "skipping series");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 10);
+}
+
+/*
+ * log_limited(): a call site, whatever its arguments, at most burst lines
+ * per interval; the summary carries the last text held back.
+ */
+static void
+test_limited(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+	int i;
+
+	cap_begin(c);
+	for (i = 0; i < 100; i++)
+		log_limited(LOG_LEVEL_WARN, 1, 10, "skipping scrape %d", i);
+	/* Below the level: arguments not even evaluated. */
+	log_limited(LOG_LEVEL_DEBUG, 1, 10, "x %d", side_effect());
+	out = cap_end(c);
+	assert_int_equal(evaluated, 0);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_non_null(strstr(out, " level=warn caller=test_limited "
+	    "msg=\"skipping scrape 0\"\n"));
+	assert_int_equal(log_suppressed_total(), 99);
+
+	fake_ms += 10 * 1000;
+	cap_begin(c);
+	log_tick();
+	for (i = 0; i < 5; i++)
+		log_limited(LOG_LEVEL_WARN, 1, 10, "skipping scrape %d", i);
+	out = cap_end(c);
+	/* Once per interval: the summary was this interval's line. */
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_logfmt(out, kv), 4);
+	assert_string_equal(kv[1].val, "warn");
+	assert_string_equal(kv[2].val, "test_limited");
+	assert_string_equal(kv[3].val, "\"skipping scrape 99 (99 similar "
+	    "lines suppressed in 10s)\"");
+
+	/* The five above were held in the interval the summary opened. */
+	fake_ms += 10 * 1000;
+	cap_begin(c);
+	log_tick();
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_non_null(strstr(out, "msg=\"skipping scrape 4 (5 similar "
+	    "lines suppressed in 10s)\"\n"));
+	/* Then a quiet interval: silence, and the next line goes out. */
+	fake_ms += 10 * 1000;
+	cap_begin(c);
+	log_tick();
+	out = cap_end(c);
+	assert_string_equal(out, "");
+	cap_begin(c);
+	log_limited(LOG_LEVEL_WARN, 1, 10, "skipping scrape %d", 1000);
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_non_null(strstr(out, "msg=\"skipping scrape 1000\"\n"));
+
+	/* Through a helper's sink like any line; burst 0 means 1. */
+	memset(log_slots, 0, sizeof(log_slots));
+	{
+		struct sink_seen seen;
+
+		memset(&seen, 0, sizeof(seen));
+		log_set_sink(sink_fn_for_limited, &seen);
+		for (i = 0; i < 3; i++)
+			log_limited(LOG_LEVEL_ERROR, 0, 5, "budget %d", i);
+		assert_int_equal(seen.calls, 1);
+		assert_string_equal(seen.msg, "budget 0");
+		fake_ms += 5 * 1000;
+		log_tick();
+		assert_int_equal(seen.calls, 2);
+		assert_int_equal(seen.level, LOG_LEVEL_ERROR);
+		assert_string_equal(seen.msg,
+		    "budget 2 (2 similar lines suppressed in 5s)");
+		log_set_sink(NULL, NULL);
+	}
+}
+
+/* A summary keeps its count, however long and odd the text. */
+static void
+test_repeat_long(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	static char big[MAX_LOG_MSG];
+	static const char want[] =
+	    "\\\"... (2 similar lines suppressed in 10s)\"";
+	const char *out, *v;
+	int i;
+
+	memset(big, '"', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cap_begin(c);
+	for (i = 0; i < LOG_REPEAT_BURST + 2; i++)
+		error_f("%s", big);
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	log_tick();
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_REPEAT_BURST + 1);
+	out = nth_line(out, LOG_REPEAT_BURST);
+	assert_int_equal(parse_logfmt(out, kv), 4);
+	v = kv[3].val;
+	/* The text cut, whole escapes only, then the count intact. */
+	assert_true(strlen(v) > sizeof(want));
+	assert_string_equal(v + strlen(v) - (sizeof(want) - 1), want);
+
+	/* Two-byte characters: cut between them, never inside one. */
+	memset(log_slots, 0, sizeof(log_slots));
+	for (i = 0; i + 2 < (int)sizeof(big); i += 2) {
+		big[i] = '\303';
+		big[i + 1] = '\251';
+	}
+	big[i] = '\0';
+	/* LOG_SUMMARY_TEXT - 3 is odd: the second byte of a character. */
+	assert_int_equal((LOG_SUMMARY_TEXT - 3) % 2, 1);
+	cap_begin(c);
+	for (i = 0; i < LOG_REPEAT_BURST + 1; i++)
+		error_f("%s", big);
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	log_tick();
+	out = cap_end(c);
+	out = nth_line(out, LOG_REPEAT_BURST);
+	assert_int_equal(parse_logfmt(out, kv), 4);
+	v = strstr(kv[3].val, "... (1 similar line suppressed in 10s)\"");
+	assert_non_null(v);
+	/* After the opening quote, whole characters only. */
+	assert_int_equal((v - kv[3].val - 1) % 2, 0);
+	assert_int_equal(v - kv[3].val - 1, LOG_SUMMARY_TEXT - 4);
+	assert_int_equal((unsigned char)v[-1], 0251);
+	assert_int_equal((unsigned char)v[-2], 0303);
+}
+
+/*
+ * More texts in flight than slots: one that held nothing back gives way;
+ * with every slot holding lines back, a new text is never lost.
+ */
+static void
+test_repeat_slots(void **state)
+{
+	struct capture *c = *state;
+	const char *out;
+	int i, k;
+
+	cap_begin(c);
+	for (i = 0; i < LOG_SLOTS; i++)
+		for (k = 0; k < LOG_REPEAT_BURST + 1; k++)
+			warn_f("flood %d", i);
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), LOG_SLOTS * LOG_REPEAT_BURST);
+	assert_int_equal(log_suppressed_total(), LOG_SLOTS);
+
+	cap_begin(c);
+	for (k = 0; k < 20; k++)
+		warn_f("something new");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 20);
+	assert_int_equal(log_suppressed_total(), LOG_SLOTS);
+
+	/* Once the floods have ended, the slots serve again. */
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	cap_begin(c);
+	log_tick();
+	for (k = 0; k < 20; k++)
+		warn_f("something new");
+	out = cap_end(c);
+	assert_int_equal(count_str(out, "similar line suppressed"),
+	    LOG_SLOTS);
+	assert_int_equal(count_str(out, "msg=\"something new\""),
+	    LOG_REPEAT_BURST);
+}
+
+static void
+writer(const char *line, size_t len, int last, void *arg)
+{
+	struct writer_seen *w = arg;
+
+	w->calls++;
+	w->last = last;
+	assert_true(len > 0 && line[len - 1] == '\n');
+	assert_true(w->len + len < sizeof(w->out));
+	memcpy(w->out + w->len, line, len);
+	w->len += len;
+	w->out[w->len] = '\0';
+}
+
+/* With a writer, whole lines go to it and nothing to stderr. */
+static void
+test_writer(void **state)
+{
+	struct capture *c = *state;
+	struct writer_seen w;
+	struct lf_pair kv[LF_MAX];
+	char line[LOG_LINE_MAX];
+	const char *out;
+	size_t n;
+
+	memset(&w, 0, sizeof(w));
+	log_set_writer(writer, &w);
+	cap_begin(c);
+	info_f("queued %d", 1);
+	log_relay(LOG_LEVEL_ERROR, "accounts", 9, "getent \"x\"");
+	out = cap_end(c);
+	assert_string_equal(out, "");
+	assert_int_equal(w.calls, 2);
+	assert_int_equal(w.last, 0);
+	assert_int_equal(count_char(w.out, '\n'), 2);
+	assert_int_equal(parse_logfmt(w.out, kv), 4);
+	assert_string_equal(kv[3].val, "\"queued 1\"");
+	assert_int_equal(parse_logfmt(nth_line(w.out, 1), kv), 6);
+	assert_string_equal(kv[4].val, "accounts");
+
+	/* log_format() makes the line log_emit() would. */
+	n = log_format(line, LOG_LEVEL_WARN, "logq_writer", "3 dropped");
+	assert_int_equal(n, strlen(line));
+	assert_string_equal(line + 3 + 24,
+	    " level=warn caller=logq_writer msg=\"3 dropped\"\n");
+	n = log_format(line, 99, "x", "clamped");
+	assert_non_null(strstr(line, " level=error caller=x "));
+
+	/* Even a worst-case message is one line that fits. */
+	{
+		static char big[MAX_LOG_MSG];
+
+		memset(big, '\001', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		n = log_format(line, LOG_LEVEL_INFO, "x", big);
+		assert_true(n < LOG_LINE_MAX);
+		assert_int_equal(line[n - 1], '\n');
+		assert_int_equal(count_char(line, '\n'), 1);
+	}
+
+	log_set_writer(NULL, NULL);
+	cap_begin(c);
+	info_f("direct");
+	out = cap_end(c);
+	assert_int_equal(w.calls, 2);
+	assert_non_null(strstr(out, " msg=\"direct\"\n"));
+}
+
+/* log_fatal() hands its line to the writer as the last one, then exits. */
+static void
+test_fatal_writer(void **state)
+{
+	struct capture *c = *state;
+	const char *out;
+	pid_t pid, w;
+	int st = 0;
+
+	fflush(stdout);
+	cap_begin(c);
+	if ((pid = fork()) == 0) {
+		log_set_writer(fatal_writer, NULL);
+		/* Never held back, however often it was said. */
+		log_emit(LOG_LEVEL_ERROR, "f", "gone");
+		log_emit(LOG_LEVEL_ERROR, "f", "gone");
+		log_emit(LOG_LEVEL_ERROR, "f", "gone");
+		log_emit(LOG_LEVEL_ERROR, "f", "gone");
+		log_emit(LOG_LEVEL_ERROR, "f", "gone");
+		log_fatal("f", "gone");
+	}
+	w = pid == -1 ? -1 : waitpid(pid, &st, 0);
+	out = cap_end(c);
+	assert_int_not_equal(pid, -1);
+	assert_int_equal(w, pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	/* The writer marks each line with whether it was the last. */
+	assert_int_equal(count_char(out, '\n'), 6);
+	assert_int_equal(count_str(out, "0 ts="), 5);
+	assert_int_equal(count_str(out, "1 ts="), 1);
+	assert_non_null(strstr(out, "1 ts="));
+	assert_non_null(strstr(strstr(out, "1 ts="),
+	    " level=error caller=f msg=\"gone\"\n"));
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup_capture, \
 		    teardown_capture)
 
@@ -727,6 +1249,14 @@ main(void)
 		T(test_long_message),
 		T(test_errno_kept),
 		T(test_fatal),
+		T(test_repeat_text),
+		T(test_repeat_what),
+		T(test_repeat_relay),
+		T(test_limited),
+		T(test_repeat_long),
+		T(test_repeat_slots),
+		T(test_writer),
+		T(test_fatal_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
