@@ -27,6 +27,7 @@
 #include "err.h"
 #include "flags.h"
 #include "log.h"
+#include "logq.h"
 #include "metrics.h"
 #include "sockets.h"
 
@@ -375,7 +376,7 @@ http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
 	f.connections = cs.open;
 	f.evicted = cs.evicted;
 	f.timed_out = cs.timed_out;
-	f.log_dropped = 0;
+	f.log_dropped = logq_dropped_total();
 	cap = (sc->res != NULL ? sc->res->len : 0) + 16384;
 	buf_init(&b, cap);
 	if (sc->res != NULL)
@@ -503,6 +504,9 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return http_landing(conn);
 	return http_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
+
+static void	http_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
 
 /* libmicrohttpd's own messages, at debug level. */
 static void
