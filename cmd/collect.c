@@ -25,6 +25,7 @@
 #include "sink.h"
 #include "source.h"
 #include "supervise.h"
+#include "threads.h"
 
 /*
  * Of the scrape's time, the join and the exposition keep this share (at
@@ -38,9 +39,6 @@
 
 /* Ids per accounts request, so that a request frame stays small. */
 #define IDS_PER_REQUEST	8000
-
-/* Threads of a collection need little stack; the address space is bounded. */
-#define THREAD_STACK	(256 * 1024)
 
 /* Uids of proc series, handed from the promql call to the accounts thread. */
 struct feeder {
@@ -685,20 +683,6 @@ collection_cleanup(struct collection *col)
 	feeder_cleanup(&col->feed);
 }
 
-/* Starts fn in a thread with a small stack; 0 or ERR_SYSTEM. */
-static int
-collect_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	int r;
-
-	if (pthread_attr_init(&attr) != 0)
-		return ERR_SYSTEM;
-	(void)pthread_attr_setstacksize(&attr, THREAD_STACK);
-	r = pthread_create(tid, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	return r == 0 ? 0 : ERR_SYSTEM;
-}
 
 int
 collect_scrape(struct collector *c, struct deadline deadline,
@@ -710,7 +694,7 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	uint64_t start = deadline_now_us();
 	int ret, slurm_thread = 0, accounts_thread = 0;
 
-	if ((ret = collection_init(&col, c, deadline)) != 0 ||
+	if (collection_init(&col, c, deadline) != 0 ||
 	    (j = join_new()) == NULL) {
 		ret = ERR_NOMEM;
 		goto out;
@@ -719,8 +703,8 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	 * squeue and the accounts lookups run beside the queries: a slow
 	 * slurmctld or upstream delays only its own source.
 	 */
-	slurm_thread = collect_thread(&slurm_tid, run_slurm, &col) == 0;
-	accounts_thread = collect_thread(&accounts_tid, run_accounts,
+	slurm_thread = threads_start(&slurm_tid, run_slurm, &col) == 0;
+	accounts_thread = threads_start(&accounts_tid, run_accounts,
 	    &col) == 0;
 	run_promql(&col);
 	feeder_close(&col.feed);

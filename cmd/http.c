@@ -30,6 +30,7 @@
 #include "logq.h"
 #include "metrics.h"
 #include "sockets.h"
+#include "threads.h"
 
 /* A request must be complete this long after its connection opened. */
 #define HTTP_HEADER_MS		5000
@@ -606,22 +607,6 @@ http_fit_connections(unsigned int wanted)
 	return (unsigned int)room;
 }
 
-/* Starts a thread with every signal blocked; 0 or ERR_SYSTEM. */
-static int
-http_thread(void *(*fn)(void *))
-{
-	pthread_t tid;
-	pthread_attr_t attr;
-	int r;
-
-	if (pthread_attr_init(&attr) != 0)
-		return ERR_SYSTEM;
-	(void)pthread_attr_setstacksize(&attr, 256 * 1024);
-	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&tid, &attr, fn, NULL);
-	pthread_attr_destroy(&attr);
-	return r == 0 ? 0 : ERR_SYSTEM;
-}
 
 /* One daemon on one listening socket; NULL if it did not start. */
 static struct MHD_Daemon *
@@ -660,8 +645,8 @@ http_start(const int *fds, size_t n, unsigned int max_connections,
 	pthread_cond_init(&front_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (conns_init(max_connections, HTTP_HEADER_MS, HTTP_IDLE_MS) != 0 ||
-	    http_thread(http_collector) != 0 ||
-	    http_thread(http_janitor) != 0) {
+	    threads_start(NULL, http_collector, NULL) != 0 ||
+	    threads_start(NULL, http_janitor, NULL) != 0) {
 		snprintf(err, errsz, "starting the HTTP threads failed");
 		return ERR_SYSTEM;
 	}

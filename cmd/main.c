@@ -3,11 +3,16 @@
  * prometheus-cluster-exporter: start-up and shutdown.  The order matters
  * and is explained once here:
  *
- *  1. flags, logging, commands found through PATH, helper binaries opened
- *     (O_PATH), listening socket bound: all while we may still be root;
- *  2. privileges dropped (root only), then the spawner forked while the
- *     process has a single thread, and the helpers started through it;
- *  3. the HTTP threads started; the main thread waits for SIGTERM/SIGINT.
+ *  1. flags (start_flags);
+ *  2. logging, commands found through PATH, helper binaries opened
+ *     (O_PATH) (start_process), listening sockets bound and the
+ *     connection limit fitted to the open-file limit: all while we may
+ *     still be root;
+ *  3. privileges dropped, root only (start_drop);
+ *  4. the spawner forked while the process has a single thread, and the
+ *     helpers started through it (start_helpers);
+ *  5. confined, then the supervisor and HTTP threads (start_serving);
+ *  6. the main thread waits for SIGTERM/SIGINT (wait_for_stop).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -23,14 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "buf.h"
 #include "collect.h"
 #include "err.h"
 #include "flags.h"
 #include "http.h"
 #include "log.h"
+#include "logq.h"
+#include "paths.h"
 #include "sandbox.h"
 #include "spawner.h"
 #include "supervise.h"
@@ -108,23 +113,6 @@ warn_unreachable(const char *name, const char *path)
 		    cfg.user, strerror(errno));
 }
 
-/* Helpers live beside the exporter in the build tree, else in LIBEXECDIR. */
-static const char *
-helper_dir(void)
-{
-	char self[PATH_MAX];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if (strcmp(self, PCE_BUILDDIR "/prometheus-cluster-exporter") ==
-		    0)
-			return PCE_BUILDDIR "/helpers";
-	}
-	return PCE_LIBEXECDIR;
-}
-
 static char *
 env_entry(int i, const char *name)
 {
@@ -145,13 +133,17 @@ setup_helpers(void)
 	};
 	static char path_env[] = "PATH=/usr/bin:/bin";
 	static char lc_env[] = "LC_ALL=C";
-	const char *dir = helper_dir();
 	const char *mode = sbx_mode_name(cfg.sandbox_mode);
-	char path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	size_t k, e = 0;
-	int i;
+	int i, r;
 	char *v;
 
+	/* The build tree's helpers/ or LIBEXECDIR (cmd/paths.h). */
+	if ((r = paths_helper_dir(dir, sizeof(dir))) != 0)
+		fatal_f("helper directory: %s%s%s", err_str(r),
+		    r == ERR_SYSTEM ? ": " : "",
+		    r == ERR_SYSTEM ? strerror(errno) : "");
 	for (i = 0; i < HELPER_COUNT; i++) {
 		helpers[i].id = i;
 		helpers[i].name = source_helper_name(i);
@@ -232,14 +224,14 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 }
 #endif
 
-int
-main(int argc, char **argv)
+/*
+ * Step 1: flags; -help and -version answer here.  Returns -1 to go on,
+ * else the exit status.
+ */
+static int
+start_flags(int argc, char **argv)
 {
-	struct spawner *sp = NULL;
-	struct MHD_Daemon *d;
 	char err[512], usage[8192];
-	sigset_t set;
-	int fd, sig;
 
 	collector.fault_helper = -1;
 #ifdef PCE_TEST_HOOKS
@@ -259,6 +251,13 @@ main(int argc, char **argv)
 		printf("prometheus-cluster-exporter %s\n", PCE_VERSION);
 		return 0;
 	}
+	return -1;
+}
+
+/* Step 2: logging, process-wide settings, the commands and helpers. */
+static void
+start_process(void)
+{
 	log_init(cfg.log_level, cfg.log_format, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -272,33 +271,44 @@ main(int argc, char **argv)
 	if (cfg.sandbox_mode == SANDBOX_OFF)
 		warn_f("SANDBOX IS OFF (-sandbox=off): helpers run without "
 		    "their seccomp filters; use this for debugging only");
-
 	(void)resolve_command("--path.squeue", cfg.squeue_path, "squeue",
 	    squeue_path, sizeof(squeue_path));
 	(void)resolve_command("--path.getent", cfg.getent_path, "getent",
 	    getent_path, sizeof(getent_path));
 	setup_helpers();
+}
 
-	err[0] = '\0';
-	if ((fd = http_listen(&cfg, err, sizeof(err))) == -1) {
+/* Step 3, root only: from here on we run as -user.  0 or ERR_*. */
+static int
+start_drop(void)
+{
+	char err[512];
+
+	if (geteuid() != 0)
+		return 0;
+	if (sbx_drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		error_f("%s", err);
-		return 1;
+		return ERR_SYSTEM;
 	}
-	if (geteuid() == 0) {
-		if (sbx_drop_privileges(cfg.user, err, sizeof(err)) != 0) {
-			error_f("%s", err);
-			return 1;
-		}
-		info_f("started as root; now running as user %s", cfg.user);
-		/* Found as root; say so now if the user cannot run them. */
-		warn_unreachable("squeue", squeue_path);
-		warn_unreachable("getent", getent_path);
-	}
+	info_f("started as root; now running as user %s", cfg.user);
+	/* Found as root; say so now if the user cannot run them. */
+	warn_unreachable("squeue", squeue_path);
+	warn_unreachable("getent", getent_path);
+	return 0;
+}
 
-	/* Still single-threaded: safe to fork the spawner. */
+/*
+ * Step 4, still single-threaded (safe to fork): the spawner, the helpers
+ * through it, the collector.  Returns the spawner, or NULL.
+ */
+static struct spawner *
+start_helpers(void)
+{
+	struct spawner *sp;
+
 	if ((sp = spawn_start(specs, HELPER_COUNT)) == NULL) {
 		error_f("starting the spawner: %s", strerror(errno));
-		return 1;
+		return NULL;
 	}
 	if (sup_init(helpers, HELPER_COUNT, sp) != 0)
 		error_f("a helper did not start; its sources fail until it "
@@ -306,47 +316,101 @@ main(int argc, char **argv)
 	if (collect_init(&collector, &cfg, helpers) != 0) {
 		error_f("out of memory");
 		spawn_stop(sp, 500);
-		return 1;
+		return NULL;
 	}
+	return sp;
+}
 
-	/* Everything is open and started: confine ourselves. */
-	if (sbx_parent_enter(cfg.sandbox_mode, cfg.max_connections, err,
+/*
+ * Step 5: confined, then the threads (which inherit the filter): the
+ * supervisor and the front door.  0 or ERR_*.
+ */
+static int
+start_serving(const int *fds, size_t nfds, unsigned int max_conn)
+{
+	char err[512];
+	sigset_t set;
+
+	if (sbx_parent_enter(cfg.sandbox_mode, max_conn, err,
 	    sizeof(err)) != 0) {
 		error_f("sandbox: %s", err);
-		spawn_stop(sp, 500);
-		return 1;
+		return ERR_SYSTEM;
 	}
-	/* Confined first: the supervisor thread inherits the filter. */
-	if (sup_start_thread() != 0) {
-		error_f("starting the supervisor thread failed");
-		spawn_stop(sp, 500);
-		return 1;
-	}
-
-	/* Only the main thread takes these, with sigwait() below. */
+	/*
+	 * Confined first: the writer thread inherits the filter.  From here
+	 * on a stalled stderr holds up that thread alone.
+	 */
+	if (logq_start() != 0)
+		warn_f("log queue: %s; log lines are written synchronously",
+		    strerror(errno));
+	/* Only the main thread takes these, with sigwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((d = http_start(fd, &cfg, &collector, err, sizeof(err))) == NULL) {
-		error_f("%s", err);
-		spawn_stop(sp, 500);
-		return 1;
+	if (sup_start_thread() != 0) {
+		error_f("starting the supervisor thread failed");
+		return ERR_SYSTEM;
 	}
-	info_f("listening on %s:%u, metrics at %s", cfg.listen_host[0] !=
-	    '\0' ? cfg.listen_host : "", cfg.port, cfg.telemetry_path);
+	if (http_start(fds, nfds, max_conn, &cfg, &collector, err,
+	    sizeof(err)) != 0) {
+		error_f("%s", err);
+		return ERR_SYSTEM;
+	}
+	info_f("listening on %zu address%s, metrics at %s, at most %u "
+	    "connections", nfds, nfds == 1 ? "" : "es", cfg.telemetry_path,
+	    max_conn);
+	return 0;
+}
 
+/* Step 6: waits for SIGTERM or SIGINT; returns the signal. */
+static int
+wait_for_stop(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP) {
-			info_f("SIGHUP ignored; restart the exporter to change "
-			    "its flags");
-			continue;
-		}
-		break;
+		if (sig != SIGHUP)
+			return sig;
+		info_f("SIGHUP ignored; restart the exporter to change its "
+		    "flags");
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct spawner *sp;
+	int fds[HTTP_MAX_LISTEN], nfds, sig, r;
+	unsigned int max_conn;
+	char err[512];
+
+	if ((r = start_flags(argc, argv)) >= 0)
+		return r;
+	start_process();
+	/* While we may still be root: the ports, and room for connections. */
+	err[0] = '\0';
+	if ((nfds = http_listen(&cfg, fds, HTTP_MAX_LISTEN, err,
+	    sizeof(err))) < 0) {
+		error_f("%s", err);
+		return 1;
+	}
+	max_conn = http_fit_connections(cfg.max_connections);
+	if (start_drop() != 0 || (sp = start_helpers()) == NULL)
+		return 1;
+	if (start_serving(fds, (size_t)nfds, max_conn) != 0) {
+		spawn_stop(sp, 500);
+		return 1;
+	}
+	sig = wait_for_stop();
 	info_f("received %s, shutting down", sigabbrev_np(sig));
 	/*
 	 * Killing the helpers first ends any collection in flight at once
@@ -355,6 +419,7 @@ main(int argc, char **argv)
 	 */
 	sup_stop();
 	spawn_stop(sp, 500);
-	(void)d;
+	/* The last lines, unless stderr is stalled: then exit anyway. */
+	(void)logq_flush(500);
 	_exit(0);
 }

@@ -20,6 +20,7 @@
 #include "intake.h"
 #include "log.h"
 #include "spawner.h"
+#include "threads.h"
 
 /* Bytes the parent accepts from one helper beyond its frames in flight. */
 #define SUP_READ_CHUNK		65536
@@ -349,18 +350,7 @@ sup_thread(void *arg)
 int
 sup_start_thread(void)
 {
-	pthread_attr_t attr;
-	pthread_t tid;
-	int r;
-
-	if (pthread_attr_init(&attr) != 0)
-		return ERR_SYSTEM;
-	/* It needs little stack; the parent's address space is bounded. */
-	(void)pthread_attr_setstacksize(&attr, 256 * 1024);
-	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&tid, &attr, sup_thread, NULL);
-	pthread_attr_destroy(&attr);
-	return r == 0 ? 0 : ERR_SYSTEM;
+	return threads_start(NULL, sup_thread, NULL);
 }
 
 void

@@ -222,11 +222,12 @@ join_add_entry(struct join *j, struct vec *v, size_t size, struct hash *h,
 	struct arena_mark m = arena_mark(j);
 	const char *copy[2];
 	uint32_t idx;
-	size_t i;
+	/* One count for both loops (gcc's analyzer cannot see it fixed). */
+	size_t i, n = s->n;
 	int ret = -1, ins;
 
 	*el = NULL;
-	for (i = 0; i < s->n; i++) {
+	for (i = 0; i < n; i++) {
 		if (s->len[i] > MAX_LABEL) {
 			ret = ERR_TOOBIG;
 			goto out;
@@ -238,7 +239,7 @@ join_add_entry(struct join *j, struct vec *v, size_t size, struct hash *h,
 	}
 	if ((ret = vec_reserve(v, size)) != 0)
 		goto out;
-	for (i = 0; i < s->n; i++) {
+	for (i = 0; i < n; i++) {
 		if ((copy[i] = arena_copy(j, s->p[i], s->len[i])) == NULL) {
 			ret = ERR_NOMEM;
 			goto out;
@@ -248,7 +249,7 @@ join_add_entry(struct join *j, struct vec *v, size_t size, struct hash *h,
 		goto out;
 	if (!ins)
 		goto out;	/* the first entry of a key wins */
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < n; i++)
 		s->p[i] = copy[i];
 	*el = (char *)v->p + v->n++ * size;
 	m = arena_mark(j);	/* keep the copies */

@@ -12,7 +12,11 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config
 	libcurl4-openssl-dev libjsmn-dev libseccomp-dev libmicrohttpd-dev
-	libcmocka-dev
+	libcmocka-dev libyaml-dev
+	# The second compiler (make check-clang), libFuzzer (make fuzz) and
+	# its sanitizer runtimes: libclang-rt-14-dev is only a Recommends of
+	# clang on Debian 12, and this script installs without those.
+	clang libclang-rt-14-dev
 	python3
 	prometheus		# promtool and the real-upstream test
 	curl valgrind strace
