@@ -353,8 +353,12 @@ check-all:
 	$(MAKE) check-tsan
 	$(MAKE) analyze
 
-bench: $(B)/tests/bench_join
+# Figures, not tests: the join alone, then the front door under a hostile
+# local load (tests/bench_front.py says what it runs).
+BENCH_FRONT_SECONDS ?= 30
+bench: $(B)/tests/bench_join all
 	$(B)/tests/bench_join
+	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_front.py $(BENCH_FRONT_SECONDS)
 
 $(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
