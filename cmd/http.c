@@ -122,7 +122,7 @@ http_conn_fd(struct MHD_Connection *conn)
 static void
 http_shut(int fd, void *arg)
 {
-	(void)arg;
+	debug_f("closing connection %d: %s", fd, (const char *)arg);
 	(void)shutdown(fd, SHUT_RDWR);
 }
 
@@ -345,7 +345,7 @@ http_janitor(void *arg)
 				wake = sc->deadline.at_us;
 		}
 		pthread_mutex_unlock(&front_mu);
-		conns_sweep(now, http_shut, NULL);
+		conns_sweep(now, http_shut, "past its deadline");
 		pthread_mutex_lock(&front_mu);
 		ts.tv_sec = (time_t)(wake / 1000000);
 		ts.tv_nsec = (long)(wake % 1000000) * 1000;
@@ -465,7 +465,7 @@ http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 	(void)cls;
 	(void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		conns_open(fd, deadline_now_us(), http_shut, NULL);
+		conns_open(fd, deadline_now_us(), http_shut, "full");
 	else
 		conns_close(fd);
 }
