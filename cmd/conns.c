@@ -143,7 +143,12 @@ conns_sweep(uint64_t now_us, conns_close_fn *fn, void *arg)
 			continue;
 		limit = conns[i].state == CONNS_WAITING ? conns_header_us :
 		    conns_idle_us;
-		if (now_us - conns[i].since_us < limit)
+		/*
+		 * A connection recorded after the caller read its clock is
+		 * younger than now_us: never past anything.
+		 */
+		if (conns[i].since_us >= now_us ||
+		    now_us - conns[i].since_us < limit)
 			continue;
 		conns_drop(&conns[i], fn, arg);
 		conns_st.timed_out++;

@@ -345,7 +345,7 @@ http_janitor(void *arg)
 				wake = sc->deadline.at_us;
 		}
 		pthread_mutex_unlock(&front_mu);
-		conns_sweep(now, http_shut, "past its deadline");
+		conns_sweep(deadline_now_us(), http_shut, "past its deadline");
 		pthread_mutex_lock(&front_mu);
 		ts.tv_sec = (time_t)(wake / 1000000);
 		ts.tv_nsec = (long)(wake % 1000000) * 1000;
