@@ -256,9 +256,10 @@ $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	    $(filter-out $(B)/lib/$*.o $(B)/sandbox/$*.o,$(LIB_OBJ) $(SBX_OBJ)) \
 	    $(CMOCKA_LIBS) $(SECCOMP_LIBS) $(LIB_LIBS) $(LDLIBS)
 
-# The spawner is in cmd/, not lib/: its test includes ../cmd/spawner.c and
-# links every lib object (deadline, err), plus pthread for its lock.
-$(B)/tests/test_spawner: tests/test_spawner.c $(LIB_OBJ) $(SBX_OBJ)
+# Modules in cmd/, not lib/: their tests include ../cmd/<module>.c and
+# link every lib object (deadline, err), plus pthread for their locks.
+$(B)/tests/test_spawner $(B)/tests/test_conns $(B)/tests/test_logq: \
+    $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote cmd -DUNIT_TESTING $(ALL_CFLAGS) \
