@@ -158,6 +158,16 @@ conns_sweep(uint64_t now_us, conns_close_fn *fn, void *arg)
 }
 
 void
+conns_cleanup(void)
+{
+	pthread_mutex_lock(&conns_mu);
+	free(conns);
+	conns = NULL;
+	conns_max = conns_open_n = 0;
+	pthread_mutex_unlock(&conns_mu);
+}
+
+void
 conns_stats(struct conns_stats *st)
 {
 	pthread_mutex_lock(&conns_mu);

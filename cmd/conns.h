@@ -63,4 +63,7 @@ void	conns_sweep(uint64_t now_us, conns_close_fn *fn, void *arg);
 
 void	conns_stats(struct conns_stats *st);
 
+/* Forgets every connection and frees the ledger. */
+void	conns_cleanup(void);
+
 #endif /* CONNS_H */

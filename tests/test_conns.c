@@ -36,6 +36,14 @@ setup(void **state)
 	return conns_init(3, 5000, 120000);
 }
 
+static int
+teardown(void **state)
+{
+	(void)state;
+	conns_cleanup();
+	return 0;
+}
+
 static void
 test_oldest_waiting_gives_way(void **state)
 {
@@ -158,12 +166,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_oldest_waiting_gives_way, setup),
-		cmocka_unit_test_setup(test_busy_never_closed, setup),
-		cmocka_unit_test_setup(test_idle_gives_way_by_age, setup),
-		cmocka_unit_test_setup(test_deadlines, setup),
-		cmocka_unit_test_setup(test_younger_than_now, setup),
-		cmocka_unit_test_setup(test_close_forgets, setup),
+		cmocka_unit_test_setup_teardown(test_oldest_waiting_gives_way, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_busy_never_closed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_idle_gives_way_by_age, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deadlines, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_younger_than_now, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_close_forgets, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
