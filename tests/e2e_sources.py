@@ -186,6 +186,14 @@ def recycled_pid(t):
     # the pid first: keep trying for a while.
     deadline = time.monotonic() + 30 * SLOW
     while victim is None and time.monotonic() < deadline:
+        # The restarted helper may itself get the pid (its fork races
+        # ours): kill it again; its restart then backs off a second.
+        if helper_pid(ex, "promql") == old:
+            try:
+                os.kill(old, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.05)
         victim = spawn_with_pid(old, ["sleep", "120"], nobody.pw_uid, nobody.pw_gid, tries=20)
     check(victim is not None, "could not start a process with pid %d within %.0f s (other "
           "processes kept taking it)" % (old, 30 * SLOW))
@@ -194,11 +202,13 @@ def recycled_pid(t):
             r, e = scrape(ex, what="scrape %d after the promql helper crashed" % i)
             check(victim.poll() is None, "scrape %d: the process that reused pid %d was killed "
                   "(status %r)" % (i, old, victim.returncode))
-            # And once more a crash, so that the exporter kills and reaps.
+            # And once more a crash, so that the exporter kills and reaps
+            # (the restarts back off: several quick deaths came before).
             cur = helper_pid(ex, "promql")
-            if cur is not None:
+            if i == 0 and cur is not None:
                 os.kill(cur, signal.SIGKILL)
-                wait_helper(ex, "promql", other_than=cur)
+                wait_helper(ex, "promql", other_than=cur, limit=40)
+        wait_helper(ex, "promql", limit=40)
         r, e = scrape(ex, what="last scrape")
         check(scrape_ok(e) == 1.0, "last scrape: source_up %r" % source_up(e))
         check(victim.poll() is None, "the process that reused pid %d was killed" % old)
