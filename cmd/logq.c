@@ -70,12 +70,14 @@ logq_dropped_total(void)
 	return __atomic_load_n(&logq_dropped, __ATOMIC_RELAXED);
 }
 
+/* Counts a line that did not fit (queue lock held). */
 static void
 logq_count_dropped(void)
 {
 	__atomic_add_fetch(&logq_dropped, 1, __ATOMIC_RELAXED);
 }
 
+/* CLOCK_MONOTONIC in milliseconds. */
 static uint64_t
 logq_now_ms(void)
 {
@@ -85,6 +87,7 @@ logq_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The CLOCK_MONOTONIC time ms from now, for timed waits. */
 static struct timespec
 logq_abstime(uint64_t at_ms)
 {
@@ -166,6 +169,7 @@ logq_notice(unsigned long n)
 	    msg));
 }
 
+/* The writer thread: drains the queue to fd 2, for ever. */
 static void *
 logq_writer(void *arg)
 {

@@ -78,6 +78,7 @@ find_in_path(const char *name, char *out, size_t outsz)
 	return -1;
 }
 
+/* A command's path from its flag or PATH; 0, or -1 after a log line. */
 static int
 resolve_command(const char *flag, const char *given, const char *name,
     char *out, size_t outsz)
@@ -103,6 +104,7 @@ resolve_command(const char *flag, const char *given, const char *name,
 	return 0;
 }
 
+/* Says so at start-up when -user cannot run the command. */
 static void
 warn_unreachable(const char *name, const char *path)
 {
@@ -113,6 +115,7 @@ warn_unreachable(const char *name, const char *path)
 		    cfg.user, strerror(errno));
 }
 
+/* "NAME=value" from our environment in env_store[i], or NULL. */
 static char *
 env_entry(int i, const char *name)
 {
@@ -124,13 +127,33 @@ env_entry(int i, const char *name)
 	return env_store[i];
 }
 
+/*
+ * The promql helper's proxy variables, from env_store[e] on: the upstream
+ * may sit behind a proxy, as Go's client allows.
+ */
 static void
-setup_helpers(void)
+promql_proxy_env(size_t e)
 {
 	static const char *const proxy_vars[] = {
 		"http_proxy", "https_proxy", "no_proxy", "HTTPS_PROXY",
 		"NO_PROXY", "ALL_PROXY", "all_proxy",
 	};
+	size_t k = 2, i;
+	char *v;
+
+	for (i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]) &&
+	    k + 1 < sizeof(helper_env[0]) / sizeof(helper_env[0][0]); i++)
+		if ((v = env_entry((int)e, proxy_vars[i])) != NULL) {
+			helper_env[HELPER_PROMQL][k++] = v;
+			e++;
+		}
+	helper_env[HELPER_PROMQL][k] = NULL;
+}
+
+/* The helpers' binaries (opened now, as root), argv and environment. */
+static void
+setup_helpers(void)
+{
 	static char path_env[] = "PATH=/usr/bin:/bin";
 	static char lc_env[] = "LC_ALL=C";
 	const char *mode = sbx_mode_name(cfg.sandbox_mode);
@@ -177,15 +200,7 @@ setup_helpers(void)
 	helper_argv[HELPER_PROMQL][3] = cfg.timerange;
 	helper_argv[HELPER_PROMQL][4] = NULL;
 	helpers[HELPER_PROMQL].enabled = 1;
-	/* The upstream may sit behind a proxy, as Go's client allows. */
-	k = 2;
-	for (i = 0; i < (int)(sizeof(proxy_vars) / sizeof(proxy_vars[0])) &&
-	    k + 1 < sizeof(helper_env[0]) / sizeof(helper_env[0][0]); i++)
-		if ((v = env_entry((int)e, proxy_vars[i])) != NULL) {
-			helper_env[HELPER_PROMQL][k++] = v;
-			e++;
-		}
-	helper_env[HELPER_PROMQL][k] = NULL;
+	promql_proxy_env(e);
 }
 
 #ifdef PCE_TEST_HOOKS
