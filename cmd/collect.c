@@ -686,13 +686,15 @@ collection_cleanup(struct collection *col)
 
 int
 collect_scrape(struct collector *c, struct deadline deadline,
-    struct buf *out)
+    struct buf *out, int *all_up)
 {
 	struct collection col;
 	struct join *j = NULL;
 	pthread_t slurm_tid, accounts_tid;
 	uint64_t start = deadline_now_us();
-	int ret, slurm_thread = 0, accounts_thread = 0;
+	int ret, i, slurm_thread = 0, accounts_thread = 0;
+
+	*all_up = 0;
 
 	if (collection_init(&col, c, deadline) != 0 ||
 	    (j = join_new()) == NULL) {
@@ -720,6 +722,10 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	accounts_thread = 0;
 	commit_all(&col, j);
 	ret = collect_write(&col, j, out);
+	*all_up = 1;
+	for (i = 0; i < SOURCE_COUNT; i++)
+		if (!col.run[i].up)
+			*all_up = 0;
 	debug_f("scrape done in %.3f s", deadline_seconds_since(start));
  out:
 	if (slurm_thread)

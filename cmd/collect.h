@@ -36,9 +36,10 @@ int	collect_init(struct collector *c, const struct config *cfg,
 /*
  * Collects until deadline (the scrape's: see http.c) and appends the
  * exposition to out; a fixed reserve of it is kept for the join and the
- * exposition.  Returns 0, or an ERR_* when out could not be written.
+ * exposition.  *all_up says whether every source answered.  Returns 0, or
+ * an ERR_* when out could not be written.
  */
 int	collect_scrape(struct collector *c, struct deadline deadline,
-	    struct buf *out);
+	    struct buf *out, int *all_up);
 
 #endif /* COLLECT_H */

@@ -57,6 +57,8 @@
 struct result {
 	unsigned int	 refs;		/* under front_mu */
 	int		 ret;		/* collect_scrape()'s */
+	int		 all_up;	/* every source answered */
+	uint64_t	 budget_us;	/* of the scrape it was run for */
 	char		*body;		/* the shared part of every answer */
 	size_t		 len;
 	uint64_t	 done_us;
@@ -66,6 +68,7 @@ struct result {
 struct scrape {
 	struct MHD_Connection	*conn;
 	struct deadline		 deadline;
+	uint64_t		 budget_us;	/* deadline less arrival */
 	struct result		*res;	/* NULL when skipped */
 	int			 answer;	/* enum metrics_answer */
 	int			 done;	/* answered; the connection resumed */
@@ -85,6 +88,7 @@ static struct {
 	int			 collecting;
 	int			 wanted;	/* a collection is asked for */
 	struct deadline		 want_deadline;
+	uint64_t		 want_budget_us;
 	struct scrape		*waiters;
 	unsigned long		 collections;
 	unsigned long		 answers[METRICS_ANSWERS];
@@ -191,7 +195,7 @@ http_landing(struct MHD_Connection *conn)
  * scraper before it gives up.
  */
 static struct deadline
-http_scrape_deadline(struct MHD_Connection *conn)
+http_scrape_deadline(struct MHD_Connection *conn, uint64_t *budget_us)
 {
 	double seconds = (double)front.cfg->timeout_s, d;
 	const char *v;
@@ -209,6 +213,8 @@ http_scrape_deadline(struct MHD_Connection *conn)
 			seconds = d > HTTP_MIN_SCRAPE_S ? d : HTTP_MIN_SCRAPE_S;
 		}
 	}
+	/* One budget per announced timeout, to the microsecond. */
+	*budget_us = (uint64_t)(seconds * 1e6);
 	return deadline_in(seconds);
 }
 
@@ -240,9 +246,19 @@ http_unwait(struct scrape *sc)
 	sc->waiting = 0;
 }
 
+/*
+ * Whether r answers sc: when every source answered, or when the scrape
+ * it was collected for had as long as sc gives a collection of its own.
+ */
+static int
+http_result_fits(const struct result *r, const struct scrape *sc)
+{
+	return r == NULL || r->all_up || r->budget_us >= sc->budget_us;
+}
+
 /* Runs one collection to deadline; the result has one reference. */
 static struct result *
-http_collect(struct deadline deadline)
+http_collect(struct deadline deadline, uint64_t budget_us)
 {
 	struct result *r;
 	struct buf out;
@@ -251,7 +267,8 @@ http_collect(struct deadline deadline)
 		return NULL;
 	buf_init(&out, MAX_EXPOSITION);
 	r->refs = 1;
-	r->ret = collect_scrape(front.col, deadline, &out);
+	r->budget_us = budget_us;
+	r->ret = collect_scrape(front.col, deadline, &out, &r->all_up);
 	if (r->ret == 0 && (r->body = buf_take(&out, &r->len)) == NULL)
 		r->ret = ERR_NOMEM;
 	buf_cleanup(&out);
@@ -267,8 +284,9 @@ static void *
 http_collector(void *arg)
 {
 	struct deadline deadline;
-	struct scrape *sc, *next;
+	struct scrape *sc, *next, *pending;
 	struct result *r;
+	uint64_t budget;
 	int first;
 
 	(void)arg;
@@ -279,24 +297,42 @@ http_collector(void *arg)
 		front.wanted = 0;
 		front.collecting = 1;
 		deadline = front.want_deadline;
+		budget = front.want_budget_us;
 		front.collections++;
 		pthread_mutex_unlock(&front_mu);
 
-		r = http_collect(deadline);
+		r = http_collect(deadline, budget);
 
 		pthread_mutex_lock(&front_mu);
 		result_put(front.latest);
 		front.latest = r;
 		front.collecting = 0;
-		/* The scrape that asked for it first counts as "collected". */
+		/*
+		 * One scrape counts as "collected", the others "shared".  A
+		 * result cut short by a deadline sooner than a waiter's own
+		 * (a client announcing a tiny timeout) does not answer that
+		 * waiter: it waits for the next collection, with its deadline.
+		 */
 		first = 1;
+		pending = NULL;
 		for (sc = front.waiters; sc != NULL; sc = next) {
 			next = sc->next;
-			http_settle(sc, r, first ? METRICS_COLLECTED :
-			    METRICS_SHARED);
-			first = 0;
+			if (http_result_fits(r, sc)) {
+				http_settle(sc, r, first ? METRICS_COLLECTED :
+				    METRICS_SHARED);
+				first = 0;
+				continue;
+			}
+			sc->next = pending;
+			pending = sc;
+			if (!front.wanted || front.want_budget_us <
+			    sc->budget_us) {
+				front.want_deadline = sc->deadline;
+				front.want_budget_us = sc->budget_us;
+			}
+			front.wanted = 1;
 		}
-		front.waiters = NULL;
+		front.waiters = pending;
 		pthread_mutex_unlock(&front_mu);
 	}
 	return NULL;
@@ -408,11 +444,17 @@ http_metrics(struct MHD_Connection *conn, void **con_cls)
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return MHD_NO;
 	sc->conn = conn;
-	sc->deadline = http_scrape_deadline(conn);
+	sc->deadline = http_scrape_deadline(conn, &sc->budget_us);
 	*con_cls = sc;
 	pthread_mutex_lock(&front_mu);
+	/*
+	 * A recent result answers, unless it was cut short by a deadline
+	 * sooner than this scrape's while a source failed: a client that
+	 * announces a tiny timeout must not decide what the others get.
+	 */
 	if (front.latest != NULL && front.latest->ret == 0 && min_us > 0 &&
-	    deadline_now_us() - front.latest->done_us < min_us) {
+	    deadline_now_us() - front.latest->done_us < min_us &&
+	    http_result_fits(front.latest, sc)) {
 		sc->res = front.latest;
 		sc->res->refs++;
 		sc->answer = METRICS_SHARED;
@@ -428,6 +470,7 @@ http_metrics(struct MHD_Connection *conn, void **con_cls)
 	if (!front.collecting && !front.wanted) {
 		front.wanted = 1;
 		front.want_deadline = sc->deadline;
+		front.want_budget_us = sc->budget_us;
 	}
 	pthread_cond_broadcast(&front_cv);
 	pthread_mutex_unlock(&front_mu);

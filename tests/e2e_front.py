@@ -397,3 +397,48 @@ def socket_activation(t):
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
         log.close()
+
+
+@test
+def tiny_timeout_clients(t):
+    """Clients that announce a tiny scrape timeout get their own failed
+    collections, which never answer a scraper with a longer deadline."""
+    up = t.upstream()
+    up.load_original()
+    up.set("read", original_bytes("read.json"), delay=0.5)
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=5, min_interval="5s")
+    stop = threading.Event()
+    tiny = {"n": 0}
+
+    def loop():
+        while not stop.is_set():
+            try:
+                scrape(ex, timeout=10, what="tiny-timeout client",
+                       headers={"X-Prometheus-Scrape-Timeout-Seconds": "0.3"})
+            except Fail:
+                pass
+            tiny["n"] += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(2)]
+    for th in threads:
+        th.start()
+    t0 = time.monotonic()
+    try:
+        for i in range(6):
+            r, e = scrape(ex, timeout=10, what="scraper %d" % i)
+            check(scrape_ok(e) == 1.0, "scraper %d: scrape_ok %r, source_up %r (a tiny-timeout "
+                  "client's cut-short collection answered it)" % (i, scrape_ok(e), source_up(e)))
+            time.sleep(1.0)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(30)
+    elapsed = time.monotonic() - t0
+    r, e = scrape(ex, what="last scrape")
+    collections = counter(e, "cluster_exporter_collections_total")
+    t.note("%d tiny-timeout scrapes, %d collections in %.1f s" % (tiny["n"], collections, elapsed))
+    check(tiny["n"] >= 10, "the tiny-timeout clients made only %d scrapes" % tiny["n"])
+    # Theirs and the scraper's: at most two per interval, plus the last.
+    check(collections <= 2 * (elapsed / 5.0 + 1) + 1, "%d collections in %.1f s" % (
+        collections, elapsed))
