@@ -45,7 +45,7 @@
 /* The janitor looks at deadlines at least this often. */
 #define HTTP_TICK_MS		100
 /* The overlap guard's line is logged at most once per this long. */
-#define HTTP_SKIP_LOG_MS	10000
+#define HTTP_SKIP_LOG_S		10
 /* Answer this long before the scraper's own timeout... */
 #define HTTP_SCRAPER_MARGIN_S	0.5
 /* ...but give a scrape at least this long. */
@@ -92,8 +92,6 @@ static struct {
 	struct scrape		*waiters;
 	unsigned long		 collections;
 	unsigned long		 answers[METRICS_ANSWERS];
-	unsigned long		 skips_unlogged;
-	uint64_t		 skip_logged_us;
 } front;
 
 /* *con_cls of a request whose headers came; a scrape's is its struct. */
@@ -338,23 +336,6 @@ http_collector(void *arg)
 	return NULL;
 }
 
-/* The overlap guard's line, at most once per interval, with a count. */
-static void
-http_log_skip(uint64_t now_us)
-{
-	front.skips_unlogged++;
-	if (front.skip_logged_us != 0 &&
-	    now_us - front.skip_logged_us < HTTP_SKIP_LOG_MS * 1000ULL)
-		return;
-	if (front.skips_unlogged > 1)
-		warn_f("Collect is still active... - Skipping now (%lu scrapes "
-		    "skipped since the last such line)", front.skips_unlogged);
-	else
-		warn_f("Collect is still active... - Skipping now");
-	front.skips_unlogged = 0;
-	front.skip_logged_us = now_us;
-}
-
 /*
  * The janitor thread: answers waiting scrapes whose deadline came before
  * their collection ended, and closes connections past their deadlines.
@@ -375,7 +356,10 @@ http_janitor(void *arg)
 			next = sc->next;
 			if (deadline_passed(sc->deadline)) {
 				http_unwait(sc);
-				http_log_skip(now);
+				/* At most once per 10 s, with a count. */
+				log_limited(LOG_LEVEL_WARN, 1,
+				    HTTP_SKIP_LOG_S, "Collect is still "
+				    "active... - Skipping now");
 				http_settle(sc, NULL, METRICS_SKIPPED);
 			} else if (sc->deadline.at_us < wake)
 				wake = sc->deadline.at_us;

@@ -45,12 +45,6 @@ budget_count(struct budget *b, const void *key, size_t klen, uint32_t *idx,
 	return 0;
 }
 
-uint32_t
-budget_keys(const struct budget *b)
-{
-	return b->keys == NULL ? 0 : (uint32_t)hash_count(b->keys);
-}
-
 void
 budget_explain(const struct budget *b, int err, char *out, size_t outsz)
 {

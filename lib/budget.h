@@ -35,9 +35,6 @@ int	budget_init(struct budget *b, const struct proto_budget *limit);
 int	budget_count(struct budget *b, const void *key, size_t klen,
 	    uint32_t *idx, int *fresh);
 
-/* Distinct keys counted so far. */
-uint32_t	budget_keys(const struct budget *b);
-
 /*
  * Writes why a budget_count() error stopped the source, naming the limit
  * and the flag that sets it ("more than 5 records (--source.max-records)").

@@ -38,12 +38,6 @@ deadline_in_ms(uint32_t ms)
 }
 
 struct deadline
-deadline_min(struct deadline a, struct deadline b)
-{
-	return a.at_us <= b.at_us ? a : b;
-}
-
-struct deadline
 deadline_less(struct deadline d, double seconds)
 {
 	uint64_t now = deadline_now_us(), cut;

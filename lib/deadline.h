@@ -23,9 +23,6 @@ struct deadline	deadline_in(double seconds);
 /* The deadline ms milliseconds from now. */
 struct deadline	deadline_in_ms(uint32_t ms);
 
-/* The earlier of a and b. */
-struct deadline	deadline_min(struct deadline a, struct deadline b);
-
 /* The deadline moved earlier by seconds, but never before now. */
 struct deadline	deadline_less(struct deadline d, double seconds);
 

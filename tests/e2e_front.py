@@ -284,6 +284,45 @@ def header_deadline(t):
             s.close()
 
 
+class Launched:
+    """An exporter started by hand (a wrapper or a passed socket), with its
+    stderr in logs/NAME.stderr; stop() ends it and every process it left."""
+
+    def __init__(self, t, name, argv, **popen):
+        env = dict(os.environ)
+        env["PATH"] = t.bin + ":/usr/bin:/bin"
+        env.update(popen.pop("env_extra", {}))
+        self.log = open(os.path.join(t.logs, name + ".stderr"), "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=self.log, env=env, cwd=t.dir, start_new_session=True,
+                                  **popen)
+        t.cleanups.append(self.stop)
+
+    def first_scrape(self, port):
+        """GET /metrics once it answers (None if it never did)."""
+        deadline = time.monotonic() + 10 * SLOW
+        while time.monotonic() < deadline and self.p.poll() is None:
+            try:
+                return http_request(port, "GET", "/metrics", timeout=5)
+            except OSError:
+                time.sleep(0.1)
+        return None
+
+    def stderr(self):
+        return read_text(self.log.name)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        if not self.log.closed:
+            self.log.close()
+
+
 @test
 def low_open_file_limit(t):
     """A low open-file limit fits the connection limit instead of refusing
@@ -294,35 +333,13 @@ def low_open_file_limit(t):
     port = free_port()
     prlimit = shutil.which("prlimit")
     check(prlimit is not None, "prlimit (util-linux) is missing")
-    args = [prlimit, "--nofile=128:128", EXPORTER, "-promserver=" + up.url,
-            "--web.listen-address=127.0.0.1:%d" % port, "-log=DEBUG"] + SAN_ARGS
-    env = dict(os.environ)
-    env["PATH"] = t.bin + ":/usr/bin:/bin"
-    log = open(os.path.join(t.logs, "lowfd.stderr"), "wb")
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=log, env=env, cwd=t.dir, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 10 * SLOW
-        r = None
-        while time.monotonic() < deadline and p.poll() is None:
-            try:
-                r = http_request(port, "GET", "/metrics", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.1)
-        check(p.poll() is None, "the exporter exited (status %r) with 128 open files: %s" % (
-            p.returncode, tail(read_text(log.name))))
-        check(r is not None and r.status == 200, "no answer with 128 open files")
-        check("serving at most" in read_text(log.name), "no log line about the fitted limit")
-    finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        log.close()
+    ex = Launched(t, "lowfd", [prlimit, "--nofile=128:128", EXPORTER, "-promserver=" + up.url,
+                              "--web.listen-address=127.0.0.1:%d" % port, "-log=DEBUG"] + SAN_ARGS)
+    r = ex.first_scrape(port)
+    check(ex.p.poll() is None, "the exporter exited (status %r) with 128 open files: %s" % (
+        ex.p.returncode, tail(ex.stderr())))
+    check(r is not None and r.status == 200, "no answer with 128 open files")
+    check("serving at most" in ex.stderr(), "no log line about the fitted limit")
 
 
 @test
@@ -361,42 +378,20 @@ def socket_activation(t):
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)
     port = ls.getsockname()[1]
-    env = dict(os.environ)
-    env["PATH"] = t.bin + ":/usr/bin:/bin"
-    env["LISTEN_FDS"] = "1"
-    log = open(os.path.join(t.logs, "activated.stderr"), "wb")
     # The shell's pid becomes the exporter's: LISTEN_PID must name it.
     cmd = "LISTEN_PID=$$ exec %s -promserver=%s --web.systemd-socket -log=DEBUG %s" % (
         sh_quote(EXPORTER), sh_quote(up.url), " ".join(SAN_ARGS))
 
     def to_fd3():
         os.dup2(ls.fileno(), 3)
-    p = subprocess.Popen(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=t.dir,
-                         preexec_fn=to_fd3, pass_fds=(3,), start_new_session=True)
+    ex = Launched(t, "activated", ["/bin/sh", "-c", cmd], env_extra={"LISTEN_FDS": "1"},
+                  preexec_fn=to_fd3, pass_fds=(3,))
     ls.close()
-    try:
-        deadline = time.monotonic() + 10 * SLOW
-        r = None
-        while time.monotonic() < deadline and p.poll() is None:
-            try:
-                r = http_request(port, "GET", "/metrics", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.1)
-        check(p.poll() is None, "the socket-activated exporter exited (status %r): %s" % (
-            p.returncode, tail(read_text(log.name))))
-        check(r is not None and r.status == 200 and b"cluster_exporter_scrape_ok 1" in r.body,
-              "no whole scrape through the passed socket")
-    finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        log.close()
+    r = ex.first_scrape(port)
+    check(ex.p.poll() is None, "the socket-activated exporter exited (status %r): %s" % (
+        ex.p.returncode, tail(ex.stderr())))
+    check(r is not None and r.status == 200 and b"cluster_exporter_scrape_ok 1" in r.body,
+          "no whole scrape through the passed socket")
 
 
 @test

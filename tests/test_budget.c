@@ -33,7 +33,7 @@ test_records_then_refused(void **state)
 	/* The fourth record is one past the budget, whatever its key. */
 	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), ERR_TOOBIG);
 	assert_int_equal(b.records, 3);
-	assert_int_equal(budget_keys(&b), 2);
+	assert_int_equal(hash_count(b.keys), 2);
 	budget_cleanup(&b);
 }
 
