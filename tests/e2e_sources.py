@@ -251,3 +251,29 @@ def source_over_budget(t):
           "no log line naming --source.max-records")
     check(restarts_of(e).get("promql") == 0.0, "a query over its budget is no fault of "
           "the promql helper: restarts %r" % (restarts_of(e),))
+
+
+@test
+def helper_backoff(t):
+    """A helper that keeps dying soon after its start is restarted after a
+    growing pause, logged and counted, not in a tight loop."""
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=5)
+    pid = helper_pid(ex, "promql")
+    check(pid is not None, "no promql helper")
+    os.kill(pid, signal.SIGKILL)
+    pid2 = wait_helper(ex, "promql", other_than=pid)
+    t0 = time.monotonic()
+    os.kill(pid2, signal.SIGKILL)
+    pid3 = wait_helper(ex, "promql", other_than=pid2)
+    paused = time.monotonic() - t0
+    check(paused >= 0.9, "the second quick death was restarted after %.2f s, want about 1 s" % paused)
+    check(re.search(r"helper promql \(pid %d\) ended while idle; it died 2 times in a row "
+                    r"within 10 s of its start: next start in 1 s" % pid2, ex.stderr()),
+          "no log line announcing the backoff")
+    r, e = scrape(ex, what="scrape after the backoff")
+    check(scrape_ok(e) == 1.0, "after the backoff: source_up %r" % source_up(e))
+    check(restarts_of(e).get("promql") == 2.0, "restarts %r, want 2 for promql" % restarts_of(e))
+    check(helper_pid(ex, "promql") == pid3, "the helper was restarted again")
