@@ -68,6 +68,10 @@ $(call once,CMOCKA_CFLAGS,$$(call pc,cmocka,--cflags,libcmocka-dev))
 $(call once,CMOCKA_LIBS,$$(call pc,cmocka,--libs,libcmocka-dev))
 $(call once,YAML_CFLAGS,$$(call pc,yaml-0.1,--cflags,libyaml-dev))
 $(call once,YAML_LIBS,$$(call pc,yaml-0.1,--libs,libyaml-dev))
+$(call once,GNUTLS_CFLAGS,$$(call pc,gnutls,--cflags,libgnutls28-dev))
+$(call once,GNUTLS_LIBS,$$(call pc,gnutls,--libs,libgnutls28-dev))
+$(call once,CRYPT_CFLAGS,$$(call pc,libcrypt,--cflags,libcrypt-dev))
+$(call once,CRYPT_LIBS,$$(call pc,libcrypt,--libs,libcrypt-dev))
 # The exception: jsmn is a single header (libjsmn-dev) in the default
 # include path, with no .pc file upstream or in Debian.  The compiler is
 # asked for it instead, with the same kind of error.
@@ -77,7 +81,10 @@ $(call once,JSMN_CHECK,$$(if $$(shell printf '\043include <jsmn.h>\n' | \
 	libjsmn-dev (make deps installs every build dependency))))
 # Every object may include any of them: one set of flags for all.
 PKG_CFLAGS = $(MHD_CFLAGS) $(CURL_CFLAGS) $(SECCOMP_CFLAGS) $(YAML_CFLAGS) \
-	$(JSMN_CHECK)
+	$(GNUTLS_CFLAGS) $(CRYPT_CFLAGS) $(JSMN_CHECK)
+# The exporter's front door: TLS checks (cmd/webtls.c) and bcrypt
+# (cmd/auth.c).  No helper links them.
+WEB_LIBS = $(GNUTLS_LIBS) $(CRYPT_LIBS)
 # What the lib/ objects need at link time, wherever they are linked
 # (libyaml: lib/webcfg.c, --web.config.file).
 LIB_LIBS = $(YAML_LIBS)
@@ -234,8 +241,8 @@ FORCE:
 
 $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ) | $(BUILD_MARKER)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(SECCOMP_LIBS) \
-	    $(LIB_LIBS) -pthread $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(WEB_LIBS) \
+	    $(SECCOMP_LIBS) $(LIB_LIBS) -pthread $(LDLIBS)
 
 $(B)/helpers/promql: $(B)/helpers/promql.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
 	@$(if $(Q),echo "  LD      $@")

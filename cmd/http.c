@@ -15,22 +15,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <microhttpd.h>
 
 #include "http.h"
-#include "listen.h"
+#include "auth.h"
 #include "buf.h"
 #include "caps.h"
 #include "collect.h"
 #include "conns.h"
 #include "deadline.h"
+#include "doors.h"
 #include "err.h"
 #include "flags.h"
+#include "listen.h"
 #include "log.h"
 #include "logq.h"
 #include "metrics.h"
 #include "sockets.h"
 #include "threads.h"
+#include "web.h"
 
 /* A request must be complete this long after its connection opened. */
 #define HTTP_HEADER_MS		5000
@@ -52,6 +58,11 @@
 #define HTTP_MIN_SCRAPE_S	0.1
 
 #define CONTENT_TYPE_METRICS	"text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_TEXT	"text/plain; charset=utf-8"
+/* The realm of basic auth's challenge. */
+#define HTTP_REALM		"prometheus-cluster-exporter"
+/* request.auth before the credentials were looked at. */
+#define HTTP_AUTH_UNASKED	(-1)
 
 /* A finished collection, shared by the scrapes that take it. */
 struct result {
@@ -64,16 +75,26 @@ struct result {
 	uint64_t	 done_us;
 };
 
-/* One scrape request, from its arrival to its answer. */
-struct scrape {
+/*
+ * One request, from its headers to its answer: the web configuration's
+ * checks, then, for a scrape, its wait for a collection.
+ */
+struct request {
 	struct MHD_Connection	*conn;
+	void			*door;	/* its daemon's (doors.h) */
 	struct deadline		 deadline;
 	uint64_t		 budget_us;	/* deadline less arrival */
+	int			 cert_ok;	/* the client may be served */
+	int			 auth;	/* enum auth_result, or
+					 * HTTP_AUTH_UNASKED; under front_mu */
+	int			 orphan;	/* ended while a password check
+					 * ran: the check frees it */
+	int			 scrape;	/* a scrape, started */
 	struct result		*res;	/* NULL when skipped */
 	int			 answer;	/* enum metrics_answer */
 	int			 done;	/* answered; the connection resumed */
 	int			 waiting;	/* in front.waiters */
-	struct scrape		*next;
+	struct request		*next;
 };
 
 /*
@@ -89,13 +110,11 @@ static struct {
 	int			 wanted;	/* a collection is asked for */
 	struct deadline		 want_deadline;
 	uint64_t		 want_budget_us;
-	struct scrape		*waiters;
+	struct request		*waiters;
 	unsigned long		 collections;
 	unsigned long		 answers[METRICS_ANSWERS];
+	unsigned long		 rejected[METRICS_REJECTS];
 } front;
-
-/* *con_cls of a request whose headers came; a scrape's is its struct. */
-static char http_seen;
 
 static pthread_mutex_t front_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t front_cv;
@@ -128,10 +147,13 @@ http_shut(int fd, void *arg)
 	(void)shutdown(fd, SHUT_RDWR);
 }
 
-/* Queues an answer whose body the response takes over (freed). */
+/*
+ * Queues an answer whose body the response takes over (freed), with the
+ * configured headers.  A 401 carries basic auth's challenge.
+ */
 static enum MHD_Result
-http_send(struct MHD_Connection *conn, unsigned int status,
-    const char *type, char *body, size_t len)
+http_send(struct request *rq, unsigned int status, const char *type,
+    char *body, size_t len)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result r;
@@ -143,29 +165,40 @@ http_send(struct MHD_Connection *conn, unsigned int status,
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	web_add_headers(resp);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 		    "GET, HEAD");
-	r = MHD_queue_response(conn, status, resp);
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    "1");
+	/* A daemon that gave way to a new configuration drains. */
+	if (doors_retired(rq->door))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		r = MHD_queue_basic_auth_fail_response(rq->conn, HTTP_REALM,
+		    resp);
+	else
+		r = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
 }
 
 /* A short plain-text answer. */
 static enum MHD_Result
-http_text(struct MHD_Connection *conn, unsigned int status, const char *msg)
+http_text(struct request *rq, unsigned int status, const char *msg)
 {
 	char *body = strdup(msg);
 
 	if (body == NULL)
 		return MHD_NO;
-	return http_send(conn, status, "text/plain; charset=utf-8", body,
-	    strlen(body));
+	return http_send(rq, status, CONTENT_TYPE_TEXT, body, strlen(body));
 }
 
 /* The landing page at /: name, version and a link to the metrics. */
 static enum MHD_Result
-http_landing(struct MHD_Connection *conn)
+http_landing(struct request *rq)
 {
 	struct buf b;
 	char *body;
@@ -182,7 +215,7 @@ http_landing(struct MHD_Connection *conn)
 		buf_cleanup(&b);
 		return MHD_NO;
 	}
-	return http_send(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body,
+	return http_send(rq, MHD_HTTP_OK, "text/html; charset=utf-8", body,
 	    len);
 }
 
@@ -218,7 +251,7 @@ http_scrape_deadline(struct MHD_Connection *conn, uint64_t *budget_us)
 
 /* Counts sc's answer and resumes its connection (front_mu held). */
 static void
-http_settle(struct scrape *sc, struct result *r, int answer)
+http_settle(struct request *sc, struct result *r, int answer)
 {
 	sc->res = r;
 	if (r != NULL)
@@ -232,9 +265,9 @@ http_settle(struct scrape *sc, struct result *r, int answer)
 
 /* Takes sc off the waiters (front_mu held). */
 static void
-http_unwait(struct scrape *sc)
+http_unwait(struct request *sc)
 {
-	struct scrape **pp;
+	struct request **pp;
 
 	for (pp = &front.waiters; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == sc) {
@@ -249,7 +282,7 @@ http_unwait(struct scrape *sc)
  * it was collected for had as long as sc gives a collection of its own.
  */
 static int
-http_result_fits(const struct result *r, const struct scrape *sc)
+http_result_fits(const struct result *r, const struct request *sc)
 {
 	return r == NULL || r->all_up || r->budget_us >= sc->budget_us;
 }
@@ -282,7 +315,7 @@ static void *
 http_collector(void *arg)
 {
 	struct deadline deadline;
-	struct scrape *sc, *next, *pending;
+	struct request *sc, *next, *pending;
 	struct result *r;
 	uint64_t budget;
 	int first;
@@ -343,7 +376,7 @@ http_collector(void *arg)
 static void *
 http_janitor(void *arg)
 {
-	struct scrape *sc, *next;
+	struct request *sc, *next;
 	struct timespec ts;
 	uint64_t now, wake;
 
@@ -366,6 +399,7 @@ http_janitor(void *arg)
 		}
 		pthread_mutex_unlock(&front_mu);
 		conns_sweep(deadline_now_us(), http_shut, "past its deadline");
+		(void)doors_reap();
 		pthread_mutex_lock(&front_mu);
 		ts.tv_sec = (time_t)(wake / 1000000);
 		ts.tv_nsec = (long)(wake % 1000000) * 1000;
@@ -376,7 +410,7 @@ http_janitor(void *arg)
 
 /* The answer: the shared part, then the per-response families. */
 static enum MHD_Result
-http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
+http_metrics_answer(struct request *sc)
 {
 	struct metrics_front f;
 	struct conns_stats cs;
@@ -386,13 +420,14 @@ http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
 	int r = 0;
 
 	if (sc->res != NULL && sc->res->ret != 0)
-		return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return http_text(sc, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "collection failed; see the exporter's log\n");
 	memset(&f, 0, sizeof(f));
 	conns_stats(&cs);
 	pthread_mutex_lock(&front_mu);
 	f.collections = front.collections;
 	memcpy(f.scrapes, front.answers, sizeof(f.scrapes));
+	memcpy(f.rejected, front.rejected, sizeof(f.rejected));
 	pthread_mutex_unlock(&front_mu);
 	f.connections = cs.open;
 	f.evicted = cs.evicted;
@@ -409,7 +444,7 @@ http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
 		buf_cleanup(&b);
 		return MHD_NO;
 	}
-	return http_send(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len);
+	return http_send(sc, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len);
 }
 
 /*
@@ -417,19 +452,14 @@ http_metrics_answer(struct MHD_Connection *conn, struct scrape *sc)
  * the running collection, or asks for one.
  */
 static enum MHD_Result
-http_metrics(struct MHD_Connection *conn, void **con_cls)
+http_metrics(struct request *sc)
 {
-	struct scrape *sc = *con_cls == &http_seen ? NULL : *con_cls;
 	uint64_t min_us = front.cfg->min_interval_ms * 1000ULL;
 
-	if (sc != NULL)
+	if (sc->scrape)
 		/* Called again once resumed. */
-		return sc->done ? http_metrics_answer(conn, sc) : MHD_YES;
-	if ((sc = calloc(1, sizeof(*sc))) == NULL)
-		return MHD_NO;
-	sc->conn = conn;
-	sc->deadline = http_scrape_deadline(conn, &sc->budget_us);
-	*con_cls = sc;
+		return sc->done ? http_metrics_answer(sc) : MHD_YES;
+	sc->scrape = 1;
 	pthread_mutex_lock(&front_mu);
 	/*
 	 * A recent result answers, unless it was cut short by a deadline
@@ -445,9 +475,9 @@ http_metrics(struct MHD_Connection *conn, void **con_cls)
 		sc->done = 1;
 		front.answers[METRICS_SHARED]++;
 		pthread_mutex_unlock(&front_mu);
-		return http_metrics_answer(conn, sc);
+		return http_metrics_answer(sc);
 	}
-	MHD_suspend_connection(conn);
+	MHD_suspend_connection(sc->conn);
 	sc->waiting = 1;
 	sc->next = front.waiters;
 	front.waiters = sc;
@@ -466,20 +496,148 @@ static void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct scrape *sc = *con_cls;
+	struct request *rq = *con_cls;
+	int orphan = 0;
 
 	(void)cls;
 	(void)toe;
 	conns_set(http_conn_fd(conn), CONNS_IDLE, deadline_now_us());
-	if (sc == NULL || *con_cls == &http_seen)
+	if (rq == NULL)
 		return;
-	pthread_mutex_lock(&front_mu);
-	if (sc->waiting)
-		http_unwait(sc);
-	result_put(sc->res);
-	pthread_mutex_unlock(&front_mu);
-	free(sc);
 	*con_cls = NULL;
+	pthread_mutex_lock(&front_mu);
+	if (rq->waiting)
+		http_unwait(rq);
+	result_put(rq->res);
+	rq->res = NULL;
+	/* Only when its daemon stops: the checker still holds it. */
+	if (rq->auth == AUTH_PENDING)
+		orphan = rq->orphan = 1;
+	pthread_mutex_unlock(&front_mu);
+	if (!orphan)
+		free(rq);
+}
+
+/* A password check ended (the checker thread): the request goes on. */
+static void
+http_auth_done(void *arg, int result)
+{
+	struct request *rq = arg;
+	int orphan;
+
+	pthread_mutex_lock(&front_mu);
+	rq->auth = result;
+	if (!(orphan = rq->orphan))
+		MHD_resume_connection(rq->conn);
+	pthread_mutex_unlock(&front_mu);
+	if (orphan)
+		free(rq);
+}
+
+/* Counts a refusal. */
+static void
+http_count_reject(int reason)
+{
+	pthread_mutex_lock(&front_mu);
+	front.rejected[reason]++;
+	pthread_mutex_unlock(&front_mu);
+}
+
+/* The client's address as text, for its share of the password checks. */
+static void
+http_client(struct MHD_Connection *conn, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	(void)snprintf(out, outsz, "?");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+/*
+ * Asks the checker about the request's credentials (none: denied at
+ * once).  Returns the enum auth_result; with AUTH_PENDING the connection
+ * is suspended until http_auth_done().
+ */
+static int
+http_ask_auth(struct request *rq)
+{
+	char client[AUTH_CLIENT_MAX], *user, *pass = NULL;
+	int r;
+
+	user = MHD_basic_auth_get_username_password(rq->conn, &pass);
+	http_client(rq->conn, client, sizeof(client));
+	/* Held until suspended: the answer may come at once. */
+	pthread_mutex_lock(&front_mu);
+	r = auth_check(user, pass, client, rq->deadline, http_auth_done, rq);
+	rq->auth = r;
+	if (r == AUTH_PENDING)
+		MHD_suspend_connection(rq->conn);
+	pthread_mutex_unlock(&front_mu);
+	if (user != NULL) {
+		explicit_bzero(user, strlen(user));
+		MHD_free(user);
+	}
+	if (pass != NULL) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	return r;
+}
+
+/*
+ * The web configuration's checks, before anything else runs for a
+ * request: the client certificate (403), then basic auth (401, or 503
+ * when no check fits before the request's deadline).  Returns 1 to go
+ * on; else 0 with *ret the handler's answer: a refusal queued, or
+ * MHD_YES while a password check runs.
+ */
+static int
+http_admit(struct request *rq, enum MHD_Result *ret)
+{
+	char why[512];
+	int r;
+
+	if (!rq->cert_ok) {
+		if (doors_check_client(rq->door, rq->conn, why,
+		    sizeof(why)) != 0) {
+			debug_f("client refused: %s", why);
+			http_count_reject(METRICS_REJECT_CERTIFICATE);
+			*ret = http_text(rq, MHD_HTTP_FORBIDDEN, "a client "
+			    "certificate this exporter trusts is required\n");
+			return 0;
+		}
+		rq->cert_ok = 1;
+	}
+	pthread_mutex_lock(&front_mu);
+	r = rq->auth;
+	pthread_mutex_unlock(&front_mu);
+	if (r == HTTP_AUTH_UNASKED)
+		r = auth_enabled() ? http_ask_auth(rq) : AUTH_OK;
+	*ret = MHD_YES;
+	switch (r) {
+	case AUTH_OK:
+		return 1;
+	case AUTH_PENDING:
+		return 0;
+	case AUTH_BUSY:
+		http_count_reject(METRICS_REJECT_BUSY);
+		*ret = http_text(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "too many "
+		    "password checks waiting; try again\n");
+		return 0;
+	default:
+		http_count_reject(METRICS_REJECT_CREDENTIALS);
+		*ret = http_text(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+		return 0;
+	}
 }
 
 /* Connections enter and leave the ledger. */
@@ -503,7 +661,9 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	(void)cls;
+	struct request *rq = *con_cls;
+	enum MHD_Result ret;
+
 	(void)version;
 	(void)upload_data;
 	/*
@@ -512,9 +672,15 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	 * is read, keeps the connection alive (libmicrohttpd closes one
 	 * answered from the first call).
 	 */
-	if (*con_cls == NULL) {
+	if (rq == NULL) {
 		conns_set(http_conn_fd(conn), CONNS_BUSY, 0);
-		*con_cls = &http_seen;
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rq->conn = conn;
+		rq->door = cls;
+		rq->auth = HTTP_AUTH_UNASKED;
+		rq->deadline = http_scrape_deadline(conn, &rq->budget_us);
+		*con_cls = rq;
 		return MHD_YES;
 	}
 	/* We take no request bodies: drop whatever a client sends. */
@@ -522,15 +688,18 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* No collection starts for a request that fails these. */
+	if (!http_admit(rq, &ret))
+		return ret;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return http_text(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed\n");
 	if (strcmp(url, front.cfg->telemetry_path) == 0)
-		return http_metrics(conn, con_cls);
+		return http_metrics(rq);
 	if (strcmp(url, "/") == 0)
-		return http_landing(conn);
-	return http_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+		return http_landing(rq);
+	return http_text(rq, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 static void	http_log(void *, const char *, va_list)
@@ -635,34 +804,26 @@ http_fit_connections(unsigned int wanted)
 }
 
 
-/* One daemon on one listening socket; NULL if it did not start. */
-static struct MHD_Daemon *
-http_daemon(int fd, unsigned int max_connections)
-{
-	/*
-	 * libmicrohttpd's own limit sits above the ledger's: closed
-	 * connections count against it until libmicrohttpd reaps them.
-	 */
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, http_handle, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, max_connections + HTTP_FD_RESERVE / 2,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(HTTP_IDLE_MS / 1000),
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL,
-	    MHD_OPTION_END);
-}
-
 int
 http_start(const int *fds, size_t n, unsigned int max_connections,
     const struct config *cfg, struct collector *col, char *err,
     size_t errsz)
 {
+	struct doors_calls calls = {
+		.handle = http_handle,
+		.completed = http_completed,
+		.notify = http_notify,
+		.log = http_log,
+		/*
+		 * libmicrohttpd's own limit sits above the ledger's: closed
+		 * connections count against it until libmicrohttpd reaps
+		 * them.
+		 */
+		.max_connections = max_connections + HTTP_FD_RESERVE / 2,
+		.idle_s = HTTP_IDLE_MS / 1000,
+		.memory_limit = HTTP_MEMORY_LIMIT,
+	};
 	pthread_condattr_t ca;
-	size_t i;
 
 	front.cfg = cfg;
 	front.col = col;
@@ -677,12 +838,6 @@ http_start(const int *fds, size_t n, unsigned int max_connections,
 		snprintf(err, errsz, "starting the HTTP threads failed");
 		return ERR_SYSTEM;
 	}
-	for (i = 0; i < n; i++) {
-		if (http_daemon(fds[i], max_connections) == NULL) {
-			snprintf(err, errsz, "libmicrohttpd could not start on "
-			    "listening socket %zu", i + 1);
-			return ERR_SYSTEM;
-		}
-	}
-	return 0;
+	doors_init(fds, n, &calls);
+	return web_start(cfg->web_config_file, err, errsz);
 }

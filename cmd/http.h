@@ -9,8 +9,10 @@ struct config;
 
 /*
  * The front door.  One libmicrohttpd daemon (an epoll thread) per
- * listening socket, one connection ledger across all of them (conns.h),
- * one collector thread and one janitor thread.
+ * listening socket (doors.h), one connection ledger across all of them
+ * (conns.h), one collector thread and one janitor thread.  Every request
+ * first passes the web configuration's checks (web.h): a client
+ * certificate, then basic auth; one that fails them starts nothing.
  *
  * Scrapes share collections: at most one runs at a time; a scrape that
  * arrives while one runs waits for it, suspended, within its own deadline,
@@ -42,7 +44,8 @@ unsigned int	http_fit_connections(unsigned int wanted);
 
 /*
  * Starts serving on fds[0..n) with at most max_connections connections
- * in all.  Returns 0, or ERR_SYSTEM with a reason in err.
+ * in all, with the web configuration cfg names (web.h).  Returns 0, or an
+ * ERR_* with a reason in err.
  */
 int	http_start(const int *fds, size_t n, unsigned int max_connections,
 	    const struct config *cfg, struct collector *col, char *err,

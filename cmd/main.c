@@ -11,8 +11,12 @@
  *  3. privileges dropped, root only (start_drop);
  *  4. the spawner forked while the process has a single thread, and the
  *     helpers started through it (start_helpers);
- *  5. confined, then the supervisor and HTTP threads (start_serving);
- *  6. the main thread waits for SIGTERM/SIGINT (wait_for_stop).
+ *  5. confined, then the supervisor and HTTP threads, and the web
+ *     configuration read, as the user we run as, by a process that
+ *     has forked its last child: no spawner or helper holds a key
+ *     (start_serving);
+ *  6. the main thread waits for SIGTERM/SIGINT, and reads the web
+ *     configuration again on SIGHUP (wait_for_stop).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -39,6 +43,7 @@
 #include "sandbox.h"
 #include "spawner.h"
 #include "supervise.h"
+#include "web.h"
 
 static struct config cfg;
 static struct helper helpers[HELPER_COUNT];
@@ -395,8 +400,8 @@ wait_for_stop(void)
 			continue;
 		if (sig != SIGHUP)
 			return sig;
-		info_f("SIGHUP ignored; restart the exporter to change its "
-		    "flags");
+		/* The web configuration; flags need a restart. */
+		web_reload();
 	}
 }
 

@@ -512,6 +512,19 @@ set_systemd_socket(struct flag_state *st, const char *v)
 	return parse_bool(v, &st->cfg.systemd_socket);
 }
 
+/* Any path; "" (as in exporter-toolkit) means no web configuration. */
+static int
+set_web_config(struct flag_state *st, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return -1;
+	return copy_str(st->cfg.web_config_file,
+	    sizeof(st->cfg.web_config_file), v);
+}
+
 /* The path is compared with request paths: printable, no query part. */
 static int
 set_telemetry(struct flag_state *st, const char *v)
@@ -701,6 +714,8 @@ static const struct flag_def flag_defs[] = {
 	{ "web.listen-address", 0, set_listen,
 	    "[HOST]:PORT, e.g. :9846, 127.0.0.1:9846 or [::1]:9846" },
 	{ "web.systemd-socket", 1, set_systemd_socket, "true or false" },
+	{ "web.config.file", 0, set_web_config,
+	    "a path to a YAML file without control characters" },
 	{ "web.telemetry-path", 0, set_telemetry,
 	    "a path starting with / other than /, e.g. /metrics" },
 	{ "web.max-connections", 0, set_max_conn,
@@ -1018,6 +1033,10 @@ static const char usage_text[] =
 "\tlisten on the sockets systemd passes (LISTEN_FDS) and bind nothing;\n"
 "\t--web.listen-address and -port are then checked but unused, as\n"
 "\tnode_exporter does (default false)\n"
+"  --web.config.file PATH\n"
+"\tTLS, basic authentication and response headers, in the exporter-\n"
+"\ttoolkit's YAML format; read again on SIGHUP (default: none, plain\n"
+"\tHTTP without authentication)\n"
 "  --web.telemetry-path PATH\n"
 "\tpath of the metrics (default " DEF_TELEMETRY ")\n"
 "  --web.max-connections N\n"

@@ -29,6 +29,9 @@
  *				systemd (lib/listen.h) and bind nothing: the
  *				listen addresses and -port are still checked,
  *				then unused, as in exporter-toolkit
+ *	--web.config.file P	the exporter-toolkit web configuration (TLS,
+ *				basic auth, headers; lib/webcfg.h); "" (the
+ *				default) serves plain HTTP to anyone
  *	--web.telemetry-path P	/metrics; starts with '/', not "/"
  *	--web.max-connections N	512; 1..10000
  *	--collector.min-interval D	5s; how long a finished collection
@@ -75,6 +78,7 @@ struct config {
 	char		 listen_host[FLAGS_MAX_HOST];	/* "" = every address */
 	unsigned int	 port;
 	int		 systemd_socket;	/* --web.systemd-socket */
+	char		 web_config_file[FLAGS_MAX_STR];	/* "" = none */
 	unsigned long	 min_interval_ms;	/* 0: collect per scrape */
 	unsigned int	 timeout_s;
 	char		 timerange[8];		/* as given, e.g. "1m" */

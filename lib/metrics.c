@@ -139,6 +139,35 @@ write_counter(struct buf *out, const char *name, const char *help,
 	return expo_sample(out, name, NULL, 0, (double)v);
 }
 
+#define REJECTED_NAME	"cluster_exporter_http_requests_rejected_total"
+
+/* Requests refused by the web configuration (--web.config.file). */
+static int
+write_rejected(struct buf *out, const struct metrics_front *f)
+{
+	static const char *const reasons[METRICS_REJECTS] = {
+		"credentials", "certificate", "busy",
+	};
+	struct expo_label l;
+	int i, r;
+
+	if ((r = expo_family(out, REJECTED_NAME, "HTTP requests refused "
+	    "since start, before any collection: basic auth missing or "
+	    "wrong (credentials, 401), a client certificate missing or not "
+	    "verified (certificate, 403), or no room to check a password "
+	    "before the request's deadline (busy, 503).", "counter")) != 0)
+		return r;
+	for (i = 0; i < METRICS_REJECTS; i++) {
+		l.name = "reason";
+		l.value = reasons[i];
+		l.len = strlen(reasons[i]);
+		if ((r = expo_sample(out, REJECTED_NAME, &l, 1,
+		    (double)f->rejected[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
 int
 metrics_write_front(struct buf *out, const struct metrics_front *f)
 {
@@ -187,9 +216,11 @@ metrics_write_front(struct buf *out, const struct metrics_front *f)
 		    (double)(i == 0 ? f->evicted : f->timed_out))) != 0)
 			return r;
 	}
-	return write_counter(out, "cluster_exporter_log_lines_dropped_total",
+	if ((r = write_counter(out, "cluster_exporter_log_lines_dropped_total",
 	    "Log lines dropped since start because stderr did not take them "
-	    "in time.", f->log_dropped);
+	    "in time.", f->log_dropped)) != 0)
+		return r;
+	return write_rejected(out, f);
 }
 
 int

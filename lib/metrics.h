@@ -45,6 +45,14 @@ enum metrics_answer {
 	METRICS_ANSWERS = 3,
 };
 
+/* Why a request was refused (the reason label of requests_rejected). */
+enum metrics_reject {
+	METRICS_REJECT_CREDENTIALS = 0,	/* basic auth missing or wrong: 401 */
+	METRICS_REJECT_CERTIFICATE = 1,	/* client certificate: 403 */
+	METRICS_REJECT_BUSY = 2,	/* no room to check in time: 503 */
+	METRICS_REJECTS = 3,
+};
+
 /*
  * The exporter's front door, as of this response (not of the shared
  * collection): it follows the shared part of every answer.
@@ -56,6 +64,7 @@ struct metrics_front {
 	unsigned long	 evicted;		/* gave way to new ones */
 	unsigned long	 timed_out;		/* header deadline, idle */
 	unsigned long	 log_dropped;		/* log lines not written */
+	unsigned long	 rejected[METRICS_REJECTS];
 };
 
 /* Appends the per-response families.  Returns 0, ERR_TOOBIG or ERR_NOMEM. */

@@ -1141,6 +1141,12 @@ check_tls(struct ctx *x)
 		    "certificates with", t->client_auth ==
 		    WEBCFG_VERIFY_IF_GIVEN ? "VerifyClientCertIfGiven" :
 		    "RequireAndVerifyClientCert");
+	/* Stricter than the toolkit: a list that could never be checked. */
+	if (t->allowed_sans_given && t->client_auth == WEBCFG_NO_CLIENT_CERT)
+		return FAIL(x, ERR_INVAL, &x->tls_marks[T_SANS],
+		    "tls_server_config.client_allowed_sans: needs a "
+		    "client_auth_type that verifies client certificates, "
+		    "not NoClientCert");
 	if (t->min_version > t->max_version)
 		return FAIL(x, ERR_INVAL, &x->tls_marks[T_MIN],
 		    "tls_server_config: min_version %s is above max_version "
@@ -1227,26 +1233,26 @@ dir_of(const char *path)
 }
 
 int
-webcfg_load(const char *path, struct webcfg *out, char *err, size_t errsz)
+webcfg_read(const char *path, size_t max, char **out, size_t *outlen,
+    char *err, size_t errsz)
 {
 	struct ctx x;
 	struct stat st;
-	char *buf = NULL, *dir = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
 	int fd = -1, saved, ret = ERR_INVAL;
 
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
+	*outlen = 0;
 	if (errsz > 0)
 		err[0] = '\0';
 	/* For seterr() only. */
 	memset(&x, 0, sizeof(x));
 	x.err = err;
 	x.errsz = errsz;
-	if (path == NULL || path[0] == '\0') {
-		ret = FAIL(&x, ERR_INVAL, NULL, "no file name");
-		goto out;
-	}
+	if (path == NULL || path[0] == '\0')
+		return FAIL(&x, ERR_INVAL, NULL, "no file name");
 	/* O_NONBLOCK: a FIFO must not block the start; fstat refuses it. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 	    O_NONBLOCK)) == -1) {
@@ -1263,18 +1269,17 @@ webcfg_load(const char *path, struct webcfg *out, char *err, size_t errsz)
 		ret = FAIL(&x, ERR_INVAL, NULL, "not a regular file");
 		goto out;
 	}
-	if (st.st_size > WEBCFG_MAX_FILE) {
-		ret = FAIL(&x, ERR_TOOBIG, NULL, "larger than %d bytes "
-		    "(WEBCFG_MAX_FILE)", WEBCFG_MAX_FILE);
+	if ((uintmax_t)st.st_size > max) {
+		ret = FAIL(&x, ERR_TOOBIG, NULL, "larger than %zu bytes", max);
 		goto out;
 	}
 	/* One byte more than the cap: a file that grew is seen to. */
-	if ((buf = malloc(WEBCFG_MAX_FILE + 1)) == NULL) {
+	if ((buf = malloc(max + 2)) == NULL) {
 		ret = FAIL(&x, ERR_NOMEM, NULL, "out of memory");
 		goto out;
 	}
-	while (len <= WEBCFG_MAX_FILE) {
-		n = read(fd, buf + len, WEBCFG_MAX_FILE + 1 - len);
+	while (len <= max) {
+		n = read(fd, buf + len, max + 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -1286,16 +1291,15 @@ webcfg_load(const char *path, struct webcfg *out, char *err, size_t errsz)
 			break;
 		len += (size_t)n;
 	}
-	if (len > WEBCFG_MAX_FILE) {
-		ret = FAIL(&x, ERR_TOOBIG, NULL, "larger than %d bytes "
-		    "(WEBCFG_MAX_FILE)", WEBCFG_MAX_FILE);
+	if (len > max) {
+		ret = FAIL(&x, ERR_TOOBIG, NULL, "larger than %zu bytes", max);
 		goto out;
 	}
-	if ((dir = dir_of(path)) == NULL) {
-		ret = FAIL(&x, ERR_NOMEM, NULL, "out of memory");
-		goto out;
-	}
-	ret = webcfg_parse(buf, len, dir, out, err, errsz);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	ret = 0;
  out:
 	saved = errno;
 	if (fd != -1)
@@ -1304,8 +1308,30 @@ webcfg_load(const char *path, struct webcfg *out, char *err, size_t errsz)
 		explicit_bzero(buf, len);
 		free(buf);
 	}
-	free(dir);
 	errno = saved;
+	return ret;
+}
+
+int
+webcfg_load(const char *path, struct webcfg *out, char *err, size_t errsz)
+{
+	char *buf = NULL, *dir = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = webcfg_read(path, WEBCFG_MAX_FILE, &buf, &len, err,
+	    errsz)) != 0)
+		return ret;
+	if ((dir = dir_of(path)) == NULL) {
+		if (errsz > 0)
+			(void)snprintf(err, errsz, "out of memory");
+		ret = ERR_NOMEM;
+	} else
+		ret = webcfg_parse(buf, len, dir, out, err, errsz);
+	explicit_bzero(buf, len);
+	free(buf);
+	free(dir);
 	return ret;
 }
 

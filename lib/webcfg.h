@@ -44,8 +44,9 @@
  * Stricter than the toolkit, which would serve: a path and its inline twin
  * both given (cert_file and cert, ...: the toolkit quietly takes the file),
  * a verifying client_auth_type without a CA (Go falls back to the system
- * roots), min_version above max_version (every handshake would fail), a
- * control character in a header value (Go turns CR and LF into spaces),
+ * roots), client_allowed_sans with NoClientCert (never checked),
+ * min_version above max_version (every handshake would fail), a control
+ * character in a header value (Go turns CR and LF into spaces),
  * YAML anchors, aliases and tags, and a second YAML document.
  */
 
@@ -167,6 +168,17 @@ int	webcfg_parse(const char *text, size_t len, const char *dir,
 	    struct webcfg *out, char *err, size_t errsz);
 int	webcfg_load(const char *path, struct webcfg *out, char *err,
 	    size_t errsz);
+
+/*
+ * webcfg_read() reads the regular file at path whole, at most max bytes,
+ * into *out (NUL-terminated, *outlen bytes before the NUL; free() it,
+ * after explicit_bzero() when it holds a secret).  Symbolic links are
+ * followed.  Returns 0, or ERR_INVAL (not a regular file), ERR_TOOBIG,
+ * ERR_NOMEM or ERR_SYSTEM (errno kept) with *out NULL and one line in err
+ * that does not name the file.  What it read before failing is zeroed.
+ */
+int	webcfg_read(const char *path, size_t max, char **out, size_t *outlen,
+	    char *err, size_t errsz);
 
 /*
  * Releases what c holds, zeroing the secrets (key_pem, hashes) first, and

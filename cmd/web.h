@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WEB_H
+#define WEB_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+/*
+ * The web configuration (--web.config.file, lib/webcfg.h) as the front
+ * door uses it: TLS on the daemons (doors.h), the users of basic auth
+ * (auth.h) and the response headers.  It is read after the spawner was
+ * forked and privileges dropped, so no helper or spawner ever holds a
+ * key or a hash, and it is read the same way again on SIGHUP: as the
+ * user the exporter runs as.  A reload is all or nothing: one that fails
+ * keeps the whole previous configuration and says why.
+ *
+ * Return convention: 0 or a negative ERR_* (lib/err.h).
+ */
+
+/*
+ * Loads path ("" for none: plain HTTP, no authentication) and opens the
+ * doors (doors_init() first).  Returns 0, or an ERR_* with one line in
+ * err naming the file and the key.
+ */
+int	web_start(const char *path, char *err, size_t errsz);
+
+/* Reads the configuration again (SIGHUP); logs what came of it. */
+void	web_reload(void);
+
+/* Adds the configured headers to resp (every answer gets them). */
+void	web_add_headers(struct MHD_Response *resp);
+
+#endif /* WEB_H */
