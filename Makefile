@@ -264,15 +264,17 @@ $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	    $(CMOCKA_LIBS) $(SECCOMP_LIBS) $(LIB_LIBS) $(LDLIBS)
 
 # Modules in cmd/, not lib/: their tests include ../cmd/<module>.c and
-# link every lib object (deadline, err), plus pthread for their locks.
-$(B)/tests/test_spawner $(B)/tests/test_conns $(B)/tests/test_logq: \
+# link every lib object (deadline, err), plus pthread for their locks and
+# the front door's GnuTLS and libcrypt.
+CMD_TESTS := spawner conns logq auth webtls
+$(CMD_TESTS:%=$(B)/tests/test_%): \
     $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote cmd -DUNIT_TESTING $(ALL_CFLAGS) \
 	    $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(LIB_OBJ) $(SBX_OBJ) $(CMOCKA_LIBS) $(SECCOMP_LIBS) $(LIB_LIBS) \
-	    -pthread $(LDLIBS)
+	    $(WEB_LIBS) -pthread $(LDLIBS)
 
 # UNIT_SKIP: tests built but not run, by name (check-tsan).
 UNIT_SKIP ?=

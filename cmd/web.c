@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -28,6 +29,17 @@ static pthread_mutex_t web_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct webcfg_header *web_headers;
 static size_t web_nheaders;
 
+/* One line of why a load failed; who reads when a file is refused. */
+static void
+web_why(int r, const char *why, char *err, size_t errsz)
+{
+	if (r == ERR_SYSTEM)
+		(void)snprintf(err, errsz, "%s: %s (read as uid %u)",
+		    web_path, why, (unsigned int)geteuid());
+	else
+		(void)snprintf(err, errsz, "%s: %s", web_path, why);
+}
+
 /* Reads web_path and what it names.  0, or an ERR_* with err. */
 static int
 web_load(struct web_next *n, char *err, size_t errsz)
@@ -37,12 +49,12 @@ web_load(struct web_next *n, char *err, size_t errsz)
 
 	memset(n, 0, sizeof(*n));
 	if ((r = webcfg_load(web_path, &n->cfg, why, sizeof(why))) != 0) {
-		(void)snprintf(err, errsz, "%s: %s", web_path, why);
+		web_why(r, why, err, errsz);
 		return r;
 	}
 	if (n->cfg.tls.enabled && (r = webtls_load(&n->cfg.tls, &n->tls, why,
 	    sizeof(why))) != 0) {
-		(void)snprintf(err, errsz, "%s: %s", web_path, why);
+		web_why(r, why, err, errsz);
 		webcfg_free(&n->cfg);
 		return r;
 	}

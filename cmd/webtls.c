@@ -75,6 +75,17 @@ pem_take(const char *name, const char *file, const char *inline_,
 		if (r != 0)
 			say(err, errsz, "tls_server_config.%s %s: %s", name,
 			    file, why);
+		/*
+		 * libmicrohttpd takes the PEM as a C string: GnuTLS would
+		 * check what follows a NUL, the daemon would never see it.
+		 */
+		else if (memchr(*out, '\0', *len) != NULL) {
+			say(err, errsz, "tls_server_config.%s %s: a NUL byte "
+			    "in the file", name, file);
+			burn(*out, *len);
+			*out = NULL;
+			r = ERR_NUL;
+		}
 		return r;
 	}
 	if ((*out = strdup(inline_)) == NULL) {
