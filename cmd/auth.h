@@ -9,7 +9,7 @@
 
 /*
  * Basic authentication against bcrypt hashes ($2a$, $2b$, $2y$), as the
- * exporter-toolkit's basic_auth_users.  A bcrypt check costs about 66 ms
+ * exporter-toolkit's basic_auth_users.  A bcrypt check costs tens of ms
  * at cost 10, so it never runs on an HTTP thread: checks queue for one
  * checker thread, in a bounded queue with a share per client address, and
  * a check that cannot be served before its request's deadline is dropped.
