@@ -30,7 +30,7 @@ static struct {
 	struct doors_calls	 calls;
 	struct door		*live;		/* one per socket */
 	struct door		*retired;	/* draining */
-	int			 tls;		/* the live ones serve TLS */
+	struct gen		*gen;		/* the live ones' */
 } doors;
 
 static pthread_mutex_t doors_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -116,6 +116,11 @@ doors_open(struct webtls *tls, char *err, size_t errsz)
 	struct gen *g;
 	size_t i;
 
+	/* Nothing to listen on (none in practice): nothing to hold tls. */
+	if (doors.nfds == 0) {
+		webtls_free(tls);
+		return 0;
+	}
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		webtls_free(tls);
 		(void)snprintf(err, errsz, "out of memory");
@@ -138,7 +143,7 @@ doors_open(struct webtls *tls, char *err, size_t errsz)
 	pthread_mutex_lock(&doors_mu);
 	old = doors.live;
 	doors.live = fresh;
-	doors.tls = tls != NULL;
+	doors.gen = g;
 	/* Both accept until this: neither loses a connection. */
 	while ((door = old) != NULL) {
 		old = door->next;
@@ -170,7 +175,7 @@ doors_tls(void)
 	int tls;
 
 	pthread_mutex_lock(&doors_mu);
-	tls = doors.tls;
+	tls = doors.gen != NULL && doors.gen->tls != NULL;
 	pthread_mutex_unlock(&doors_mu);
 	return tls;
 }

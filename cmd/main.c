@@ -427,8 +427,12 @@ main(int argc, char **argv)
 	if (start_drop() != 0 || (sp = start_helpers()) == NULL)
 		return 1;
 	if (start_serving(fds, (size_t)nfds, max_conn) != 0) {
+		/* The supervisor thread may run: it uses the spawner. */
+		sup_stop();
 		spawn_stop(sp, 500);
-		return 1;
+		(void)logq_flush(500);
+		/* Threads may run (HTTP's): no exit handlers under them. */
+		_exit(1);
 	}
 	sig = wait_for_stop();
 	info_f("received %s, shutting down", sigabbrev_np(sig));

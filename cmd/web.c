@@ -23,6 +23,8 @@ struct web_next {
 
 static char web_path[4096];
 static int web_auth_started;
+/* In the reload's log line: each says something new to the limiter. */
+static unsigned long web_reloads;
 
 /* The headers every answer gets, replaced whole on reload. */
 static pthread_mutex_t web_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -154,17 +156,18 @@ web_reload(void)
 		    "the exporter to change its flags");
 		return;
 	}
+	web_reloads++;
 	if (web_load(&n, err, sizeof(err)) != 0 ||
 	    web_apply(&n, 0, err, sizeof(err)) != 0) {
-		error_f("web configuration not reloaded, the previous one "
-		    "stays: %s", err);
+		error_f("web configuration not reloaded (SIGHUP %lu), the "
+		    "previous one stays: %s", web_reloads, err);
 		webtls_free(n.tls);
 		webcfg_free(&n.cfg);
 		return;
 	}
-	info_f("web configuration reloaded from %s: %s, %zu basic auth "
-	    "user%s", web_path, n.cfg.tls.enabled ? "TLS" : "plain HTTP",
-	    n.cfg.nusers, n.cfg.nusers == 1 ? "" : "s");
+	info_f("web configuration reloaded (SIGHUP %lu) from %s: %s, %zu "
+	    "basic auth user%s", web_reloads, web_path, n.cfg.tls.enabled ?
+	    "TLS" : "plain HTTP", n.cfg.nusers, n.cfg.nusers == 1 ? "" : "s");
 	webcfg_free(&n.cfg);
 }
 

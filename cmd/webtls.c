@@ -185,17 +185,20 @@ webtls_priorities(struct webtls *w, int min, int max)
 static int
 webtls_copy_sans(struct webtls *w, const struct webcfg_tls *t)
 {
+	char **v;
 	size_t i;
 
 	w->sans_given = t->allowed_sans_given;
 	if (t->nallowed_sans == 0)
 		return 0;
-	if ((w->sans = calloc(t->nallowed_sans, sizeof(*w->sans))) == NULL)
+	if ((v = calloc(t->nallowed_sans, sizeof(*v))) == NULL)
 		return ERR_NOMEM;
+	/* Counted as they come: webtls_free() frees what there is. */
+	w->sans = v;
 	for (i = 0; i < t->nallowed_sans; i++) {
-		if ((w->sans[i] = strdup(t->allowed_sans[i])) == NULL)
+		if ((v[i] = strdup(t->allowed_sans[i])) == NULL)
 			return ERR_NOMEM;
-		w->nsans++;
+		w->nsans = i + 1;
 	}
 	return 0;
 }

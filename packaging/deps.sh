@@ -13,6 +13,8 @@ PKGS=(
 	build-essential pkg-config
 	libcurl4-openssl-dev libjsmn-dev libseccomp-dev libmicrohttpd-dev
 	libcmocka-dev libyaml-dev
+	# The front door's TLS checks and bcrypt (--web.config.file).
+	libgnutls28-dev libcrypt-dev
 	# The second compiler (make check-clang), libFuzzer (make fuzz) and
 	# its sanitizer runtimes: libclang-rt-14-dev is only a Recommends of
 	# clang on Debian 12, and this script installs without those.
@@ -20,6 +22,7 @@ PKGS=(
 	python3
 	prometheus		# promtool and the real-upstream test
 	curl valgrind strace
+	openssl			# certificates for the --web.config.file tests
 	slurmctld slurmd slurm-client munge
 )
 POLICY=/usr/sbin/policy-rc.d
