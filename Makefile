@@ -244,7 +244,8 @@ $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ) | $(BUILD_MARKER)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(WEB_LIBS) \
 	    $(SECCOMP_LIBS) $(LIB_LIBS) -pthread $(LDLIBS)
 
-$(B)/helpers/promql: $(B)/helpers/promql.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
+$(B)/helpers/promql: $(B)/helpers/promql.o $(B)/helpers/upconn.o $(HRT_OBJ) \
+    $(LIB_OBJ) $(SBX_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(SECCOMP_LIBS) \
 	    $(LIB_LIBS) $(LDLIBS)

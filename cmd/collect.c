@@ -26,6 +26,7 @@
 #include "source.h"
 #include "supervise.h"
 #include "threads.h"
+#include "upstream.h"
 
 /*
  * Of the scrape's time, the join and the exposition keep this share (at
@@ -297,14 +298,17 @@ run_promql(struct collection *col)
 {
 	uint64_t start = deadline_now_us();
 	struct intake_source *src;
-	struct buf req;
+	struct buf req, client;
 	char why[512], told[512];
 	int q, id, r;
 
-	buf_init(&req, 64);
+	buf_init(&client, UPCLIENT_MAX);
+	buf_init(&req, PROTO_MAX_REQUEST + 8);
 	why[0] = '\0';
-	if ((r = proto_put_req(&req, PROTO_REQ_QUERY,
-	    deadline_ms_left(col->deadline), &col->in.budget, NULL, 0)) != 0)
+	if (upstream_client(&client, why, sizeof(why)) != 0)
+		;	/* why says which file or setting */
+	else if ((r = proto_put_query(&req, deadline_ms_left(col->deadline),
+	    &col->in.budget, buf_ptr(&client), buf_len(&client))) != 0)
 		snprintf(why, sizeof(why), "encoding the request: %s",
 		    err_str(r));
 	else
@@ -324,7 +328,9 @@ run_promql(struct collection *col)
 			    "no answer from the promql helper");
 	}
 	col->stage_seconds[STAGE_LUSTRE] = deadline_seconds_since(start);
-	buf_cleanup(&req);
+	/* Both held the upstream's credentials. */
+	buf_burn(&client);
+	buf_burn(&req);
 }
 
 /* -- accounts ------------------------------------------------------------- */

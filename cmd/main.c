@@ -43,6 +43,7 @@
 #include "sandbox.h"
 #include "spawner.h"
 #include "supervise.h"
+#include "upstream.h"
 #include "web.h"
 
 static struct config cfg;
@@ -55,6 +56,8 @@ static char *helper_argv[HELPER_COUNT][5];
 static char *helper_env[HELPER_COUNT][12];
 static char env_store[12][4096 + 32];
 static char squeue_path[PATH_MAX], getent_path[PATH_MAX];
+/* -promserver without its user and password: the promql helper's. */
+static char promserver_bare[FLAGS_MAX_STR];
 
 /* Looks name up in the exporter's own PATH, as the original does. */
 static int
@@ -201,7 +204,7 @@ setup_helpers(void)
 	helper_argv[HELPER_ACCOUNTS][2] = getent_path;
 	helper_argv[HELPER_ACCOUNTS][3] = NULL;
 	helpers[HELPER_ACCOUNTS].enabled = getent_path[0] != '\0';
-	helper_argv[HELPER_PROMQL][2] = cfg.promserver;
+	helper_argv[HELPER_PROMQL][2] = promserver_bare;
 	helper_argv[HELPER_PROMQL][3] = cfg.timerange;
 	helper_argv[HELPER_PROMQL][4] = NULL;
 	helpers[HELPER_PROMQL].enabled = 1;
@@ -274,11 +277,44 @@ start_flags(int argc, char **argv)
 	return -1;
 }
 
+/*
+ * Overwrites each "user:PASSWORD@" in the strings of v with '*': argv and
+ * the environment are what /proc/PID/cmdline and environ show of us, and
+ * of the spawner forked later.  The user name stays, for whoever wonders
+ * which credentials are in use.
+ */
+static void
+scrub_password(char **v, const char *pw, size_t len)
+{
+	char *p, *s;
+
+	for (; *v != NULL; v++)
+		for (s = *v; (p = strstr(s, pw)) != NULL; s = p + len) {
+			/* Only where it stands as a URL's password. */
+			if (p > *v && p[-1] == ':' && p[len] == '@')
+				memset(p, '*', len);
+		}
+}
+
 /* Step 2: logging, process-wide settings, the commands and helpers. */
 static void
-start_process(void)
+start_process(int argc, char **argv)
 {
+	extern char **environ;
+	const char *pw;
+	char err[1024];
+	size_t len;
+
+	(void)argc;
 	log_init(cfg.log_level, cfg.log_format, NULL);
+	/* Before any fork: the spawner's copy of argv is ours. */
+	if (upstream_init(&cfg, promserver_bare, sizeof(promserver_bare),
+	    err, sizeof(err)) != 0)
+		fatal_f("%s", err);
+	if ((pw = upstream_raw_password(&len)) != NULL) {
+		scrub_password(argv, pw, len);
+		scrub_password(environ, pw, len);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * Two malloc arenas whatever the number of threads: each reserves
@@ -400,8 +436,9 @@ wait_for_stop(void)
 			continue;
 		if (sig != SIGHUP)
 			return sig;
-		/* The web configuration; flags need a restart. */
+		/* The configuration files; flags need a restart. */
 		web_reload();
+		upstream_reload();
 	}
 }
 
@@ -415,7 +452,7 @@ main(int argc, char **argv)
 
 	if ((r = start_flags(argc, argv)) >= 0)
 		return r;
-	start_process();
+	start_process(argc, argv);
 	/* While we may still be root: the ports, and room for connections. */
 	err[0] = '\0';
 	if ((nfds = http_listen(&cfg, fds, HTTP_MAX_LISTEN, err,

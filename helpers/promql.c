@@ -23,6 +23,8 @@
 #include "query.h"
 #include "runtime.h"
 #include "sandbox.h"
+#include "upclient.h"
+#include "upconn.h"
 
 /* Per query, at most this many skipped series are logged one by one. */
 #define PROMQL_LOG_SKIPS	5
@@ -32,7 +34,12 @@ struct query {
 	struct budget	 budget;
 	char		 over[160];	/* why the budget stopped this query */
 	CURL		*easy;
-	struct buf	 url;
+	struct upconn	 conn;
+	const struct upclient *client;
+	struct buf	 url;		/* the first request's */
+	char		*first;		/* its effective URL, once known */
+	int		 redirects;
+	char		 refused[160];	/* why a redirect was not followed */
 	struct buf	 body;
 	int		 too_big;
 	uint64_t	 start_us;
@@ -44,6 +51,8 @@ struct query {
 
 static const char *promql_server;
 static const char *promql_range;
+
+static int	promql_follow(CURLM *, struct query *);
 
 /* CURLOPT_WRITEFUNCTION: keeps the answer; 0 (curl aborts) past the cap. */
 static size_t
@@ -203,7 +212,9 @@ promql_outcome(struct query *q, CURLcode cc, char *reason, size_t reasonsz)
 
 	reason[0] = '\0';
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (q->too_big) {
+	if (q->refused[0] != '\0') {
+		snprintf(reason, reasonsz, "%s", q->refused);
+	} else if (q->too_big) {
 		snprintf(reason, reasonsz, "answer larger than %d bytes",
 		    MAX_JSON_BODY);
 	} else if (cc != CURLE_OK) {
@@ -268,12 +279,14 @@ promql_finish(struct query *q, CURLcode cc)
  */
 static int
 promql_setup(struct query *q, int source, long timeout_ms,
-    const struct proto_budget *budget)
+    const struct proto_budget *budget, const struct upclient *client,
+    char *why, size_t whysz)
 {
 	int r;
 
 	memset(q, 0, sizeof(*q));
 	q->source = source;
+	q->client = client;
 	if ((r = budget_init(&q->budget, budget)) != 0)
 		return r;
 	buf_init(&q->url, 16384);
@@ -283,7 +296,9 @@ promql_setup(struct query *q, int source, long timeout_ms,
 		return r;
 	if ((q->easy = curl_easy_init()) == NULL)
 		return ERR_NOMEM;
-	curl_easy_setopt(q->easy, CURLOPT_URL, buf_ptr(&q->url));
+	if ((r = upconn_setup(q->easy, client, buf_ptr(&q->url),
+	    buf_ptr(&q->url), 1, &q->conn, why, whysz)) != 0)
+		return r;
 	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, promql_write);
 	curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
@@ -292,8 +307,6 @@ promql_setup(struct query *q, int source, long timeout_ms,
 	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(q->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(q->easy, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(q->easy, CURLOPT_MAXREDIRS, 3L);
 	curl_easy_setopt(q->easy, CURLOPT_USERAGENT,
 	    "prometheus-cluster-exporter/" PCE_VERSION);
 	curl_easy_setopt(q->easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -308,6 +321,8 @@ promql_release(CURLM *multi, struct query *q)
 		curl_multi_remove_handle(multi, q->easy);
 		curl_easy_cleanup(q->easy);
 	}
+	upconn_release(&q->conn);
+	free(q->first);
 	buf_cleanup(&q->url);
 	buf_cleanup(&q->body);
 	budget_cleanup(&q->budget);
@@ -319,23 +334,87 @@ promql_release(CURLM *multi, struct query *q)
  */
 static int
 promql_start(CURLM *multi, struct query *q, const struct proto_req *req,
-    long timeout_ms, uint64_t start, char *reason, size_t reasonsz)
+    const struct upclient *client, long timeout_ms, uint64_t start,
+    char *reason, size_t reasonsz)
 {
+	char why[256];
 	int i, r;
 
 	for (i = 0; i < QUERY_COUNT; i++) {
-		if ((r = promql_setup(&q[i], i, timeout_ms,
-		    &req->budget)) == 0 &&
+		why[0] = '\0';
+		if ((r = promql_setup(&q[i], i, timeout_ms, &req->budget,
+		    client, why, sizeof(why))) == 0 &&
 		    curl_multi_add_handle(multi, q[i].easy) != CURLM_OK)
 			r = ERR_NOMEM;
 		if (r != 0) {
 			snprintf(reason, reasonsz, "setting up query %s "
-			    "failed", query_name(i));
+			    "failed%s%s", query_name(i), why[0] != '\0' ?
+			    ": " : "", why);
 			return r;
 		}
 		q[i].start_us = start;
 	}
 	return 0;
+}
+
+/* Whether an HTTP status is a redirect to follow (GET stays GET). */
+static int
+promql_is_redirect(long code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
+/*
+ * When q's finished transfer was a redirect: follows it (1: q goes on)
+ * when the settings allow, with credentials only for the first request's
+ * origin; else 0, with q->refused saying why not when it was one.
+ */
+static int
+promql_follow(CURLM *multi, struct query *q)
+{
+	char *next = NULL, *eff = NULL, why[256];
+	long code = 0;
+	int trusted, r;
+
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(q->easy, CURLINFO_REDIRECT_URL, &next);
+	if (!promql_is_redirect(code) || next == NULL)
+		return 0;
+	if (!q->client->follow_redirects) {
+		snprintf(q->refused, sizeof(q->refused), "HTTP status %ld, a "
+		    "redirect, and follow_redirects is false", code);
+		return 0;
+	}
+	if (q->redirects >= UPCONN_MAX_REDIRECTS) {
+		snprintf(q->refused, sizeof(q->refused), "more than %d "
+		    "redirects", UPCONN_MAX_REDIRECTS);
+		return 0;
+	}
+	if (q->first == NULL) {
+		curl_easy_getinfo(q->easy, CURLINFO_EFFECTIVE_URL, &eff);
+		if (eff == NULL || (q->first = strdup(eff)) == NULL)
+			return 0;
+	}
+	/* Ours: next lives until the handle is used again. */
+	if ((next = strdup(next)) == NULL)
+		return 0;
+	trusted = upconn_same_origin(next, q->first);
+	curl_multi_remove_handle(multi, q->easy);
+	upconn_release(&q->conn);
+	buf_reset(&q->body);
+	q->too_big = 0;
+	q->redirects++;
+	r = upconn_setup(q->easy, q->client, next, buf_ptr(&q->url),
+	    trusted, &q->conn, why, sizeof(why));
+	free(next);
+	if (r != 0 || curl_multi_add_handle(multi, q->easy) != CURLM_OK) {
+		snprintf(q->refused, sizeof(q->refused), "following a "
+		    "redirect: %.100s", r != 0 ? why : "curl_multi_add_handle "
+		    "failed");
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -348,6 +427,7 @@ promql_run(CURLM *multi, char *reason, size_t reasonsz)
 {
 	struct query *qp;
 	CURLMsg *msg;
+	CURLcode cc;
 	int running = 0, left;
 
 	do {
@@ -360,13 +440,19 @@ promql_run(CURLM *multi, char *reason, size_t reasonsz)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&qp);
-			promql_finish(qp, msg->data.result);
+			/* msg is gone once the handle leaves multi. */
+			cc = msg->data.result;
+			if (cc != CURLE_OK || !promql_follow(multi, qp))
+				promql_finish(qp, cc);
 		}
 		if (running > 0 && curl_multi_poll(multi, NULL, 0, 1000,
 		    NULL) != CURLM_OK) {
 			snprintf(reason, reasonsz, "curl_multi_poll failed");
 			return ERR_SYSTEM;
 		}
+		/* A redirect followed adds a transfer. */
+		if (running == 0)
+			curl_multi_perform(multi, &running);
 	} while (running > 0);
 	return 0;
 }
@@ -380,6 +466,7 @@ static void
 promql_query(const struct proto_req *req, struct deadline deadline)
 {
 	struct query q[QUERY_COUNT];
+	struct upclient client;
 	CURLM *multi = NULL;
 	uint64_t start = deadline_now_us();
 	uint32_t records = 0;
@@ -392,10 +479,14 @@ promql_query(const struct proto_req *req, struct deadline deadline)
 	if (timeout_ms > 1000)
 		timeout_ms -= 300;
 	memset(q, 0, sizeof(q));
-	if ((multi = curl_multi_init()) == NULL)
+	upclient_defaults(&client);
+	if ((i = upclient_get(req->client, req->clen, &client)) != 0)
+		snprintf(reason, sizeof(reason), "bad upstream settings in "
+		    "the request: %s", err_str(i));
+	else if ((multi = curl_multi_init()) == NULL)
 		snprintf(reason, sizeof(reason), "curl_multi_init failed");
-	else if (promql_start(multi, q, req, timeout_ms, start, reason,
-	    sizeof(reason)) == 0)
+	else if (promql_start(multi, q, req, &client, timeout_ms, start,
+	    reason, sizeof(reason)) == 0)
 		promql_run(multi, reason, sizeof(reason));
 	for (i = 0; i < QUERY_COUNT; i++) {
 		records += q[i].series;
@@ -403,6 +494,7 @@ promql_query(const struct proto_req *req, struct deadline deadline)
 	}
 	if (multi != NULL)
 		curl_multi_cleanup(multi);
+	upclient_free(&client);
 	hrt_end(reason[0] != '\0', records, start, reason);
 }
 

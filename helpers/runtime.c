@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +168,7 @@ hrt_read_more(struct buf *frame)
 	char *p;
 
 	if (buf_space(frame, HRT_READ_CHUNK, &p) != 0)
-		hrt_die("request larger than %d bytes", PROTO_MAX_FRAME);
+		hrt_die("request larger than %d bytes", PROTO_MAX_REQUEST);
 	/* A signal may interrupt the wait for the parent. */
 	do
 		n = read(STDIN_FILENO, p, HRT_READ_CHUNK);
@@ -193,10 +194,13 @@ hrt_read_request(struct buf *frame, struct proto_req *req)
 	size_t len;
 	int r;
 
+	/* A query's frame holds the upstream's credentials: zeroed. */
+	explicit_bzero((char *)(uintptr_t)buf_ptr(frame), hrt_last_frame);
 	buf_consume(frame, hrt_last_frame);
 	hrt_last_frame = 0;
 	for (;;) {
-		if ((r = proto_next(frame, &type, &body, &len)) < 0)
+		if ((r = proto_next_max(frame, PROTO_MAX_REQUEST, &type, &body,
+		    &len)) < 0)
 			hrt_die("bad request frame: %s", err_str(r));
 		if (r == 0) {
 			if ((r = hrt_read_more(frame)) != 0)
@@ -227,8 +231,8 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 	struct buf frame;
 	const uint8_t *t;
 
-	/* Twice the frame cap: a frame may straddle two reads. */
-	buf_init(&frame, 2 * PROTO_MAX_FRAME);
+	/* A frame may straddle two reads. */
+	buf_init(&frame, PROTO_MAX_REQUEST + PROTO_MAX_FRAME);
 	for (;;) {
 		/* End of input is the parent's way to stop us: status 0. */
 		if (hrt_read_request(&frame, &req) != 0) {

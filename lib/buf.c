@@ -34,6 +34,14 @@ buf_cleanup(struct buf *b)
 	b->_len = b->_alloc = b->_off = 0;
 }
 
+void
+buf_burn(struct buf *b)
+{
+	if (b->_data != NULL)
+		explicit_bzero(b->_data, b->_alloc);
+	buf_cleanup(b);
+}
+
 /* Makes room for n more bytes plus the NUL; leaves b unchanged on error. */
 static int
 buf_grow(struct buf *b, size_t n)

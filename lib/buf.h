@@ -25,6 +25,8 @@ void	buf_init(struct buf *b, size_t cap);
 void	buf_reset(struct buf *b);
 /* Frees the memory; the buffer is empty and usable again afterwards. */
 void	buf_cleanup(struct buf *b);
+/* The same, zeroing the memory first: for a buffer that held a secret. */
+void	buf_burn(struct buf *b);
 
 /*
  * Appends; on ERR_TOOBIG (cap) or ERR_NOMEM the buffer is left unchanged.

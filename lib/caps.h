@@ -19,6 +19,14 @@
 /* Record protocol: one frame, type plus body. */
 #define PROTO_MAX_FRAME		(64 * 1024)
 /*
+ * The upstream client settings a QUERY request carries (lib/upclient.h):
+ * credentials, headers, and PEM a site may point at its whole CA bundle
+ * (Debian's is about 200 kB).
+ */
+#define UPCLIENT_MAX		(1024 * 1024)
+/* A request frame (parent to helper): a QUERY with its settings. */
+#define PROTO_MAX_REQUEST	(PROTO_MAX_FRAME + UPCLIENT_MAX)
+/*
  * Bytes of records the parent holds for one source until it ends (after
  * folding by key): the parent's address-space limit (sandbox.c) is sized
  * from it.

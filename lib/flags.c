@@ -512,17 +512,35 @@ set_systemd_socket(struct flag_state *st, const char *v)
 	return parse_bool(v, &st->cfg.systemd_socket);
 }
 
-/* Any path; "" (as in exporter-toolkit) means no web configuration. */
+/* A configuration file's path: no control characters; "" for none. */
 static int
-set_web_config(struct flag_state *st, const char *v)
+config_path_ok(const char *v)
 {
 	size_t i;
 
 	for (i = 0; v[i] != '\0'; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return -1;
+			return 0;
+	return 1;
+}
+
+/* "" (as in exporter-toolkit) means no web configuration. */
+static int
+set_web_config(struct flag_state *st, const char *v)
+{
+	if (!config_path_ok(v))
+		return -1;
 	return copy_str(st->cfg.web_config_file,
 	    sizeof(st->cfg.web_config_file), v);
+}
+
+static int
+set_promserver_config(struct flag_state *st, const char *v)
+{
+	if (!config_path_ok(v))
+		return -1;
+	return copy_str(st->cfg.promserver_config_file,
+	    sizeof(st->cfg.promserver_config_file), v);
 }
 
 /* The path is compared with request paths: printable, no query part. */
@@ -702,6 +720,8 @@ static const struct flag_def flag_defs[] = {
 	{ "promserver", 0, set_promserver,
 	    "http:// or https:// followed by a host, e.g. "
 	    "http://prometheus:9090" },
+	{ "promserver.config.file", 0, set_promserver_config,
+	    "a path to a YAML file without control characters" },
 	{ "port", 0, set_port, "a port number from 1 to 65535" },
 	{ "timeout", 0, set_timeout,
 	    "whole seconds from 1 to " STR(MAX_TIMEOUT) },
@@ -1008,6 +1028,10 @@ static const char usage_text[] =
 "\n"
 "  -promserver URL\n"
 "\tupstream Prometheus, http:// or https:// with a host (required)\n"
+"  --promserver.config.file PATH\n"
+"\tcredentials, TLS, proxy and headers toward the upstream, in the\n"
+"\thttp_config YAML of Prometheus' scrape configurations; read again\n"
+"\ton SIGHUP, the files it names at every collection (default: none)\n"
 "  -port N\n"
 "\tport to listen on, every address, 1 to 65535 (default "
     STR(DEF_PORT) ")\n"

@@ -13,6 +13,8 @@
  * error naming both.
  *
  *	-promserver URL		required; http:// or https:// with a host
+ *	--promserver.config.file P	the upstream's http_config
+ *				(lib/promcfg.h); "" (default) for none
  *	-port N			9846; 1..65535; means --web.listen-address
  *				:N, and with that flag only :N may be given
  *	-timeout N		15; whole seconds, 1..3600
@@ -79,6 +81,7 @@ struct config {
 	unsigned int	 port;
 	int		 systemd_socket;	/* --web.systemd-socket */
 	char		 web_config_file[FLAGS_MAX_STR];	/* "" = none */
+	char		 promserver_config_file[FLAGS_MAX_STR];	/* "" = none */
 	unsigned long	 min_interval_ms;	/* 0: collect per scrape */
 	unsigned int	 timeout_s;
 	char		 timerange[8];		/* as given, e.g. "1m" */

@@ -90,16 +90,19 @@ frame_begin(struct buf *b, uint8_t type, size_t *start)
 	return 0;
 }
 
-/* Fills in the length, or undoes the frame if r is an error or it is big. */
+/*
+ * Fills in the length, or undoes the frame if r is an error or it is
+ * above max.
+ */
 static int
-frame_end(struct buf *b, size_t start, int r)
+frame_end_max(struct buf *b, size_t start, int r, size_t max)
 {
 	size_t len;
 	unsigned char *p;
 
 	if (r == 0) {
 		len = buf_len(b) - start - 4;
-		if (len > PROTO_MAX_FRAME)
+		if (len > max)
 			r = ERR_TOOBIG;
 	}
 	if (r != 0) {
@@ -115,6 +118,32 @@ frame_end(struct buf *b, size_t start, int r)
 	return 0;
 }
 
+/* A record's frame: at most PROTO_MAX_FRAME. */
+static int
+frame_end(struct buf *b, size_t start, int r)
+{
+	return frame_end_max(b, start, r, PROTO_MAX_FRAME);
+}
+
+int
+proto_put_query(struct buf *out, uint32_t deadline_ms,
+    const struct proto_budget *budget, const void *client, size_t clen)
+{
+	size_t start;
+	int r;
+
+	if (budget == NULL || clen > UPCLIENT_MAX)
+		return budget == NULL ? ERR_INVAL : ERR_TOOBIG;
+	if ((r = frame_begin(out, PROTO_REQ_QUERY, &start)) != 0)
+		return r;
+	if ((r = put_u32(out, deadline_ms)) == 0 &&
+	    (r = put_u32(out, budget->max_records)) == 0 &&
+	    (r = put_u32(out, budget->max_keys)) == 0 &&
+	    (r = put_u32(out, (uint32_t)clen)) == 0 && clen > 0)
+		r = buf_append(out, client, clen);
+	return frame_end_max(out, start, r, PROTO_MAX_REQUEST);
+}
+
 int
 proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
     const struct proto_budget *budget, const uint32_t *ids, uint32_t nids)
@@ -125,10 +154,13 @@ proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
 
 	if (type < PROTO_REQ_JOBS || type > PROTO_REQ_FAULT)
 		return ERR_TYPE;
+	/* A query without client settings: as before the settings. */
+	if (type == PROTO_REQ_QUERY)
+		return proto_put_query(out, deadline_ms, budget, NULL, 0);
 	if ((r = frame_begin(out, type, &start)) != 0)
 		return r;
 	r = put_u32(out, deadline_ms);
-	if (r == 0 && (type == PROTO_REQ_JOBS || type == PROTO_REQ_QUERY)) {
+	if (r == 0 && type == PROTO_REQ_JOBS) {
 		if (budget == NULL)
 			r = ERR_INVAL;
 		if (r == 0)
@@ -276,6 +308,13 @@ int
 proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
     size_t *len)
 {
+	return proto_next_max(in, PROTO_MAX_FRAME, type, body, len);
+}
+
+int
+proto_next_max(const struct buf *in, size_t max, uint8_t *type,
+    const unsigned char **body, size_t *len)
+{
 	const unsigned char *p = (const unsigned char *)buf_ptr(in);
 	size_t have = buf_len(in);
 	uint32_t flen;
@@ -290,7 +329,7 @@ proto_next(const struct buf *in, uint8_t *type, const unsigned char **body,
 	/* Checked before the caller buffers any more of it. */
 	if (flen == 0)
 		return ERR_INVAL;
-	if (flen > PROTO_MAX_FRAME)
+	if (flen > max)
 		return ERR_TOOBIG;
 	if (have - 4 < flen)
 		return 0;
@@ -384,6 +423,26 @@ get_done(const struct cur *c, int r)
 	return r;
 }
 
+/* A QUERY's client settings: u32 length, then the bytes (upclient.h). */
+static int
+get_client(struct cur *c, struct proto_req *req)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = get_u32(c, &n)) != 0)
+		return r;
+	if (n > UPCLIENT_MAX)
+		return ERR_TOOBIG;
+	if (c->left < n)
+		return ERR_TRUNCATED;
+	req->client = c->p;
+	req->clen = n;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
 int
 proto_get_req(uint8_t type, const unsigned char *body, size_t len,
     struct proto_req *req)
@@ -399,8 +458,12 @@ proto_get_req(uint8_t type, const unsigned char *body, size_t len,
 		    (r = get_u32(&c, &req->budget.max_records)) != 0 ||
 		    (r = get_u32(&c, &req->budget.max_keys)) != 0)
 			break;
-		if (req->budget.max_records == 0 || req->budget.max_keys == 0)
+		if (req->budget.max_records == 0 || req->budget.max_keys == 0) {
 			r = ERR_RANGE;
+			break;
+		}
+		if (type == PROTO_REQ_QUERY)
+			r = get_client(&c, req);
 		break;
 	case PROTO_REQ_FAULT:
 		r = get_u32(&c, &req->deadline_ms);

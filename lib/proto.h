@@ -40,10 +40,15 @@
  *		from the answer does not exist.
  *	REQ_GROUPS	u32 deadline_ms, u32 n, n * u32 gid
  *		accounts: likewise for groups; answer GROUP* END.
- *	REQ_QUERY	u32 deadline_ms, u32 max_records, u32 max_keys
+ *	REQ_QUERY	u32 deadline_ms, u32 max_records, u32 max_keys,
+ *			u32 clen, byte client[clen]
  *		promql: run the three queries at once; answer, in any order,
  *		SERIES* and one SOURCE_END per query, then END.  The budget
  *		holds per query: beyond it that query's SOURCE_END fails.
+ *		client (at most UPCLIENT_MAX bytes, lib/upclient.h) holds
+ *		the upstream's credentials, TLS and proxy settings, so that
+ *		none is in a command line or an environment; a request
+ *		frame may therefore reach PROTO_MAX_REQUEST.
  *	REQ_FAULT	u32 fault (test builds only): PROTO_FAULT_*
  *
  * Records (helper -> parent, types 0x40..0x7f).
@@ -154,6 +159,8 @@ struct proto_req {
 	struct proto_budget budget;	/* REQ_JOBS and REQ_QUERY */
 	uint32_t	 nids;
 	const unsigned char *ids;	/* nids big-endian u32 */
+	const unsigned char *client;	/* REQ_QUERY: clen bytes, or NULL */
+	uint32_t	 clen;
 };
 
 /*
@@ -168,6 +175,13 @@ struct proto_req {
 int	proto_put_req(struct buf *out, uint8_t type, uint32_t deadline_ms,
 	    const struct proto_budget *budget, const uint32_t *ids,
 	    uint32_t nids);
+/*
+ * A REQ_QUERY with its client settings (clen bytes, at most
+ * UPCLIENT_MAX); proto_put_req() sends one with none.
+ */
+int	proto_put_query(struct buf *out, uint32_t deadline_ms,
+	    const struct proto_budget *budget, const void *client,
+	    size_t clen);
 int	proto_put_log(struct buf *out, int level, const char *msg);
 int	proto_put_end(struct buf *out, int status, uint32_t records,
 	    uint64_t elapsed_us, const char *reason);
@@ -188,6 +202,9 @@ int	proto_put_source_end(struct buf *out, const struct proto_source_end *e);
  * with the body (proto_frame_size()).
  */
 int	proto_next(const struct buf *in, uint8_t *type,
+	    const unsigned char **body, size_t *len);
+/* The same with another cap: PROTO_MAX_REQUEST for a helper's requests. */
+int	proto_next_max(const struct buf *in, size_t max, uint8_t *type,
 	    const unsigned char **body, size_t *len);
 size_t	proto_frame_size(size_t bodylen);
 

@@ -121,6 +121,53 @@ test_req_budget(void **state)
 	    ERR_RANGE);
 }
 
+/*
+ * A QUERY with its upstream settings: past PROTO_MAX_FRAME, within
+ * PROTO_MAX_REQUEST, which only proto_next_max() takes.
+ */
+static void
+test_query_client(void **state)
+{
+	struct proto_budget budget = { 7, 3 };
+	struct buf frames, *b = &frames;
+	const unsigned char *body;
+	struct proto_req req;
+	unsigned char *big;
+	uint8_t type;
+	size_t len;
+
+	(void)state;
+	buf_init(b, PROTO_MAX_REQUEST + 16);
+	assert_non_null(big = calloc(1, UPCLIENT_MAX + 1));
+	memset(big, 'c', UPCLIENT_MAX + 1);
+	assert_int_equal(proto_put_query(b, 900, &budget, big, UPCLIENT_MAX),
+	    0);
+	assert_int_equal(proto_next(b, &type, &body, &len), ERR_TOOBIG);
+	assert_int_equal(proto_next_max(b, PROTO_MAX_REQUEST, &type, &body,
+	    &len), 1);
+	assert_int_equal(type, PROTO_REQ_QUERY);
+	assert_int_equal(proto_get_req(type, body, len, &req), 0);
+	assert_int_equal(req.clen, UPCLIENT_MAX);
+	assert_memory_equal(req.client, big, UPCLIENT_MAX);
+	assert_int_equal(req.budget.max_records, 7);
+	/* Cut short: the settings' length says more than there is. */
+	assert_int_equal(proto_get_req(type, body, len - 1, &req),
+	    ERR_TRUNCATED);
+	buf_reset(b);
+	assert_int_equal(proto_put_query(b, 900, &budget, big,
+	    UPCLIENT_MAX + 1), ERR_TOOBIG);
+	assert_int_equal(proto_put_query(b, 900, NULL, big, 1), ERR_INVAL);
+	assert_int_equal(buf_len(b), 0);
+	/* proto_put_req()'s QUERY has none. */
+	assert_int_equal(proto_put_req(b, PROTO_REQ_QUERY, 1, &budget, NULL,
+	    0), 0);
+	one_frame(b, PROTO_REQ_QUERY, &body, &len);
+	assert_int_equal(proto_get_req(PROTO_REQ_QUERY, body, len, &req), 0);
+	assert_int_equal(req.clen, 0);
+	free(big);
+	buf_cleanup(b);
+}
+
 /* The last query is accepted, one past it is not (no array overrun). */
 static void
 test_source_bounds(void **state)
@@ -331,6 +378,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_series_roundtrip,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_req_roundtrip,
+		    buf_state_setup, buf_state_teardown),
+		cmocka_unit_test_setup_teardown(test_query_client,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_req_budget,
 		    buf_state_setup, buf_state_teardown),
