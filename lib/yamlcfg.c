@@ -564,7 +564,8 @@ yamlcfg_walk_map(struct yamlcfg *y, const char *path,
 		    sizeof(sub))) <= 0)
 			return r;
 		mark = y->ev.start_mark;
-		for (i = 0; i < nf; i++)
+		/* yamlcfg_next_key() sets key when it returns 1. */
+		for (i = 0; key != NULL && i < nf; i++)
 			if (strcmp(key, f[i].name) == 0)
 				break;
 		if (i == nf)

@@ -21,6 +21,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	python3
 	prometheus		# promtool and the real-upstream test
+	victoria-metrics	# victoria-metrics and vmauth: the upstream tests
 	curl valgrind strace
 	openssl			# certificates for the --web.config.file tests
 	slurmctld slurmd slurm-client munge

@@ -611,12 +611,15 @@ def vector(results):
 
 
 class Upstream:
-    def __init__(self, ctx, name="upstream"):
+    """tests/fake_upstream.py in DIR/name; args: more of its options (the
+    --tls-* ones make it HTTPS, and url https://)."""
+
+    def __init__(self, ctx, name="upstream", args=()):
         self.ctx = ctx
         self.dir = ctx.mkdir(name)
         self.log = open(os.path.join(ctx.logs, name + ".stderr"), "wb")
         self.proc = subprocess.Popen(
-            [PYTHON, FAKE_UPSTREAM, "--dir", self.dir, "--bind", "127.0.0.1", "--port", "0"],
+            [PYTHON, FAKE_UPSTREAM, "--dir", self.dir, "--bind", "127.0.0.1", "--port", "0"] + list(args),
             stdout=self.log, stderr=self.log, start_new_session=True)
         portfile = os.path.join(self.dir, "port")
         deadline = time.monotonic() + 10
@@ -625,7 +628,8 @@ class Upstream:
                 raise Fail("fake upstream did not start: %s" % read_text(self.log.name))
             time.sleep(0.02)
         self.port = int(read_text(portfile).strip())
-        self.url = "http://127.0.0.1:%d" % self.port
+        scheme = "https" if "--tls-cert" in args else "http"
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.port)
         ctx.cleanups.append(self.stop)
 
     def set(self, source, body=None, status=None, delay=None, truncate=None):
@@ -651,6 +655,38 @@ class Upstream:
     def queries(self):
         text = read_text(os.path.join(self.dir, "queries.log"))
         return [l for l in text.split("\n") if l]
+
+    def redirect(self, source, location=None, status=None):
+        """Answers source's queries with a redirect to location (None: no
+        more redirect); see fake_upstream.py."""
+        if location is None:
+            self.clear(source, "redirect")
+        else:
+            write_file(os.path.join(self.dir, source + ".redirect"),
+                       location + "\n" + ("%d\n" % status if status else ""))
+
+    def require_authorization(self, value):
+        """Refuses (401) requests without exactly this Authorization
+        header; None: accepts any."""
+        path = os.path.join(self.dir, "authorization")
+        if value is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            write_file(path, value + "\n")
+
+    def requests(self, name="headers.log"):
+        """What headers.log recorded: one dict per request (tls.log:
+        failed handshakes)."""
+        text = read_text(os.path.join(self.dir, name))
+        return [json.loads(l) for l in text.split("\n") if l]
+
+    def reset_requests(self):
+        for name in ("headers.log", "tls.log", "queries.log"):
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except FileNotFoundError:
+                pass
 
     def reset_queries(self):
         try:
@@ -968,8 +1004,8 @@ class Ctx:
 
     # -- processes -------------------------------------------------------
 
-    def upstream(self, name="upstream"):
-        return Upstream(self, name)
+    def upstream(self, name="upstream", args=()):
+        return Upstream(self, name, args)
 
     def exporter(self, promserver, timeout=5, timerange="1m", listen="addr",
                  extra=(), env_extra=None, ready=True, port=None, name=None,
@@ -1077,7 +1113,8 @@ def expected_subset(families):
 TESTS = []
 # Scenarios against real components (Prometheus, Slurm) and at scale: run
 # by the plain pass, not again under the sanitizers.
-PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale", "web_real_prometheus"}
+PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale", "web_real_prometheus",
+                   "upstream_real_prometheus", "upstream_victoriametrics"}
 
 
 def test(fn):

@@ -109,8 +109,26 @@ def frame(ftype, body=b""):
 
 
 def req_budget(ftype, deadline_ms, max_records=1000000, max_keys=1000000):
-    """REQ_JOBS / REQ_QUERY: deadline, then the source's budget."""
+    """REQ_JOBS: deadline, then the source's budget."""
     return frame(ftype, struct.pack(">III", deadline_ms, max_records, max_keys))
+
+
+def upclient_field(tag, value):
+    """One field of a QUERY's upstream settings (lib/upclient.h)."""
+    return struct.pack(">BI", tag, len(value)) + value
+
+
+# Basic auth, a plain and a secret header: the settings a site sends, so
+# that their decoding and the helper's header lists run under valgrind.
+UPCLIENT = (upclient_field(1, b"exporter") + upclient_field(2, b"s3cret") +
+            upclient_field(19, struct.pack(">BI", 0, 13) + b"X-Scope-OrgIDtenant") +
+            upclient_field(19, struct.pack(">BI", 1, 8) + b"X-Secretv"))
+
+
+def req_query(deadline_ms, max_records=1000000, max_keys=1000000):
+    """REQ_QUERY: deadline, budget, then the upstream settings."""
+    return frame(REQ_QUERY, struct.pack(">IIII", deadline_ms, max_records, max_keys,
+                                        len(UPCLIENT)) + UPCLIENT)
 
 
 def req_ids(ftype, deadline_ms, ids):
@@ -560,7 +578,7 @@ def stop_upstream(proc):
 
 
 def promql_round(h, what, broken_read=False):
-    recs, end = h.request(req_budget(REQ_QUERY, 10000), 10000,
+    recs, end = h.request(req_query(10000), 10000,
                           {SERIES, SOURCE_END})
     check(end["status"] == 0, "promql %s: END status %d (%s)" %
           (what, end["status"], end["reason"]))
