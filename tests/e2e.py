@@ -1053,6 +1053,28 @@ class Ctx:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def start_daemon(t, name, argv, env=None):
+    """A long-running process in its own session, its output in
+    logs/NAME.log, stopped at cleanup; returns (Popen, log path)."""
+    check(os.access(argv[0], os.X_OK), "%s is not installed (make deps)" % argv[0])
+    logpath = os.path.join(t.logs, name + ".log")
+    log = open(logpath, "wb")
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                         start_new_session=True)
+
+    def stop():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        log.close()
+    t.cleanups.append(stop)
+    return p, logpath
+
+
 # ----------------------------------------------------------------------------
 # Shared checks
 
@@ -2131,21 +2153,8 @@ def real_prometheus(t):
                     "scrape_configs:\n  - job_name: lustre\n    static_configs:\n"
                     "      - targets: ['127.0.0.1:%d']\n" % target_port)
     tsdb = t.mkdir("tsdb")
-    plog = open(os.path.join(t.logs, "prometheus.log"), "wb")
-    pp = subprocess.Popen([prom, "--config.file=" + cfg, "--storage.tsdb.path=" + tsdb,
-                           "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
-                          stdin=subprocess.DEVNULL, stdout=plog, stderr=plog, start_new_session=True)
-
-    def stop_prom():
-        if pp.poll() is None:
-            pp.send_signal(signal.SIGTERM)
-            try:
-                pp.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(pp.pid, signal.SIGKILL)
-                pp.wait()
-        plog.close()
-    t.cleanups.append(stop_prom)
+    pp, plog = start_daemon(t, "prometheus", [prom, "--config.file=" + cfg, "--storage.tsdb.path=" + tsdb,
+                                              "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"])
 
     deadline = time.monotonic() + 30
     queries = [promql(s, "1m") for s in ("metadata", "read", "write")]
@@ -2153,7 +2162,7 @@ def real_prometheus(t):
     last = None
     while time.monotonic() < deadline:
         if pp.poll() is not None:
-            raise Fail("prometheus exited with %d:\n%s" % (pp.returncode, tail(read_text(plog.name))))
+            raise Fail("prometheus exited with %d:\n%s" % (pp.returncode, tail(read_text(plog))))
         try:
             cnt = prom_query(pport, "min(count_over_time(lustre_job_read_bytes_total[1m]))", timeout=2)
             if cnt and float(cnt[0]["value"][1]) >= 3:
@@ -2167,7 +2176,7 @@ def real_prometheus(t):
         except Exception as e:
             last = "%s: %s" % (type(e).__name__, e)
         time.sleep(0.5)
-    check(ready, "prometheus has no usable data after 30 s (last: %s)\n%s" % (last, tail(read_text(plog.name))))
+    check(ready, "prometheus has no usable data after 30 s (last: %s)\n%s" % (last, tail(read_text(plog))))
 
     t.install_squeue(["101|acc_x|alice", "102|acc_y|bob", "103|acc_z|carol"])
     t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))

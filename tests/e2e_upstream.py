@@ -830,28 +830,6 @@ def scrape_config(target_port):
             "      - targets: ['127.0.0.1:%d']\n" % target_port)
 
 
-def start_daemon(t, name, argv, env=None):
-    """A long-running process in its own session, stopped at cleanup;
-    returns (Popen, log path)."""
-    check(os.access(argv[0], os.X_OK), "%s is not installed (make deps)" % argv[0])
-    logpath = os.path.join(t.logs, name + ".log")
-    log = open(logpath, "wb")
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                         start_new_session=True)
-
-    def stop():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        log.close()
-    t.cleanups.append(stop)
-    return p, logpath
-
-
 def client_query(client, port, prefix=""):
     def q(text, timeout=2):
         r = client(port, "GET", prefix + "/api/v1/query?" + urllib.parse.urlencode({"query": text}),

@@ -859,22 +859,8 @@ def start_prometheus(t, config_text):
     cfg = os.path.join(t.data, "prometheus.yml")
     write_file(cfg, config_text)
     tsdb = t.mkdir("tsdb")
-    logpath = os.path.join(t.logs, "prometheus.log")
-    plog = open(logpath, "wb")
-    pp = subprocess.Popen([prom, "--config.file=" + cfg, "--storage.tsdb.path=" + tsdb,
-                           "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
-                          stdin=subprocess.DEVNULL, stdout=plog, stderr=plog, start_new_session=True)
-
-    def stop_prom():
-        if pp.poll() is None:
-            pp.send_signal(signal.SIGTERM)
-            try:
-                pp.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(pp.pid, signal.SIGKILL)
-                pp.wait()
-        plog.close()
-    t.cleanups.append(stop_prom)
+    pp, logpath = start_daemon(t, "prometheus", [prom, "--config.file=" + cfg, "--storage.tsdb.path=" + tsdb,
+                                                 "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"])
     return pport, pp, logpath
 
 
