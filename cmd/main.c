@@ -8,7 +8,7 @@
  *     (O_PATH) (start_process), listening sockets bound and the
  *     connection limit fitted to the open-file limit: all while we may
  *     still be root;
- *  3. privileges dropped, root only (start_drop);
+ *  3. every capability dropped, and privileges when root (start_drop);
  *  4. the spawner forked while the process has a single thread, and the
  *     helpers started through it (start_helpers);
  *  5. confined, then the supervisor and HTTP threads, and the web
@@ -334,17 +334,25 @@ start_process(int argc, char **argv)
 	setup_helpers();
 }
 
-/* Step 3, root only: from here on we run as -user.  0 or ERR_*. */
+/*
+ * Step 3: no capability from here on, whoever started us; started as
+ * root, we run as -user.  0 or ERR_*.
+ */
 static int
 start_drop(void)
 {
 	char err[512];
+	int root = geteuid() == 0 || getuid() == 0;
+	int had = sbx_has_capabilities();
 
-	if (geteuid() != 0)
-		return 0;
 	if (sbx_drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		error_f("%s", err);
 		return ERR_SYSTEM;
+	}
+	if (!root) {
+		if (had)
+			info_f("started with capabilities: all dropped");
+		return 0;
 	}
 	info_f("started as root; now running as user %s", cfg.user);
 	/* Found as root; say so now if the user cannot run them. */

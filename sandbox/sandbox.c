@@ -245,6 +245,10 @@ sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 		snprintf(err, errsz, "refusing to run as root");
 		return -1;
 	}
+	if (sbx_has_capabilities()) {
+		snprintf(err, errsz, "refusing to run with capabilities");
+		return -1;
+	}
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, errsz, "prctl: %s", strerror(errno));
@@ -284,7 +288,7 @@ sbx_drop_privileges(const char *user, char *err, size_t errsz)
 	gid_t rgid, egid, sgid;
 
 	if (geteuid() != 0 && getuid() != 0)
-		return 0;
+		return sbx_drop_capabilities(err, errsz);
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		snprintf(err, errsz, "-user: no such user \"%s\"", user);
@@ -295,6 +299,8 @@ sbx_drop_privileges(const char *user, char *err, size_t errsz)
 		    "helpers as root", user);
 		return -1;
 	}
+	if (sbx_drop_bounding(err, errsz) != 0)
+		return -1;
 	if (setgroups(0, NULL) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
@@ -311,5 +317,5 @@ sbx_drop_privileges(const char *user, char *err, size_t errsz)
 		snprintf(err, errsz, "privilege drop to %s did not hold", user);
 		return -1;
 	}
-	return 0;
+	return sbx_drop_capabilities(err, errsz);
 }

@@ -51,10 +51,24 @@ const struct sbx_policy *const	*sbx_tables(int who);
 void	*sbx_build(int who, int mode, char *err, size_t errsz);
 
 /*
- * Started as root: switch to user (clearing supplementary groups) and
- * verify that root cannot be regained.  Not root: nothing to do.  Returns 0
- * or -1 with a reason in err.
+ * Started as root: empty the bounding set, switch to user (clearing
+ * supplementary groups) and verify that root cannot be regained.  Then,
+ * root or not, empty every capability set (sbx_drop_capabilities()).
+ * Returns 0 or -1 with a reason in err.
  */
 int	sbx_drop_privileges(const char *user, char *err, size_t errsz);
+
+/*
+ * Capabilities (sandbox/caps.c).  sbx_drop_capabilities() empties the
+ * effective, permitted, inheritable and ambient sets of the calling
+ * process, whoever started it, and checks that they stay empty;
+ * sbx_drop_bounding() empties the bounding set, which needs
+ * CAP_SETPCAP (root, before the switch of user).  Both return 0 or -1
+ * with a reason in err.  sbx_has_capabilities() is 1 when any of the
+ * four sets holds one, else 0.
+ */
+int	sbx_drop_capabilities(char *err, size_t errsz);
+int	sbx_drop_bounding(char *err, size_t errsz);
+int	sbx_has_capabilities(void);
 
 #endif /* SANDBOX_H */
