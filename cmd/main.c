@@ -213,7 +213,7 @@ setup_helpers(void)
 
 #ifdef PCE_TEST_HOOKS
 /*
- * Test builds only: --test.fault=HELPER[:syscall|:protocol|:oversized]
+ * Test builds only: --test.fault=HELPER[:syscall|:protocol|:oversized|:wx]
  * makes that helper misbehave during the first scrape (see PROTO_FAULT_*).
  * Taken out of argv before the flags are parsed, so the installed binary
  * has no such flag at all.
@@ -222,7 +222,7 @@ static void
 take_test_flags(int *argc, char **argv, struct collector *c)
 {
 	static const char *const kinds[] = { "syscall", "protocol",
-	    "oversized" };
+	    "oversized", "wx" };
 	const char *p = "--test.fault=";
 	char name[32], *colon;
 	int i, j, k;
@@ -236,7 +236,7 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 		c->fault_kind = 0;
 		if ((colon = strchr(name, ':')) != NULL) {
 			*colon++ = '\0';
-			for (k = 0; k < 3; k++)
+			for (k = 0; k < 4; k++)
 				if (strcmp(colon, kinds[k]) == 0)
 					c->fault_kind = k;
 		}
@@ -325,8 +325,17 @@ start_process(int argc, char **argv)
 	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
 	    cfg.timerange, cfg.timeout_s);
 	if (cfg.sandbox_mode == SANDBOX_OFF)
-		warn_f("SANDBOX IS OFF (-sandbox=off): helpers run without "
-		    "their seccomp filters; use this for debugging only");
+		warn_f("SANDBOX IS OFF (-sandbox=off): no process runs under "
+		    "a seccomp filter or memory-deny-write-execute; use this "
+		    "for debugging only");
+	else if (cfg.sandbox_mode == SANDBOX_LOG)
+		warn_f("-sandbox=log: the filters log what they would kill, "
+		    "and memory-deny-write-execute is off; use this to find a "
+		    "missing syscall only");
+	else if (sbx_mdwe_supported() == 0)
+		info_f("this kernel has no memory-deny-write-execute "
+		    "(PR_SET_MDWE, Linux 6.3): the seccomp filters stand "
+		    "alone");
 	(void)resolve_command("--path.squeue", cfg.squeue_path, "squeue",
 	    squeue_path, sizeof(squeue_path));
 	(void)resolve_command("--path.getent", cfg.getent_path, "getent",
@@ -370,7 +379,7 @@ start_helpers(void)
 {
 	struct spawner *sp;
 
-	if ((sp = spawn_start(specs, HELPER_COUNT)) == NULL) {
+	if ((sp = spawn_start(specs, HELPER_COUNT, cfg.sandbox_mode)) == NULL) {
 		error_f("starting the spawner: %s", strerror(errno));
 		return NULL;
 	}

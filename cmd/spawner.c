@@ -25,6 +25,7 @@
 #include "spawner.h"
 #include "deadline.h"
 #include "err.h"
+#include "sandbox.h"
 
 #define SPAWN_MAX_HELPERS	8
 
@@ -86,6 +87,8 @@ static const struct spawn_helper *sp_helpers;
 static int sp_nhelpers;
 static struct sp_slot sp_slots[SPAWN_MAX_HELPERS];
 static int sp_evsock = -1;
+/* enum sandbox_mode of the spawner's own filter. */
+static int sp_mode;
 
 /* A helper without a pidfd is checked for its end this often. */
 #define SPAWN_WAITID_MS		50
@@ -535,6 +538,7 @@ static void
 sp_setup(void)
 {
 	struct rlimit nocore = { 0, 0 };
+	char err[256];
 	sigset_t none;
 
 	/* Helpers set their own limits; a spawner core dump helps no one. */
@@ -542,12 +546,16 @@ sp_setup(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/*
-	 * No filter here: helpers would inherit it, and this process must
-	 * fork, exec and signal.  It parses nothing but fixed-size requests.
-	 */
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	prctl(PR_SET_NAME, "pce-spawner", 0, 0, 0);
+	/*
+	 * A deny-list, as helpers inherit it: this process must fork, exec
+	 * and signal.  It parses nothing but fixed-size requests.
+	 */
+	if (sbx_spawner_enter(sp_mode, err, sizeof(err)) != 0) {
+		(void)dprintf(STDERR_FILENO, "pce-spawner: %s\n", err);
+		_exit(1);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGTERM (systemd stop, or a test): helpers die by PDEATHSIG. */
 	signal(SIGTERM, SIG_DFL);
@@ -698,7 +706,8 @@ sp_child_init(int sock, int evsock, const struct spawn_helper *helpers,
 }
 
 struct spawner *
-spawn_start(const struct spawn_helper *helpers, int nhelpers)
+spawn_start(const struct spawn_helper *helpers, int nhelpers,
+    int sandbox_mode)
 {
 	struct spawner *sp = NULL, *ret = NULL;
 	int sv[2] = { -1, -1 }, ev[2] = { -1, -1 }, e;
@@ -725,6 +734,7 @@ spawn_start(const struct spawn_helper *helpers, int nhelpers)
 		close(sv[0]);
 		close(ev[0]);
 		sp_child_init(sv[1], ev[1], helpers, nhelpers);
+		sp_mode = sandbox_mode;
 		sp_main(sv[1]);
 		_exit(0);
 	}

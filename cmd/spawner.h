@@ -48,10 +48,13 @@ struct spawner;
 /*
  * Forks the spawner for nhelpers helpers (index = helper id).  The spawner
  * keeps only stdio, its two sockets and the helpers' exe_fd open; helpers
- * must stay valid for the process's life.  Call it while the process has
- * a single thread.  Returns NULL with errno set.
+ * must stay valid for the process's life.  It confines itself with its
+ * filter in sandbox_mode (enum sandbox_mode, lib/flags.h), or dies
+ * saying why on stderr.  Call it while the process has a single thread.
+ * Returns NULL with errno set.
  */
-struct spawner	*spawn_start(const struct spawn_helper *helpers, int nhelpers);
+struct spawner	*spawn_start(const struct spawn_helper *helpers, int nhelpers,
+		    int sandbox_mode);
 
 /*
  * Starts helper id, killing and reaping the instance the spawner holds for

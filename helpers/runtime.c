@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -131,6 +133,38 @@ hrt_init(int helper, int sandbox_mode)
  * enforce mode; in log mode it goes through and we answer END.  The two
  * protocol faults send what no helper may send; the parent must kill us.
  */
+/*
+ * Writes a function (x86-64 "ret", or whatever the byte is elsewhere:
+ * it is never called there) to an anonymous page and makes the page
+ * executable, as an exploit would.  Memory-deny-write-execute refuses
+ * the mprotect(); without it the code runs and the helper dies saying so.
+ */
+static void
+hrt_fault_wx(void)
+{
+	void (*fn)(void);
+	unsigned char *p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		hrt_die("write-then-execute: mmap: %s", strerror(errno));
+	p[0] = 0xc3;
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) == -1) {
+		warn_f("write-then-execute refused: mprotect: %s",
+		    strerror(errno));
+		(void)munmap(p, 4096);
+		return;
+	}
+#if defined(__x86_64__)
+	fn = (void (*)(void))(uintptr_t)p;
+	fn();
+#else
+	(void)fn;
+#endif
+	hrt_die("write-then-execute ran");
+}
+
 static void
 hrt_fault(const struct proto_req *req)
 {
@@ -145,6 +179,9 @@ hrt_fault(const struct proto_req *req)
 		break;
 	case PROTO_FAULT_OVERSIZED:
 		hrt_write((const char *)oversized, sizeof(oversized));
+		break;
+	case PROTO_FAULT_WX:
+		hrt_fault_wx();
 		break;
 	default:
 		r = syscall(SYS_unshare, 0);

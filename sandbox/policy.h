@@ -35,7 +35,12 @@ struct sbx_policy {
 	const char		*name;
 	const struct sbx_rule	*rules;
 	size_t			 nrules;
+	int			 deny_list;	/* 1: what is not listed is
+						 * allowed (the spawner's) */
 };
+
+/* sbx_rule.errnum of a row that kills (or logs, -sandbox=log). */
+#define SBX_KILL	(-1)
 
 #define SBX_NOARG	{ 0, 0, 0, 0 }
 
@@ -65,20 +70,28 @@ struct sbx_policy {
 	{ SCMP_SYS(sys), #sys, e,					\
 	  { { n, SCMP_CMP_MASKED_EQ, mask, v }, SBX_NOARG }, why }
 
+#define SBX_KILL_ROW(sys, why)						\
+	{ SCMP_SYS(sys), #sys, SBX_KILL, { SBX_NOARG, SBX_NOARG }, why }
+
 #define SBX_POLICY(id, rows)						\
 	const struct sbx_policy id = { #id, rows,			\
-	    sizeof(rows) / sizeof(rows[0]) }
+	    sizeof(rows) / sizeof(rows[0]), 0 }
+#define SBX_POLICY_DENY(id, rows)					\
+	const struct sbx_policy id = { #id, rows,			\
+	    sizeof(rows) / sizeof(rows[0]), 1 }
 
 /*
  * The tables.  A process's filter is the union of its tables:
  *	slurm, accounts	base + command + client
  *	promql		base + client + promql
  *	parent		base + parent
+ *	spawner		spawner, a deny-list its children inherit
  */
 extern const struct sbx_policy sbx_policy_base;
 extern const struct sbx_policy sbx_policy_command;
 extern const struct sbx_policy sbx_policy_client;
 extern const struct sbx_policy sbx_policy_promql;
 extern const struct sbx_policy sbx_policy_parent;
+extern const struct sbx_policy sbx_policy_spawner;
 
 #endif /* POLICY_H */

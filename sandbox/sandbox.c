@@ -89,6 +89,9 @@ static const struct sbx_policy *const promql_tables[] = {
 static const struct sbx_policy *const parent_tables[] = {
 	&sbx_policy_base, &sbx_policy_parent, NULL,
 };
+static const struct sbx_policy *const spawner_tables[] = {
+	&sbx_policy_spawner, NULL,
+};
 
 const struct sbx_policy *const *
 sbx_tables(int who)
@@ -102,6 +105,8 @@ sbx_tables(int who)
 		return promql_tables;
 	case SBX_PARENT:
 		return parent_tables;
+	case SBX_SPAWNER:
+		return spawner_tables;
 	}
 	return NULL;
 }
@@ -117,7 +122,7 @@ sbx_build(int who, int mode, char *err, size_t errsz)
 	const struct sbx_rule *r;
 	struct scmp_arg_cmp cmp[2];
 	scmp_filter_ctx ctx;
-	uint32_t deflt, action;
+	uint32_t deflt, action, kill;
 	unsigned int n, k;
 	size_t i;
 	int rc;
@@ -126,7 +131,9 @@ sbx_build(int who, int mode, char *err, size_t errsz)
 		snprintf(err, errsz, "no policy for process %d", who);
 		return NULL;
 	}
-	deflt = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	kill = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	/* A deny-list's tables come alone (see sbx_tables()). */
+	deflt = (*t)->deny_list ? SCMP_ACT_ALLOW : kill;
 	if ((ctx = seccomp_init(deflt)) == NULL) {
 		snprintf(err, errsz, "seccomp_init failed");
 		return NULL;
@@ -136,8 +143,12 @@ sbx_build(int who, int mode, char *err, size_t errsz)
 			r = &(*t)->rules[i];
 			if (r->nr < 0)
 				continue;
-			action = r->errnum != 0 ? SCMP_ACT_ERRNO(
-			    (uint16_t)r->errnum) : SCMP_ACT_ALLOW;
+			if (r->errnum == SBX_KILL)
+				action = kill;
+			else if (r->errnum != 0)
+				action = SCMP_ACT_ERRNO((uint16_t)r->errnum);
+			else
+				action = SCMP_ACT_ALLOW;
 			for (n = 0, k = 0; k < 2; k++) {
 				if (r->arg[k].op == 0)
 					continue;
@@ -160,6 +171,38 @@ sbx_build(int who, int mode, char *err, size_t errsz)
 	return ctx;
 }
 
+/* Debian 12's headers (Linux 6.1) predate PR_SET_MDWE (Linux 6.3). */
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE			65
+#endif
+#ifndef PR_GET_MDWE
+#define PR_GET_MDWE			66
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN	1
+#endif
+
+int
+sbx_mdwe_supported(void)
+{
+	return prctl(PR_GET_MDWE, 0, 0, 0, 0) >= 0;
+}
+
+int
+sbx_mdwe(void)
+{
+	/*
+	 * No mapping becomes executable after it was writable: mprotect()
+	 * never adds PROT_EXEC, mmap() never gives write and exec at once.
+	 * Code still comes from files (the loader, dlopen of NSS modules).
+	 * Kept across fork and execve: the spawner's covers every helper
+	 * and command.
+	 */
+	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) == 0)
+		return 0;
+	return errno == EINVAL ? 1 : -1;
+}
+
 static int
 sbx_load(int who, int mode, char *err, size_t errsz)
 {
@@ -168,6 +211,12 @@ sbx_load(int who, int mode, char *err, size_t errsz)
 
 	if (mode == SANDBOX_OFF)
 		return 0;
+	/* -sandbox=log looks for what the filters miss: no MDWE there. */
+	if (mode == SANDBOX_ENFORCE && sbx_mdwe() == -1) {
+		snprintf(err, errsz, "prctl(PR_SET_MDWE): %s",
+		    strerror(errno));
+		return -1;
+	}
 	if ((ctx = sbx_build(who, mode, err, errsz)) == NULL)
 		return -1;
 	if ((rc = seccomp_load(ctx)) != 0) {
@@ -255,6 +304,12 @@ sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 		return -1;
 	}
 	return sbx_load(helper, mode, err, errsz);
+}
+
+int
+sbx_spawner_enter(int mode, char *err, size_t errsz)
+{
+	return sbx_load(SBX_SPAWNER, mode, err, errsz);
 }
 
 int

@@ -18,6 +18,7 @@
  * parent's comes after them.
  */
 #define SBX_PARENT	HELPER_COUNT
+#define SBX_SPAWNER	(HELPER_COUNT + 1)
 
 struct sbx_policy;
 
@@ -43,6 +44,12 @@ int	sbx_parent_enter(int mode, unsigned int max_connections, char *err,
 	    size_t errsz);
 
 /*
+ * Confines the spawner with its deny-list (sandbox/policy_spawner.c),
+ * which every helper and command inherits.  Returns 0 or -1.
+ */
+int	sbx_spawner_enter(int mode, char *err, size_t errsz);
+
+/*
  * The NULL-terminated list of tables of a process (SBX_HELPER_* or
  * SBX_PARENT), and its filter built but not loaded (seccomp_release() it);
  * for tests and `make policy-dump`.
@@ -57,6 +64,15 @@ void	*sbx_build(int who, int mode, char *err, size_t errsz);
  * Returns 0 or -1 with a reason in err.
  */
 int	sbx_drop_privileges(const char *user, char *err, size_t errsz);
+
+/*
+ * Memory-deny-write-execute (PR_SET_MDWE, Linux 6.3), which every
+ * confining function sets in -sandbox=enforce before the filter.  Returns
+ * 0, 1 where the kernel lacks it (the filters alone then stand), or -1.
+ */
+int	sbx_mdwe(void);
+/* 1 when the kernel has PR_SET_MDWE, else 0. */
+int	sbx_mdwe_supported(void);
 
 /*
  * Capabilities (sandbox/caps.c).  sbx_drop_capabilities() empties the

@@ -1135,7 +1135,8 @@ def expected_subset(families):
 TESTS = []
 # Scenarios against real components (Prometheus, Slurm) and at scale: run
 # by the plain pass, not again under the sanitizers.
-PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale", "web_real_prometheus",
+PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale", "web_real_prometheus", "confine_every_process_filtered",
+                   "confine_write_then_execute",
                    "upstream_real_prometheus", "upstream_victoriametrics"}
 
 

@@ -85,3 +85,70 @@ def confine_no_capabilities(t):
     want = ["e0000000000000000a0000000000000000p0000000000000000"]
     check(got == want, "squeue ran with capabilities: account label %r, want %r (as root: %r)" % (
         got, want, accounts))
+
+
+@test
+def confine_every_process_filtered(t):
+    """Every process of the exporter runs under a seccomp filter, read
+    back from the kernel: the parent, the spawner, each helper, and the
+    commands (squeue under its helper's filter and the spawner's)."""
+    check(not SANITIZE, "not for the sanitizer pass (-sandbox=off loads no filter)")
+    up = t.upstream()
+    up.set("read", vector([series({"jobid": "101"}, "5")]))
+    script = ("#!/bin/sh\n# SPDX-License-Identifier: Apache-2.0\n"
+              "# squeue stand-in (e2e): reports its seccomp mode and filter count\n"
+              "while read k v rest; do\n"
+              "  case $k in Seccomp:) m=$v;; Seccomp_filters:) n=$v;; esac\n"
+              "done < /proc/$$/status\n"
+              "echo \"101|mode${m}filters${n}|alice\"\n")
+    write_file(os.path.join(t.bin, "squeue"), script, 0o755)
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    ex = t.exporter(up)
+    r, e = scrape(ex)
+    procs = ex.tree()
+    procs[ex.pid] = {"comm": "exporter"}
+    seen, bad = [], []
+    for pid, st in sorted(procs.items()):
+        status = read_text("/proc/%d/status" % pid)
+        mode = re.search(r"^Seccomp:\s*(\d+)", status, re.M)
+        seen.append(st.get("comm"))
+        if mode is None or mode.group(1) != "2":
+            bad.append("%d (%s): Seccomp %s" % (pid, st.get("comm"), mode and mode.group(1)))
+    check(sorted(seen) == sorted(["exporter", "pce-spawner", "slurm", "accounts", "promql"]),
+          "the process tree is %r" % seen)
+    check(not bad, "processes without a seccomp filter:\n  %s" % "\n  ".join(bad))
+    got = sorted({s.labels.get("account") for s in e.of("cluster_job_read_throughput_bytes")})
+    check(got == ["mode2filters2"], "squeue ran with %r, want mode 2 under two filters (spawner's, slurm's)" % got)
+
+
+@test
+def confine_write_then_execute(t):
+    """Code written to memory and made executable: refused in every
+    helper under -sandbox=enforce (memory-deny-write-execute), where
+    -sandbox=log, which sets no MDWE, lets it run; so the check can
+    fail."""
+    check(not SANITIZE, "not for the sanitizer pass (-sandbox=off)")
+    check(sbx_kernel_mdwe(), "this kernel has no PR_SET_MDWE (Linux 6.3): this test needs it")
+    for helper, sources in sorted(FAULT_SOURCES.items()):
+        ex, e1, e2 = fault_scrapes(t, helper, "enforce", "wx")
+        log = ex.stderr()
+        t.expect(check, "write-then-execute refused" in log and "write-then-execute ran" not in log,
+                 "%s, enforce: no 'write-then-execute refused' line, or it ran:\n%s" % (helper, tail(log, 6)))
+        ups = source_up(e1)
+        t.expect(check, all(ups.get(s) == 1.0 for s in sources),
+                 "%s, enforce: the refused attempt cost the scrape: source_up %r" % (helper, ups))
+        ex.stop()
+    ex, e1, e2 = fault_scrapes(t, "promql", "log", "wx")
+    log = ex.stderr()
+    check("write-then-execute ran" in log,
+          "promql, -sandbox=log (no MDWE): the attempt did not run, so the check above proves nothing:\n%s" % (
+              tail(log, 6)))
+
+
+def sbx_kernel_mdwe():
+    """Whether the kernel has PR_SET_MDWE: Linux 6.3 or later."""
+    rel = os.uname().release.split(".")
+    try:
+        return (int(rel[0]), int(re.match(r"\d+", rel[1]).group(0))) >= (6, 3)
+    except (ValueError, AttributeError, IndexError):
+        return False

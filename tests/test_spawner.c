@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "../cmd/spawner.c"
+#include "flags.h"
 
 enum {
 	H_SLEEP = 0,	/* runs until killed */
@@ -192,7 +193,7 @@ setup(void **state)
 
 	if ((fx = calloc(1, sizeof(*fx))) == NULL)
 		return -1;
-	if ((fx->sp = spawn_start(specs, H_COUNT)) == NULL) {
+	if ((fx->sp = spawn_start(specs, H_COUNT, SANDBOX_OFF)) == NULL) {
 		free(fx);
 		return -1;
 	}
@@ -560,7 +561,7 @@ test_stop_leaves_nothing(void **state)
 	pid_t pid[3], stray, epid, sp_pid;
 
 	(void)state;
-	assert_non_null(sp = spawn_start(specs, H_COUNT));
+	assert_non_null(sp = spawn_start(specs, H_COUNT, SANDBOX_OFF));
 	sp_pid = sp->pid;
 
 	assert_int_equal(spawn_helper(sp, H_SLEEP, deadline_in(5),
