@@ -274,10 +274,7 @@ run_slurm(void *arg)
 	char why[512];
 
 	buf_init(&req, 64);
-	if (!col->c->helpers[HELPER_SLURM].enabled)
-		source_end(col, SOURCE_SLURM, start, "squeue was not found at "
-		    "start-up; set --path.squeue");
-	else if (proto_put_req(&req, PROTO_REQ_JOBS,
+	if (proto_put_req(&req, PROTO_REQ_JOBS,
 	    deadline_ms_left(col->deadline), &col->in.budget, NULL, 0) != 0)
 		source_end(col, SOURCE_SLURM, start, "encoding the request");
 	else if (collect_call(col, HELPER_SLURM, &req, 1, INTAKE_JOBS, why,
@@ -485,10 +482,7 @@ run_accounts(void *arg)
 		snprintf(first, sizeof(first), "%zu uids still unresolved at "
 		    "the deadline", col->feed.n - col->feed.taken);
 	pthread_mutex_unlock(&col->feed.mu);
-	if (!col->c->helpers[HELPER_ACCOUNTS].enabled)
-		source_end(col, SOURCE_ACCOUNTS, start, "getent was not found "
-		    "at start-up; set --path.getent");
-	else if (first[0] != '\0')
+	if (first[0] != '\0')
 		source_end(col, SOURCE_ACCOUNTS, start, "%s", first);
 	else
 		source_end(col, SOURCE_ACCOUNTS, start, NULL);

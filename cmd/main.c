@@ -86,30 +86,37 @@ find_in_path(const char *name, char *out, size_t outsz)
 	return -1;
 }
 
-/* A command's path from its flag or PATH; 0, or -1 after a log line. */
+/*
+ * A command's path from its flag or PATH.  The helper opens and checks it
+ * at every run (helpers/command.h), so a command missing now is found
+ * once it is installed: a path that does not work yet is kept, with a log
+ * line.  Returns 0, or -1 after that line.
+ */
 static int
 resolve_command(const char *flag, const char *given, const char *name,
     char *out, size_t outsz)
 {
+	const char *src = strcmp(name, "squeue") == 0 ? "slurm" : "accounts";
+	const char *path;
+
 	if (given[0] != '\0') {
-		if ((size_t)snprintf(out, outsz, "%s", given) >= outsz ||
-		    access(out, X_OK) != 0) {
-			error_f("%s=%s: %s; the %s source will fail on every "
-			    "scrape", flag, given, strerror(errno),
-			    strcmp(name, "squeue") == 0 ? "slurm" :
-			    "accounts");
-			out[0] = '\0';
-			return -1;
-		}
-		return 0;
-	}
-	if (find_in_path(name, out, outsz) != 0) {
-		error_f("%s not found in PATH; the %s source will fail on "
-		    "every scrape (set %s)", name,
-		    strcmp(name, "squeue") == 0 ? "slurm" : "accounts", flag);
+		(void)snprintf(out, outsz, "%s", given);
+		if (access(out, X_OK) == 0)
+			return 0;
+		error_f("%s=%s: %s; the %s source fails until it can be run",
+		    flag, given, strerror(errno), src);
 		return -1;
 	}
-	return 0;
+	if (find_in_path(name, out, outsz) == 0)
+		return 0;
+	/* Where a package would put it: the first directory of PATH. */
+	path = getenv("PATH");
+	if (path == NULL || path[0] != '/' || (size_t)snprintf(out, outsz,
+	    "%.*s/%s", (int)strcspn(path, ":"), path, name) >= outsz)
+		(void)snprintf(out, outsz, "/usr/bin/%s", name);
+	error_f("%s not found in PATH; the %s source fails until %s exists "
+	    "(or set %s)", name, src, out, flag);
+	return -1;
 }
 
 /* Says so at start-up when -user cannot run the command. */
@@ -200,10 +207,10 @@ setup_helpers(void)
 	}
 	helper_argv[HELPER_SLURM][2] = squeue_path;
 	helper_argv[HELPER_SLURM][3] = NULL;
-	helpers[HELPER_SLURM].enabled = squeue_path[0] != '\0';
+	helpers[HELPER_SLURM].enabled = 1;
 	helper_argv[HELPER_ACCOUNTS][2] = getent_path;
 	helper_argv[HELPER_ACCOUNTS][3] = NULL;
-	helpers[HELPER_ACCOUNTS].enabled = getent_path[0] != '\0';
+	helpers[HELPER_ACCOUNTS].enabled = 1;
 	helper_argv[HELPER_PROMQL][2] = promserver_bare;
 	helper_argv[HELPER_PROMQL][3] = cfg.timerange;
 	helper_argv[HELPER_PROMQL][4] = NULL;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +46,123 @@ cmd_env(void)
 	return cmd_envp;
 }
 
+static void	cmd_why(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One line of why a command may not run. */
+static void
+cmd_why(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+}
+
 /*
- * Puts the pipes on the child's stdout and stderr and execs path.  Between
- * fork and exec: only async-signal-safe calls.  Never returns: status 126
- * if the descriptors cannot be set up, 127 if execve() fails (the shell's
- * "cannot execute" and "not found").
+ * Whether st, of what, may hold a command we run, as OpenSSH's
+ * safe_path() judges: owned by root or by us, and writable by nobody
+ * else, but for a root-owned sticky directory (/tmp), where no one else
+ * can replace our entries.  0, or -1 with why.
+ */
+static int
+cmd_safe_stat(const struct stat *st, const char *what, int dir, char *why,
+    size_t whysz)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		cmd_why(why, whysz, "%s is owned by uid %u, neither root nor "
+		    "the exporter's user", what, (unsigned int)st->st_uid);
+		return -1;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	if (dir && (st->st_mode & S_ISVTX) != 0 && st->st_uid == 0)
+		return 0;
+	cmd_why(why, whysz, "%s is writable by %s", what,
+	    (st->st_mode & S_IWOTH) != 0 ? "others" : "its group");
+	return -1;
+}
+
+/* Every directory above path (absolute), up to /.  0, or -1 with why. */
+static int
+cmd_safe_dirs(const char *path, char *why, size_t whysz)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir)) {
+		cmd_why(why, whysz, "%s: path too long", path);
+		return -1;
+	}
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		/* "/x" has "/" above it. */
+		slash[slash == dir ? 1 : 0] = '\0';
+		if (stat(dir, &st) == -1) {
+			cmd_why(why, whysz, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			cmd_why(why, whysz, "%s is not a directory", dir);
+			return -1;
+		}
+		if (cmd_safe_stat(&st, dir, 1, why, whysz) != 0)
+			return -1;
+		if (strcmp(dir, "/") == 0)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Opens path for one run and checks it: the file opened (not the name,
+ * which could be swapped after the check) is a regular file, and it and
+ * every directory above the path as given and above where it really is
+ * are safe (cmd_safe_stat()).  The descriptor is what runs (fexecve()),
+ * and is not close-on-exec: a script's interpreter reads it as /dev/fd/N.
+ * Returns it, or ERR_NOTFOUND (no such file) or ERR_UNSAFE with why.
+ */
+static int
+cmd_open_safe(const char *path, char *why, size_t whysz)
+{
+	char link[32], real[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOCTTY)) == -1) {
+		cmd_why(why, whysz, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? ERR_NOTFOUND : ERR_UNSAFE;
+	}
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) == -1 || (n = readlink(link, real,
+	    sizeof(real) - 1)) <= 0) {
+		cmd_why(why, whysz, "%s: %s", path, strerror(errno));
+		goto bad;
+	}
+	real[n] = '\0';
+	if (!S_ISREG(st.st_mode)) {
+		cmd_why(why, whysz, "%s is not a regular file", path);
+		goto bad;
+	}
+	if (cmd_safe_stat(&st, path, 0, why, whysz) != 0 ||
+	    cmd_safe_dirs(path, why, whysz) != 0 ||
+	    cmd_safe_dirs(real, why, whysz) != 0)
+		goto bad;
+	return fd;
+ bad:
+	close(fd);
+	return ERR_UNSAFE;
+}
+
+/*
+ * Puts the pipes on the child's stdout and stderr and execs the checked
+ * file exefd.  Between fork and exec: only async-signal-safe calls.
+ * Never returns: status 126 if the descriptors cannot be set up, 127 if
+ * fexecve() fails (the shell's "cannot execute" and "not found").
  */
 static void
-cmd_child(const char *path, char *const argv[], int outfd, int errfd)
+cmd_child(int exefd, char *const argv[], int outfd, int errfd)
 {
 	int devnull;
 
@@ -68,7 +180,7 @@ cmd_child(const char *path, char *const argv[], int outfd, int errfd)
 		_exit(126);
 	/* stdin/stdout/stderr only; every pipe end above was O_CLOEXEC. */
 	signal(SIGPIPE, SIG_DFL);
-	execve(path, argv, cmd_env());
+	fexecve(exefd, argv, cmd_env());
 	_exit(127);
 }
 
@@ -160,19 +272,27 @@ static int
 cmd_start(struct cmd_proc *cp, char *const argv[], pid_t *pid,
     struct cmd_result *res)
 {
+	int exefd;
+
+	if ((exefd = cmd_open_safe(cp->path, res->stderr_text,
+	    sizeof(res->stderr_text))) < 0)
+		return exefd;
 	if (pipe2(cp->out, O_CLOEXEC) == -1 ||
 	    pipe2(cp->err, O_CLOEXEC) == -1) {
 		snprintf(res->stderr_text, sizeof(res->stderr_text),
 		    "pipe: %s", strerror(errno));
+		close(exefd);
 		return ERR_SYSTEM;
 	}
 	if ((*pid = fork()) == -1) {
 		snprintf(res->stderr_text, sizeof(res->stderr_text),
 		    "fork: %s", strerror(errno));
+		close(exefd);
 		return ERR_SYSTEM;
 	}
 	if (*pid == 0)
-		cmd_child(cp->path, argv, cp->out[1], cp->err[1]);
+		cmd_child(exefd, argv, cp->out[1], cp->err[1]);
+	close(exefd);
 	cmd_close(&cp->out[1]);
 	cmd_close(&cp->err[1]);
 	return 0;

@@ -10,10 +10,17 @@
 /*
  * Runs a command (squeue, getent) by absolute path, without a shell, in a
  * clean environment, in the helper's process group, and streams its stdout
- * line by line.  The deadline is the helper's backstop, set after the
- * parent's (hrt_backstop()).  Should it pass, or should the output break a
- * limit, the helper dies (hrt_die()) and the parent kills the group, the
- * command with it: helpers may not send signals.
+ * line by line.  Each run opens the path and checks the file it opened,
+ * and every directory above the path and above the file's real place, as
+ * OpenSSH checks its paths: owned by root or the exporter's user, and
+ * writable by no one else (a root-owned sticky directory such as /tmp
+ * excepted); then it runs that very file (fexecve()), so a file swapped
+ * after the check never runs, while a command upgraded or installed later
+ * is found at the next run.  A script wrapper runs as /dev/fd/N (its $0).
+ * The deadline is the helper's backstop, set after the parent's
+ * (hrt_backstop()).  Should it pass, or should the output break a limit,
+ * the helper dies (hrt_die()) and the parent kills the group, the command
+ * with it: helpers may not send signals.
  */
 
 /*
@@ -32,8 +39,9 @@ struct cmd_result {
 
 /*
  * Returns 0 when the command ran to its end (whatever its exit status:
- * see res), or ERR_SYSTEM when it could not be started (res's stderr_text
- * says why).  A deadline, an output above MAX_CMD_OUTPUT, a failing poll()
+ * see res), or ERR_NOTFOUND (no such file), ERR_UNSAFE (a check failed)
+ * or ERR_SYSTEM when it could not be started (res's stderr_text says
+ * why).  A deadline, an output above MAX_CMD_OUTPUT, a failing poll()
  * or a callback's non-zero return ends the helper instead.
  */
 int	cmd_run(const char *path, char *const argv[], struct deadline deadline,

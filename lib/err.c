@@ -47,6 +47,8 @@ err_str(int code)
 		return "invalid usage";
 	case ERR_OVERFLOW:
 		return "byte budget exceeded";
+	case ERR_UNSAFE:
+		return "unsafe path, not run";
 	}
 	return "unknown error";
 }

@@ -28,6 +28,7 @@ enum {
 	ERR_NOTFOUND = -18,	/* key not present */
 	ERR_USAGE = -19,	/* bad command line */
 	ERR_OVERFLOW = -20,	/* a byte budget is used up */
+	ERR_UNSAFE = -21,	/* a file others could change: not used */
 };
 
 /* Returns a static, NUL-terminated description of code; never NULL. */

@@ -15,7 +15,9 @@ static const struct sbx_rule rows[] = {
 	/* Process */
 	SBX_ALLOW_MASK(clone, 0, SBX_NS_FLAGS, 0, "fork of the command and of "
 	    "a wrapper's children; never with namespace flags"),
-	SBX_ALLOW(execve, "the command itself, and what a wrapper runs"),
+	SBX_ALLOW(execve, "what a wrapper runs"),
+	SBX_ALLOW(execveat, "the command itself, from the descriptor that "
+	    "was checked (fexecve)"),
 	SBX_ALLOW(getpgrp, "shells read their process group"),
 	SBX_ALLOW(rt_sigsuspend, "dash waits for its children with it"),
 	SBX_ALLOW(setpgid, "shells set process groups of pipelines"),

@@ -836,6 +836,20 @@ class Watcher:
         self.log.write(json.dumps(rec) + "\n")
         self.log.flush()
 
+    @staticmethod
+    def _script(pid, cmd):
+        """The script a shell runs: its cmdline's second word, or, when the
+        exporter ran it from a checked descriptor (fexecve), what that
+        /dev/fd/N names."""
+        if len(cmd) < 2:
+            return ""
+        if cmd[1].startswith("/dev/fd/"):
+            try:
+                return os.readlink("/proc/%d/fd/%s" % (pid, cmd[1][len("/dev/fd/"):]))
+            except OSError:
+                return ""
+        return cmd[1]
+
     def _run(self):
         known = {}          # pid -> (start time, ppid), every pid seen
         standin = set()     # (pid, start) recorded as stand-ins
@@ -882,11 +896,12 @@ class Watcher:
                         self._add({"kind": "child", "parent": st["ppid"], "cmdline": cmd,
                                    "pid": pid, "start": key[1], "time": time.time()})
                     continue
-                if len(cmd) >= 2 and cmd[1].startswith(self.prefix):
+                script = self._script(pid, cmd)
+                if script.startswith(self.prefix):
                     env = self._read0("/proc/%d/environ" % pid) or []
                     standin.add(key)
                     standin_cmd[pid] = cmd
-                    self._add({"kind": "standin", "name": os.path.basename(cmd[1]),
+                    self._add({"kind": "standin", "name": os.path.basename(script),
                                "argv": cmd[2:], "env": env, "pid": pid, "start": key[1],
                                "time": time.time()})
             self._stop.wait(0.005)
@@ -1600,6 +1615,13 @@ def missing_commands(t):
     proc_want = {k: v for k, v in expected_subset(DATA_FAMILIES).items() if k[0].startswith("cluster_proc_")}
     t.expect(assert_same, {k: v for k, v in e.values(DATA_FAMILIES).items()
                            if k[0].startswith("cluster_proc_")}, proc_want, "proc series without squeue")
+    # Installed after start-up, where the log said: the source recovers.
+    t.expect(check, "until %s/squeue exists" % t.bin in log, "the start-up line does not say where squeue is "
+             "looked for: %r" % tail(log, 3))
+    t.install_original_standins()
+    r, e = scrape(ex, what="scrape once squeue is installed")
+    t.expect(check, source_up(e).get("slurm") == 1.0, "squeue installed after start-up: source_up %r" % (
+        source_up(e),))
     ex.stop()
     t.install_original_standins()
     ex = t.exporter(up, extra=["--path.getent=/nonexistent/getent"])

@@ -152,3 +152,48 @@ def sbx_kernel_mdwe():
         return (int(rel[0]), int(re.match(r"\d+", rel[1]).group(0))) >= (6, 3)
     except (ValueError, AttributeError, IndexError):
         return False
+
+
+@test
+def confine_unsafe_command_path(t):
+    """--path.squeue in a directory another user may write to, or a file
+    another user may write: never run, its source fails with a line naming
+    the path; the same script in a safe place runs (script wrappers work
+    from the checked descriptor)."""
+    up = t.upstream()
+    up.set("read", vector([series({"jobid": "101"}, "5")]))
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    script = ("#!/bin/sh\n# SPDX-License-Identifier: Apache-2.0\n"
+              "# squeue stand-in (e2e): one job, printed only if it runs\n"
+              "echo '101|ran|alice'\n")
+    cases = []
+    wdir = t.mkdir("world-writable", 0o777)
+    os.chmod(wdir, 0o777)
+    write_file(os.path.join(wdir, "squeue"), script, 0o755)
+    cases.append(("a directory writable by others", os.path.join(wdir, "squeue"), wdir))
+    gfile = os.path.join(t.mkdir("group-writable-file"), "squeue")
+    write_file(gfile, script, 0o775)
+    os.chmod(gfile, 0o775)
+    cases.append(("a file writable by its group", gfile, gfile))
+    other = t.mkdir("owned-by-another")
+    write_file(os.path.join(other, "squeue"), script, 0o755)
+    os.chown(other, 4242, 4242)
+    cases.append(("a directory of another user", os.path.join(other, "squeue"), other))
+    for what, path, named in cases:
+        ex = t.exporter(up, extra=["--path.squeue=" + path], name="unsafe-%d" % len(t.exporters))
+        r, e = scrape(ex, what=what)
+        log = ex.stderr()
+        ups = source_up(e)
+        t.expect(check, ups.get("slurm") == 0.0, "%s: source_up{slurm} %r, want 0" % (what, ups.get("slurm")))
+        t.expect(check, not e.of("cluster_job_read_throughput_bytes"),
+                 "%s: the script ran: %r" % (what, e.of("cluster_job_read_throughput_bytes")))
+        t.expect(check, re.search(r"source slurm failed: .*unsafe path.*%s" % re.escape(named), log),
+                 "%s: no line naming %s as unsafe:\n%s" % (what, named, tail(log, 4)))
+        ex.stop()
+    safe = os.path.join(t.mkdir("safe"), "squeue")
+    write_file(safe, script, 0o755)
+    ex = t.exporter(up, extra=["--path.squeue=" + safe], name="safe")
+    r, e = scrape(ex, what="a safe path")
+    got = sorted({s.labels.get("account") for s in e.of("cluster_job_read_throughput_bytes")})
+    check(source_up(e).get("slurm") == 1.0 and got == ["ran"],
+          "the same script in a safe place: source_up %r, accounts %r" % (source_up(e), got))

@@ -23,7 +23,7 @@ static const struct {
 	E(ERR_TRAILING), E(ERR_JSON_NOMEM), E(ERR_JSON_INVAL),
 	E(ERR_JSON_PART), E(ERR_JSON_SCHEMA), E(ERR_UPSTREAM), E(ERR_SYSTEM),
 	E(ERR_EOF), E(ERR_TIMEOUT), E(ERR_NOTFOUND), E(ERR_USAGE),
-	E(ERR_OVERFLOW),
+	E(ERR_OVERFLOW), E(ERR_UNSAFE),
 };
 
 #define NCODES	(sizeof(codes) / sizeof(codes[0]))
@@ -68,7 +68,7 @@ test_texts_distinct(void **state)
 static void
 test_unknown(void **state)
 {
-	static const int odd[] = { 1, 2, 100, -21, -100, -1000, INT_MAX,
+	static const int odd[] = { 1, 2, 100, -22, -100, -1000, INT_MAX,
 	    INT_MIN, INT_MIN + 1 };
 	size_t i;
 	int c;
