@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "proto.h"
 #include "query.h"
+#include "relay.h"
 #include "sink.h"
 #include "source.h"
 #include "supervise.h"
@@ -695,7 +696,8 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	int ret, i, slurm_thread = 0, accounts_thread = 0;
 
 	*all_up = 0;
-
+	/* The helpers' log budgets are per collection. */
+	relay_scrape();
 	if (collection_init(&col, c, deadline) != 0 ||
 	    (j = join_new()) == NULL) {
 		ret = ERR_NOMEM;

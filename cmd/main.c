@@ -40,6 +40,7 @@
 #include "log.h"
 #include "logq.h"
 #include "paths.h"
+#include "relay.h"
 #include "sandbox.h"
 #include "spawner.h"
 #include "supervise.h"
@@ -220,7 +221,8 @@ setup_helpers(void)
 
 #ifdef PCE_TEST_HOOKS
 /*
- * Test builds only: --test.fault=HELPER[:syscall|:protocol|:oversized|:wx]
+ * Test builds only: --test.fault=HELPER[:KIND], KIND one of syscall,
+ * protocol, oversized, wx, logflood (default syscall),
  * makes that helper misbehave during the first scrape (see PROTO_FAULT_*).
  * Taken out of argv before the flags are parsed, so the installed binary
  * has no such flag at all.
@@ -229,7 +231,7 @@ static void
 take_test_flags(int *argc, char **argv, struct collector *c)
 {
 	static const char *const kinds[] = { "syscall", "protocol",
-	    "oversized", "wx" };
+	    "oversized", "wx", "logflood" };
 	const char *p = "--test.fault=";
 	char name[32], *colon;
 	int i, j, k;
@@ -243,7 +245,7 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 		c->fault_kind = 0;
 		if ((colon = strchr(name, ':')) != NULL) {
 			*colon++ = '\0';
-			for (k = 0; k < 4; k++)
+			for (k = 0; k < 5; k++)
 				if (strcmp(colon, kinds[k]) == 0)
 					c->fault_kind = k;
 		}
@@ -429,6 +431,11 @@ start_serving(const int *fds, size_t nfds, unsigned int max_conn)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Helpers' stderr: read from now on (cmd/relay.h). */
+	if (relay_start() != 0) {
+		error_f("starting the helpers' log relay failed");
+		return ERR_SYSTEM;
+	}
 	if (sup_start_thread() != 0) {
 		error_f("starting the supervisor thread failed");
 		return ERR_SYSTEM;

@@ -62,7 +62,7 @@ struct spawn_ev {
 
 /* Room for the two pipe ends a START reply carries, aligned for cmsg. */
 union fdmsg {
-	char		 buf[CMSG_SPACE(2 * sizeof(int))];
+	char		 buf[CMSG_SPACE(SPAWN_FDS * sizeof(int))];
 	struct cmsghdr	 align;
 };
 
@@ -274,7 +274,7 @@ sp_kill(int id)
 
 /* In the forked child: becomes helper id (fexecve); never returns. */
 static void
-sp_child(int id, pid_t spawner, int req_r, int rec_w, int err_w)
+sp_child(int id, pid_t spawner, const int fd[SPAWN_FDS], int err_w)
 {
 	const struct spawn_helper *h = &sp_helpers[id];
 	int e;
@@ -285,8 +285,10 @@ sp_child(int id, pid_t spawner, int req_r, int rec_w, int err_w)
 	/* The spawner may have died before the line above took effect. */
 	if (getppid() != spawner)
 		_exit(127);
-	if (dup2(req_r, STDIN_FILENO) == -1 ||
-	    dup2(rec_w, STDOUT_FILENO) == -1)
+	/* Its stderr is a pipe the parent reads, escapes and bounds. */
+	if (dup2(fd[0], STDIN_FILENO) == -1 ||
+	    dup2(fd[1], STDOUT_FILENO) == -1 ||
+	    dup2(fd[2], STDERR_FILENO) == -1)
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -317,22 +319,23 @@ sp_close_pair(const int p[2])
  * ends in fds, or an errno value with nothing left running.
  */
 static int
-sp_start(int id, int fds[2], pid_t *pidp)
+sp_start(int id, int fds[SPAWN_FDS], pid_t *pidp)
 {
 	struct sp_slot *s = &sp_slots[id];
 	int req[2] = { -1, -1 }, rec[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int log[2] = { -1, -1 }, child[SPAWN_FDS];
 	int ret = -1, e, pidfd = -1;
 	pid_t pid = -1, self = getpid();
 	ssize_t n;
 
-	fds[0] = fds[1] = -1;
+	fds[0] = fds[1] = fds[2] = -1;
 	*pidp = -1;
 	if (sp_helpers[id].exe_fd == -1)
 		return ENOENT;
 	if (s->pid > 0)
 		(void)sp_kill(id);
 	if (pipe2(req, O_CLOEXEC) == -1 || pipe2(rec, O_CLOEXEC) == -1 ||
-	    pipe2(ep, O_CLOEXEC) == -1) {
+	    pipe2(log, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1) {
 		ret = errno;
 		goto out;
 	}
@@ -340,8 +343,11 @@ sp_start(int id, int fds[2], pid_t *pidp)
 		ret = errno;
 		goto out;
 	}
+	child[0] = req[0];
+	child[1] = rec[1];
+	child[2] = log[1];
 	if (pid == 0)
-		sp_child(id, self, req[0], rec[1], ep[1]);
+		sp_child(id, self, child, ep[1]);
 	close(ep[1]);
 	ep[1] = -1;
 	/* SIGSTOP and SIGCONT (an operator, a test) may interrupt it. */
@@ -365,11 +371,13 @@ sp_start(int id, int fds[2], pid_t *pidp)
 	*pidp = pid;
 	fds[0] = req[1];
 	fds[1] = rec[0];
-	req[1] = rec[0] = -1;
+	fds[2] = log[0];
+	req[1] = rec[0] = log[0] = -1;
 	ret = 0;
  out:
 	sp_close_pair(req);
 	sp_close_pair(rec);
+	sp_close_pair(log);
 	sp_close_pair(ep);
 	return ret;
 }
@@ -480,7 +488,7 @@ sp_request(int sock)
 	struct spawn_req req;
 	struct spawn_reply rep;
 	struct sp_slot *s;
-	int fds[2];
+	int fds[SPAWN_FDS];
 	ssize_t n;
 	pid_t pid;
 
@@ -505,9 +513,10 @@ sp_request(int sock)
 			sp_reply(sock, &rep, NULL, 0);
 			break;
 		}
-		sp_reply(sock, &rep, fds, 2);
+		sp_reply(sock, &rep, fds, SPAWN_FDS);
 		close(fds[0]);
 		close(fds[1]);
+		close(fds[2]);
 		break;
 	case SPAWN_OP_KILL:
 		/*
@@ -763,9 +772,9 @@ spawn_start(const struct spawn_helper *helpers, int nhelpers,
 	return ret;
 }
 
-/* Receives one message, keeping up to two passed descriptors in fds. */
+/* Receives one message, keeping up to SPAWN_FDS passed descriptors. */
 static ssize_t
-spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[2])
+spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[SPAWN_FDS])
 {
 	struct msghdr msg;
 	struct iovec iov;
@@ -773,9 +782,10 @@ spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[2])
 	union fdmsg u;
 	size_t i, nfd;
 	ssize_t n;
-	int fd;
+	int fd, k;
 
-	fds[0] = fds[1] = -1;
+	for (k = 0; k < SPAWN_FDS; k++)
+		fds[k] = -1;
 	memset(&msg, 0, sizeof(msg));
 	memset(&u, 0, sizeof(u));
 	iov.iov_base = buf;
@@ -797,10 +807,10 @@ spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[2])
 		for (i = 0; i < nfd; i++) {
 			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
 			    sizeof(fd));
-			if (fds[0] == -1)
-				fds[0] = fd;
-			else if (fds[1] == -1)
-				fds[1] = fd;
+			for (k = 0; k < SPAWN_FDS && fds[k] != -1; k++)
+				;
+			if (k < SPAWN_FDS)
+				fds[k] = fd;
 			else
 				close(fd);
 		}
@@ -808,15 +818,17 @@ spawn_recvmsg(int sock, void *buf, size_t bufsz, int fds[2])
 	return n;
 }
 
-/* Closes the two descriptors of a reply that are open. */
+/* Closes the descriptors of a reply that are open. */
 static void
-spawn_close2(int fds[2])
+spawn_close_fds(int fds[SPAWN_FDS])
 {
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	fds[0] = fds[1] = -1;
+	int k;
+
+	for (k = 0; k < SPAWN_FDS; k++) {
+		if (fds[k] != -1)
+			close(fds[k]);
+		fds[k] = -1;
+	}
 }
 
 /* Sends one request; a full socket is waited for until the deadline. */
@@ -856,7 +868,7 @@ spawn_send(int sock, const struct spawn_req *req, struct deadline deadline)
  */
 static int
 spawn_recv_reply(int sock, uint32_t seq, struct deadline deadline,
-    struct spawn_reply *rep, int fds[2])
+    struct spawn_reply *rep, int fds[SPAWN_FDS])
 {
 	char buf[sizeof(*rep) + 1];
 	struct pollfd pfd;
@@ -888,7 +900,7 @@ spawn_recv_reply(int sock, uint32_t seq, struct deadline deadline,
 			if (rep->seq == seq)
 				return 0;
 		}
-		spawn_close2(fds);
+		spawn_close_fds(fds);
 	}
 }
 
@@ -898,12 +910,12 @@ spawn_recv_reply(int sock, uint32_t seq, struct deadline deadline,
  */
 static int
 spawn_call(struct spawner *sp, struct spawn_req *req,
-    struct deadline deadline, struct spawn_reply *rep, int fds[2])
+    struct deadline deadline, struct spawn_reply *rep, int fds[SPAWN_FDS])
 {
 	struct timespec ts;
 	int r, ret;
 
-	fds[0] = fds[1] = -1;
+	fds[0] = fds[1] = fds[2] = -1;
 	memset(rep, 0, sizeof(*rep));
 	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
 	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
@@ -935,14 +947,15 @@ spawn_seterr(char *err, size_t errsz, const char *fmt, ...)
 
 int
 spawn_helper(struct spawner *sp, int id, struct deadline deadline,
-    pid_t *pid, int *to_fd, int *from_fd, char *err, size_t errsz)
+    pid_t *pid, int *to_fd, int *from_fd, int *log_fd, char *err,
+    size_t errsz)
 {
 	struct spawn_req req;
 	struct spawn_reply rep;
-	int fds[2] = { -1, -1 }, ret = -1;
+	int fds[SPAWN_FDS] = { -1, -1, -1 }, ret = -1;
 
 	*pid = -1;
-	*to_fd = *from_fd = -1;
+	*to_fd = *from_fd = *log_fd = -1;
 	spawn_seterr(err, errsz, "%s", "");
 	if (id < 0 || id >= sp->nhelpers) {
 		spawn_seterr(err, errsz, "%s", "no such helper");
@@ -967,7 +980,8 @@ spawn_helper(struct spawner *sp, int id, struct deadline deadline,
 		    strerror(errno));
 		goto out;
 	}
-	if (rep.err != 0 || rep.pid <= 0 || fds[0] == -1 || fds[1] == -1) {
+	if (rep.err != 0 || rep.pid <= 0 || fds[0] == -1 || fds[1] == -1 ||
+	    fds[2] == -1) {
 		spawn_seterr(err, errsz, "cannot start helper: %s",
 		    strerror(rep.err != 0 ? rep.err : EPROTO));
 		ret = ERR_SYSTEM;
@@ -976,10 +990,11 @@ spawn_helper(struct spawner *sp, int id, struct deadline deadline,
 	*pid = rep.pid;
 	*to_fd = fds[0];
 	*from_fd = fds[1];
-	fds[0] = fds[1] = -1;
+	*log_fd = fds[2];
+	fds[0] = fds[1] = fds[2] = -1;
 	ret = 0;
  out:
-	spawn_close2(fds);
+	spawn_close_fds(fds);
 	return ret;
 }
 
@@ -989,7 +1004,7 @@ spawn_kill(struct spawner *sp, int id, pid_t pid, struct deadline deadline,
 {
 	struct spawn_req req;
 	struct spawn_reply rep;
-	int fds[2], ret;
+	int fds[SPAWN_FDS], ret;
 
 	*wstatus = 0;
 	if (id < 0 || id >= sp->nhelpers || (pid <= 0 && pid != -1))
@@ -1000,7 +1015,7 @@ spawn_kill(struct spawner *sp, int id, pid_t pid, struct deadline deadline,
 	req.pid = (int32_t)pid;
 	ret = spawn_call(sp, &req, deadline, &rep, fds);
 	/* A KILL reply carries none; never keep what a bad one might. */
-	spawn_close2(fds);
+	spawn_close_fds(fds);
 	if (ret != 0)
 		return ret;
 	if (rep.err == ESRCH)

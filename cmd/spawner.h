@@ -56,10 +56,15 @@ struct spawner;
 struct spawner	*spawn_start(const struct spawn_helper *helpers, int nhelpers,
 		    int sandbox_mode);
 
+/* Descriptors a started helper's reply carries: stdin, stdout, stderr. */
+#define SPAWN_FDS	3
+
 /*
  * Starts helper id, killing and reaping the instance the spawner holds for
- * id first, if any.  Returns 0 with *pid, *to_fd (the helper's stdin) and
- * *from_fd (its stdout), both O_CLOEXEC and owned by the caller.  On
+ * id first, if any.  Returns 0 with *pid, *to_fd (the helper's stdin),
+ * *from_fd (its stdout) and *log_fd (its stderr: nothing a helper writes
+ * reaches the exporter's own stderr unread), all O_CLOEXEC and owned by
+ * the caller.  On
  * failure *pid and both fds are -1, err holds a reason (err may be NULL
  * when errsz is 0), and it returns:
  *   ERR_SYSTEM   the helper could not start (no binary, pipe, fork or exec
@@ -73,7 +78,8 @@ struct spawner	*spawn_start(const struct spawn_helper *helpers, int nhelpers,
  *   ERR_INVAL    id is out of range.
  */
 int	spawn_helper(struct spawner *sp, int id, struct deadline deadline,
-	    pid_t *pid, int *to_fd, int *from_fd, char *err, size_t errsz);
+	    pid_t *pid, int *to_fd, int *from_fd, int *log_fd, char *err,
+	    size_t errsz);
 
 /*
  * Kills helper id's process group (anything it started included) if the

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "intake.h"
 #include "log.h"
+#include "relay.h"
 #include "spawner.h"
 #include "threads.h"
 
@@ -98,10 +99,10 @@ static int
 sup_start(struct helper *h, struct deadline deadline)
 {
 	char err[256];
-	int r;
+	int r, log_fd;
 
 	r = spawn_helper(sup_spawner, h->id, deadline, &h->pid, &h->to_fd,
-	    &h->from_fd, err, sizeof(err));
+	    &h->from_fd, &log_fd, err, sizeof(err));
 	if (r == ERR_EOF)
 		sup_lost_spawner();
 	if (r != 0) {
@@ -111,6 +112,7 @@ sup_start(struct helper *h, struct deadline deadline)
 		h->to_fd = h->from_fd = -1;
 		return r == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_SYSTEM;
 	}
+	relay_attach(h->id, h->name, h->pid, log_fd);
 	/* Never block on a helper: both ends are polled with a deadline. */
 	if (fcntl(h->to_fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(h->from_fd, F_SETFL, O_NONBLOCK) == -1)
@@ -382,13 +384,17 @@ sup_fail(struct sup_call *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Relayed LOG records, tagged with the helper's name and pid. */
+/*
+ * Relayed LOG records, tagged with the helper's name and pid, within the
+ * helper's log budget per collection (cmd/relay.h).
+ */
 static void
 sup_log(void *arg, int level, const char *msg)
 {
 	const struct helper *h = arg;
 
-	log_relay(level, h->name, (long)h->pid, msg);
+	if (relay_admit(h->id, strlen(msg) + 1))
+		log_relay(level, h->name, (long)h->pid, msg);
 }
 
 /*

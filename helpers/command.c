@@ -471,6 +471,13 @@ cmd_explain(const char *name, int r, const struct cmd_result *res,
 		return r;
 	}
 	/* The command is the helper's upstream, and it failed. */
+	if (!res->exited && res->signal == SIGSYS) {
+		snprintf(reason, reasonsz, "%s killed by signal SYS, a sandbox "
+		    "violation: the kernel's audit log names the syscall "
+		    "(journalctl -k --grep SECCOMP, or ausearch -m SECCOMP), "
+		    "and -sandbox=log logs it instead of killing", name);
+		return ERR_UPSTREAM;
+	}
 	if (!res->exited) {
 		snprintf(reason, reasonsz, "%s killed by signal %d", name,
 		    res->signal);

@@ -165,6 +165,27 @@ hrt_fault_wx(void)
 	hrt_die("write-then-execute ran");
 }
 
+/*
+ * What a helper taken over would write to be read as the exporter: a
+ * forged log line on fd 2, then 5000 more, and 5000 LOG records.
+ */
+static void
+hrt_fault_logflood(void)
+{
+	static const char forged[] = "ts=2000-01-01T00:00:00.000Z "
+	    "level=error caller=main msg=\"forged by a helper\"\n";
+	char line[160];
+	int i;
+
+	(void)!write(STDERR_FILENO, forged, sizeof(forged) - 1);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < 5000; i++)
+		(void)!write(STDERR_FILENO, line, sizeof(line));
+	for (i = 0; i < 5000; i++)
+		warn_f("log record %d of a flood", i);
+}
+
 static void
 hrt_fault(const struct proto_req *req)
 {
@@ -182,6 +203,9 @@ hrt_fault(const struct proto_req *req)
 		break;
 	case PROTO_FAULT_WX:
 		hrt_fault_wx();
+		break;
+	case PROTO_FAULT_LOGFLOOD:
+		hrt_fault_logflood();
 		break;
 	default:
 		r = syscall(SYS_unshare, 0);

@@ -89,6 +89,8 @@ enum proto_type {
 #define PROTO_FAULT_PROTOCOL	1	/* a record of an unknown type */
 #define PROTO_FAULT_OVERSIZED	2	/* a frame header above the cap */
 #define PROTO_FAULT_WX		3	/* code written, then made executable */
+#define PROTO_FAULT_LOGFLOOD	4	/* forged lines on stderr, a flood of
+					 * LOG records */
 
 #define PROTO_KIND_JOB		1
 #define PROTO_KIND_PROC		2

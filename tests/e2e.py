@@ -1151,7 +1151,7 @@ TESTS = []
 # Scenarios against real components (Prometheus, Slurm) and at scale: run
 # by the plain pass, not again under the sanitizers.
 PLAIN_PASS_ONLY = {"real_slurm", "real_prometheus", "scale", "web_real_prometheus", "confine_every_process_filtered",
-                   "confine_write_then_execute",
+                   "confine_write_then_execute", "confine_command_sandbox_violation",
                    "upstream_real_prometheus", "upstream_victoriametrics"}
 
 

@@ -197,3 +197,46 @@ def confine_unsafe_command_path(t):
     got = sorted({s.labels.get("account") for s in e.of("cluster_job_read_throughput_bytes")})
     check(source_up(e).get("slurm") == 1.0 and got == ["ran"],
           "the same script in a safe place: source_up %r, accounts %r" % (source_up(e), got))
+
+
+@test
+def confine_helper_logs(t):
+    """A helper's stderr is a pipe the exporter reads: a line forged to
+    look like the exporter's own comes out escaped and tagged with the
+    helper, and a flood (on stderr and as LOG records) is cut to the
+    helper's budget per collection, with a line saying how much."""
+    ex, e1, e2 = fault_scrapes(t, "accounts", "enforce", "logflood")
+    log = ex.stderr()
+    lines = log.split("\n")
+    forged = [l for l in lines if l.startswith("ts=2000-01-01")]
+    check(not forged, "a forged line reached the log as it was: %r" % forged[:2])
+    relayed = [l for l in lines if "forged by a helper" in l]
+    check(len(relayed) == 1 and "helper=accounts" in relayed[0] and "stderr: ts=2000-01-01" in relayed[0]
+          and 'caller=main msg=\\"forged' in relayed[0],
+          "the forged line, escaped and tagged with its helper: %r" % relayed)
+    flood = [l for l in lines if "helper=accounts" in l and ("xxxxxxxx" in l or "of a flood" in l)]
+    check(0 < len(flood) <= 100, "%d lines of the flood were logged, want at most the budget of 100" % len(flood))
+    check(re.search(r"helper accounts: \d+ log lines \(\d+ bytes\) past its budget", log),
+          "no line saying how much of the flood was dropped:\n%s" % tail(log, 5))
+    check(scrape_ok(e2) == 1.0, "the scrape after the flood: scrape_ok %r" % scrape_ok(e2))
+
+
+@test
+def confine_command_sandbox_violation(t):
+    """A command its filter kills (here squeue calling unshare) fails its
+    source with a line that says it was a sandbox violation and how to
+    find the syscall."""
+    check(shutil.which("perl"), "perl is missing (Debian package perl-base)")
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    write_file(os.path.join(t.bin, "squeue"),
+               "#!/bin/sh\n# SPDX-License-Identifier: Apache-2.0\n"
+               "# squeue stand-in (e2e): a syscall no filter allows (unshare, x86-64: 272)\n"
+               "exec perl -e 'syscall(272, 0); print \"101|survived|alice\\n\"'\n", 0o755)
+    ex = t.exporter(up)
+    r, e = scrape(ex)
+    log = ex.stderr()
+    check(source_up(e).get("slurm") == 0.0, "source_up %r, want slurm 0" % source_up(e))
+    check(re.search(r"source slurm failed: .*killed by signal SYS, a sandbox violation.*SECCOMP", log),
+          "no line naming the sandbox violation and the audit log:\n%s" % tail(log, 4))

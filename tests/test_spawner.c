@@ -6,6 +6,7 @@
  * our child, where each test's teardown finds it (and kills it).
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -176,14 +177,28 @@ ms_since(uint64_t t0)
 	return (deadline_now_us() - t0) / 1000;
 }
 
+/*
+ * The stderr of the last helper started: checked to be a pipe, and closed
+ * (the helpers here write nothing to it).
+ */
+static int log_fd = -1;
+
 static void
 close_fds(int *to_fd, int *from_fd)
 {
+	struct stat st;
+
 	if (*to_fd != -1)
 		close(*to_fd);
 	if (*from_fd != -1)
 		close(*from_fd);
 	*to_fd = *from_fd = -1;
+	if (log_fd != -1) {
+		assert_int_equal(fstat(log_fd, &st), 0);
+		assert_true(S_ISFIFO(st.st_mode));
+		close(log_fd);
+		log_fd = -1;
+	}
 }
 
 static int
@@ -246,7 +261,7 @@ test_start_kill(void **state)
 	pid_t pid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	assert_true(pid > 0);
 	assert_true(to_fd > 2 && from_fd > 2);
 	assert_true((fcntl(to_fd, F_GETFD) & FD_CLOEXEC) != 0);
@@ -276,7 +291,7 @@ test_start_kill(void **state)
 
 	/* -1 kills whichever instance is held. */
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	assert_int_equal(spawn_kill(fx->sp, H_SLEEP, -1, deadline_in(5),
 	    &wstatus), 0);
 	assert_true(WIFSIGNALED(wstatus));
@@ -293,7 +308,7 @@ test_start_failures(void **state)
 	pid_t pid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_MISSING, deadline_in(5),
-	    &pid, &to_fd, &from_fd, err, sizeof(err)), ERR_SYSTEM);
+	    &pid, &to_fd, &from_fd, &log_fd, err, sizeof(err)), ERR_SYSTEM);
 	assert_non_null(strstr(err, strerror(ENOENT)));
 	assert_int_equal(pid, -1);
 	assert_int_equal(to_fd, -1);
@@ -301,7 +316,7 @@ test_start_failures(void **state)
 
 	/* exec fails in the child: reported here, the child reaped. */
 	assert_int_equal(spawn_helper(fx->sp, H_NOEXEC, deadline_in(5),
-	    &pid, &to_fd, &from_fd, err, sizeof(err)), ERR_SYSTEM);
+	    &pid, &to_fd, &from_fd, &log_fd, err, sizeof(err)), ERR_SYSTEM);
 	assert_non_null(strstr(err, strerror(EACCES)));
 	assert_int_equal(pid, -1);
 	assert_int_equal(to_fd, -1);
@@ -311,9 +326,9 @@ test_start_failures(void **state)
 	    &wstatus), ERR_NOTFOUND);
 
 	assert_int_equal(spawn_helper(fx->sp, -1, deadline_in(5), &pid,
-	    &to_fd, &from_fd, NULL, 0), ERR_INVAL);
+	    &to_fd, &from_fd, &log_fd, NULL, 0), ERR_INVAL);
 	assert_int_equal(spawn_helper(fx->sp, H_COUNT, deadline_in(5), &pid,
-	    &to_fd, &from_fd, NULL, 0), ERR_INVAL);
+	    &to_fd, &from_fd, &log_fd, NULL, 0), ERR_INVAL);
 	assert_int_equal(spawn_event(fx->sp, &id, &pid), 0);
 }
 
@@ -327,7 +342,7 @@ test_exit_event(void **state)
 	pid_t pid, epid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_EXIT3, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	pfd.fd = spawn_event_fd(fx->sp);
 	pfd.events = POLLIN;
 	assert_int_equal(poll(&pfd, 1, 3000), 1);
@@ -364,7 +379,7 @@ test_stale_pid(void **state)
 	pid_t p1, p2, other, epid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &p1,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 
 	/* A pid that is not the helper's: it must not be signalled. */
 	if ((other = fork()) == 0) {
@@ -381,7 +396,7 @@ test_stale_pid(void **state)
 
 	/* Restarted: the old pid names nothing the spawner holds. */
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &p2,
-	    &to2, &from2, err, sizeof(err)), 0);
+	    &to2, &from2, &log_fd, err, sizeof(err)), 0);
 	assert_true(p2 != p1);
 	assert_int_equal(proc_state(p1), 0);
 	assert_int_equal(spawn_kill(fx->sp, H_SLEEP, p1, deadline_in(5),
@@ -438,7 +453,7 @@ test_timeout_stopped(void **state)
 	pid_t p1, p3, epid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &p1,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	close_fds(&to_fd, &from_fd);
 	base = count_fds();
 
@@ -447,7 +462,7 @@ test_timeout_stopped(void **state)
 
 	t0 = deadline_now_us();
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in_ms(150),
-	    &p3, &to_fd, &from_fd, err, sizeof(err)), ERR_TIMEOUT);
+	    &p3, &to_fd, &from_fd, &log_fd, err, sizeof(err)), ERR_TIMEOUT);
 	took = ms_since(t0);
 	assert_true(took >= 149 && took <= 150 + (uint64_t)slack_ms);
 	assert_int_equal(p3, -1);
@@ -480,13 +495,13 @@ test_timeout_stopped(void **state)
 
 	/*
 	 * Resumed, the spawner answers the two calls that gave up (one
-	 * START, with two descriptors) before this one: both replies must
+	 * START, with three descriptors) before this one: both replies must
 	 * be dropped, their descriptors closed.
 	 */
 	assert_int_equal(kill(fx->sp_pid, SIGCONT), 0);
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &p3,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
-	assert_int_equal(count_fds(), base + 2);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
+	assert_int_equal(count_fds(), base + SPAWN_FDS);
 	/* p1 and the instance of the late START: killed and reaped. */
 	assert_int_equal(proc_state(p1), 0);
 	snprintf(want, sizeof(want), "%d ", (int)p3);
@@ -531,7 +546,7 @@ test_kill_takes_strays(void **state)
 	pid_t pid, stray;
 
 	assert_int_equal(spawn_helper(fx->sp, H_STRAY, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	stray = read_stray(from_fd);
 	assert_true(stray > 0);
 	/* Out of the helper's process group: a group kill misses it. */
@@ -565,11 +580,11 @@ test_stop_leaves_nothing(void **state)
 	sp_pid = sp->pid;
 
 	assert_int_equal(spawn_helper(sp, H_SLEEP, deadline_in(5),
-	    &pid[0], &to[0], &from[0], err, sizeof(err)), 0);
+	    &pid[0], &to[0], &from[0], &log_fd, err, sizeof(err)), 0);
 	assert_int_equal(spawn_helper(sp, H_EXIT3, deadline_in(5),
-	    &pid[1], &to[1], &from[1], err, sizeof(err)), 0);
+	    &pid[1], &to[1], &from[1], &log_fd, err, sizeof(err)), 0);
 	assert_int_equal(spawn_helper(sp, H_STRAY, deadline_in(5),
-	    &pid[2], &to[2], &from[2], err, sizeof(err)), 0);
+	    &pid[2], &to[2], &from[2], &log_fd, err, sizeof(err)), 0);
 	stray = read_stray(from[2]);
 	assert_true(wait_session(stray));
 	pfd.fd = spawn_event_fd(sp);
@@ -600,7 +615,7 @@ test_spawner_killed(void **state)
 	pid_t pid, epid;
 
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), 0);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), 0);
 	close_fds(&to_fd, &from_fd);
 	assert_int_equal(kill(fx->sp_pid, SIGKILL), 0);
 
@@ -609,7 +624,7 @@ test_spawner_killed(void **state)
 	assert_int_equal(poll(&pfd, 1, 3000), 1);
 	assert_int_equal(spawn_event(fx->sp, &id, &epid), ERR_EOF);
 	assert_int_equal(spawn_helper(fx->sp, H_SLEEP, deadline_in(5), &pid,
-	    &to_fd, &from_fd, err, sizeof(err)), ERR_EOF);
+	    &to_fd, &from_fd, &log_fd, err, sizeof(err)), ERR_EOF);
 	assert_int_equal(to_fd, -1);
 	assert_int_equal(spawn_kill(fx->sp, H_SLEEP, -1, deadline_in(5),
 	    &wstatus), ERR_EOF);
