@@ -53,7 +53,11 @@ static struct spawn_helper specs[HELPER_COUNT];
 static struct collector collector;
 
 /* argv and environment of each helper, kept for the spawner's lifetime. */
-static char *helper_argv[HELPER_COUNT][5];
+/* Fixed arguments, then "path:DIR" and "port:N" for Landlock's rules. */
+#define HELPER_ARGS	(5 + FLAGS_MAX_READ_PATHS + UPSTREAM_ALLOW_MAX)
+static char *helper_argv[HELPER_COUNT][HELPER_ARGS];
+static char read_args[FLAGS_MAX_READ_PATHS][FLAGS_MAX_STR + 8];
+static char promql_args[UPSTREAM_ALLOW_MAX][FLAGS_MAX_STR + 8];
 static char *helper_env[HELPER_COUNT][12];
 static char env_store[12][4096 + 32];
 static char squeue_path[PATH_MAX], getent_path[PATH_MAX];
@@ -174,7 +178,7 @@ setup_helpers(void)
 	static char lc_env[] = "LC_ALL=C";
 	const char *mode = sbx_mode_name(cfg.sandbox_mode);
 	char dir[PATH_MAX], path[PATH_MAX];
-	size_t k, e = 0;
+	size_t k, n, e = 0;
 	int i, r;
 	char *v;
 
@@ -208,13 +212,23 @@ setup_helpers(void)
 	}
 	helper_argv[HELPER_SLURM][2] = squeue_path;
 	helper_argv[HELPER_SLURM][3] = NULL;
+	for (k = 0; k < cfg.nread_path; k++) {
+		(void)snprintf(read_args[k], sizeof(read_args[k]), "path:%s",
+		    cfg.read_path[k]);
+		helper_argv[HELPER_SLURM][3 + k] = read_args[k];
+		helper_argv[HELPER_ACCOUNTS][3 + k] = read_args[k];
+	}
+	helper_argv[HELPER_SLURM][3 + k] = NULL;
 	helpers[HELPER_SLURM].enabled = 1;
 	helper_argv[HELPER_ACCOUNTS][2] = getent_path;
-	helper_argv[HELPER_ACCOUNTS][3] = NULL;
+	helper_argv[HELPER_ACCOUNTS][3 + cfg.nread_path] = NULL;
 	helpers[HELPER_ACCOUNTS].enabled = 1;
 	helper_argv[HELPER_PROMQL][2] = promserver_bare;
 	helper_argv[HELPER_PROMQL][3] = cfg.timerange;
-	helper_argv[HELPER_PROMQL][4] = NULL;
+	n = upstream_helper_allow(promql_args, UPSTREAM_ALLOW_MAX);
+	for (k = 0; k < n; k++)
+		helper_argv[HELPER_PROMQL][4 + k] = promql_args[k];
+	helper_argv[HELPER_PROMQL][4 + k] = NULL;
 	helpers[HELPER_PROMQL].enabled = 1;
 	promql_proxy_env(e);
 }
@@ -222,7 +236,8 @@ setup_helpers(void)
 #ifdef PCE_TEST_HOOKS
 /*
  * Test builds only: --test.fault=HELPER[:KIND], KIND one of syscall,
- * protocol, oversized, wx, logflood (default syscall),
+ * protocol, oversized, wx, logflood, open, connect:PORT, abstract
+ * (default syscall),
  * makes that helper misbehave during the first scrape (see PROTO_FAULT_*).
  * Taken out of argv before the flags are parsed, so the installed binary
  * has no such flag at all.
@@ -231,9 +246,9 @@ static void
 take_test_flags(int *argc, char **argv, struct collector *c)
 {
 	static const char *const kinds[] = { "syscall", "protocol",
-	    "oversized", "wx", "logflood" };
+	    "oversized", "wx", "logflood", "open", "connect", "abstract" };
 	const char *p = "--test.fault=";
-	char name[32], *colon;
+	char name[48], *colon, *port;
 	int i, j, k;
 
 	for (i = 1, j = 1; i < *argc; i++) {
@@ -245,9 +260,15 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 		c->fault_kind = 0;
 		if ((colon = strchr(name, ':')) != NULL) {
 			*colon++ = '\0';
-			for (k = 0; k < 5; k++)
+			/* connect:PORT: the port rides above the kind. */
+			if ((port = strchr(colon, ':')) != NULL)
+				*port++ = '\0';
+			for (k = 0; k < 8; k++)
 				if (strcmp(colon, kinds[k]) == 0)
 					c->fault_kind = k;
+			if (port != NULL)
+				c->fault_kind |= (int)(strtoul(port, NULL,
+				    10) & 0xffff) << 8;
 		}
 		c->fault_helper = source_helper_id(name);
 	}
@@ -404,16 +425,79 @@ start_helpers(void)
 }
 
 /*
+ * Lets the parent read path, where it is and where its links lead: the
+ * directories, so that a file replaced by rename or a swapped link (as
+ * certbot's live/) is read again on SIGHUP.
+ */
+static void
+landlock_file(struct sbx_landlock *ll, const char *path)
+{
+	char abs[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX], *slash;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if (path[0] == '/')
+		(void)snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >=
+	    sizeof(abs))
+		return;
+	if (realpath(abs, real) != NULL && (slash = strrchr(real, '/')) !=
+	    NULL) {
+		slash[slash == real ? 1 : 0] = '\0';
+		sbx_landlock_path(ll, real, 0);
+	}
+	if ((slash = strrchr(abs, '/')) != NULL) {
+		slash[slash == abs ? 1 : 0] = '\0';
+		sbx_landlock_path(ll, abs, 0);
+	}
+}
+
+/*
+ * The parent's Landlock rules: after start it reads only the web and
+ * upstream configuration files and what they name (for SIGHUP), and
+ * connects and binds nothing (its sockets are open already).
+ */
+static void
+parent_landlock(struct sbx_landlock *ll)
+{
+	const char *files[16];
+	size_t i, n;
+
+	memset(ll, 0, sizeof(*ll));
+	ll->net = 1;
+	landlock_file(ll, cfg.web_config_file);
+	landlock_file(ll, cfg.promserver_config_file);
+	n = web_files(cfg.web_config_file, files, 16);
+	n += upstream_files(files + n, 16 - n);
+	for (i = 0; i < n; i++)
+		landlock_file(ll, files[i]);
+	web_files_free(files, n);
+}
+
+/*
  * Step 5: confined, then the threads (which inherit the filter): the
  * supervisor and the front door.  0 or ERR_*.
  */
 static int
 start_serving(const int *fds, size_t nfds, unsigned int max_conn)
 {
+	static struct sbx_landlock ll;
 	char err[512];
 	sigset_t set;
+	int abi;
 
-	if (sbx_parent_enter(cfg.sandbox_mode, max_conn, err,
+	parent_landlock(&ll);
+	if (cfg.sandbox_mode == SANDBOX_ENFORCE) {
+		if ((abi = sbx_landlock_abi()) == 0)
+			warn_f("this kernel has no Landlock: the file system "
+			    "and the network rest on the seccomp filters");
+		else
+			info_f("Landlock ABI %d%s", abi, abi < 4 ? ": no "
+			    "network rules" : abi < 6 ? ": no scoping of "
+			    "abstract unix sockets" : "");
+	}
+	if (sbx_parent_enter(cfg.sandbox_mode, max_conn, &ll, err,
 	    sizeof(err)) != 0) {
 		error_f("sandbox: %s", err);
 		return ERR_SYSTEM;

@@ -333,3 +333,81 @@ upstream_client(struct buf *out, char *why, size_t whysz)
 	upclient_free(&c);
 	return r;
 }
+
+/* Appends a copy of path to files when there is room.  1 if added. */
+static size_t
+up_file(const char **files, size_t n, size_t max, const char *path)
+{
+	if (path == NULL || n >= max || (files[n] = strdup(path)) == NULL)
+		return 0;
+	return 1;
+}
+
+size_t
+upstream_files(const char **files, size_t max)
+{
+	const struct promcfg *p = &up_cfg;
+	size_t i, k, n = 0;
+
+	n += up_file(files, n, max, p->password_file);
+	n += up_file(files, n, max, p->credentials_file);
+	n += up_file(files, n, max, p->ca_file);
+	n += up_file(files, n, max, p->cert_file);
+	n += up_file(files, n, max, p->key_file);
+	for (i = 0; i < p->nheaders; i++)
+		for (k = 0; k < p->headers[i].nfiles; k++)
+			n += up_file(files, n, max, p->headers[i].files[k]);
+	return n;
+}
+
+/* The port of an http(s) URL: explicit, or the scheme's.  0 if none. */
+static unsigned int
+up_port(const char *url)
+{
+	const char *a, *end, *colon;
+	unsigned long port;
+	char *e;
+
+	if (url == NULL || (a = strstr(url, "://")) == NULL)
+		return 0;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	if (memchr(a, '@', (size_t)(end - a)) != NULL)
+		a = (const char *)memchr(a, '@', (size_t)(end - a)) + 1;
+	colon = end;
+	while (colon > a && colon[-1] != ':' && colon[-1] != ']')
+		colon--;
+	if (colon > a && colon[-1] == ':') {
+		port = strtoul(colon, &e, 10);
+		return e == end && port > 0 && port < 65536 ?
+		    (unsigned int)port : 0;
+	}
+	return strncmp(url, "https", 5) == 0 ? 443 : 80;
+}
+
+size_t
+upstream_helper_allow(char out[][FLAGS_MAX_STR + 8], size_t max)
+{
+	const struct promcfg *p = &up_cfg;
+	const char *tls[3];
+	size_t i, n = 0;
+	char *slash;
+
+	if (p->proxy_url != NULL && n < max && up_port(p->proxy_url) != 0)
+		(void)snprintf(out[n++], sizeof(out[0]), "port:%u",
+		    up_port(p->proxy_url));
+	/* Without blobs the helper's libcurl opens the TLS files. */
+	tls[0] = UP_BLOBS ? NULL : p->ca_file;
+	tls[1] = UP_BLOBS ? NULL : p->cert_file;
+	tls[2] = UP_BLOBS ? NULL : p->key_file;
+	for (i = 0; i < 3 && n < max; i++) {
+		if (tls[i] == NULL || tls[i][0] != '/')
+			continue;
+		(void)snprintf(out[n], sizeof(out[0]), "path:%s", tls[i]);
+		if ((slash = strrchr(out[n], '/')) != NULL &&
+		    slash > out[n] + 5)
+			*slash = '\0';
+		n++;
+	}
+	return n;
+}

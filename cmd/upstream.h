@@ -44,4 +44,19 @@ void	upstream_reload(void);
  */
 int	upstream_client(struct buf *out, char *why, size_t whysz);
 
+/*
+ * The files the upstream configuration names, at most max, malloc'd
+ * (free() each): for the parent's Landlock rules.  Returns how many.
+ */
+size_t	upstream_files(const char **files, size_t max);
+
+/*
+ * What the promql helper's Landlock rules need beyond what it finds
+ * itself: "port:N" for the proxy_url's port, and, with a libcurl without
+ * blobs, "path:DIR" for the directories of the TLS files.  Returns how
+ * many of out it filled.
+ */
+#define UPSTREAM_ALLOW_MAX	4
+size_t	upstream_helper_allow(char out[][FLAGS_MAX_STR + 8], size_t max);
+
 #endif /* UPSTREAM_H */

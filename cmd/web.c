@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,34 @@ web_add_headers(struct MHD_Response *resp)
 		(void)MHD_add_response_header(resp, web_headers[i].name,
 		    web_headers[i].value);
 	pthread_mutex_unlock(&web_mu);
+}
+
+size_t
+web_files(const char *path, const char **files, size_t max)
+{
+	struct webcfg c;
+	const char *f[3];
+	char err[256];
+	size_t i, n = 0;
+
+	if (path == NULL || path[0] == '\0' ||
+	    webcfg_load(path, &c, err, sizeof(err)) != 0)
+		return 0;
+	f[0] = c.tls.cert_file;
+	f[1] = c.tls.key_file;
+	f[2] = c.tls.client_ca_file;
+	for (i = 0; i < 3 && n < max; i++)
+		if (f[i] != NULL && (files[n] = strdup(f[i])) != NULL)
+			n++;
+	webcfg_free(&c);
+	return n;
+}
+
+void
+web_files_free(const char **files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((void *)(uintptr_t)files[i]);
 }

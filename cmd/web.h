@@ -28,6 +28,14 @@ int	web_start(const char *path, char *err, size_t errsz);
 /* Reads the configuration again (SIGHUP); logs what came of it. */
 void	web_reload(void);
 
+/*
+ * The files the web configuration at path names (certificate, key, CA),
+ * at most max, malloc'd: for the parent's Landlock rules.  Returns how
+ * many; free them with web_files_free().
+ */
+size_t	web_files(const char *path, const char **files, size_t max);
+void	web_files_free(const char **files, size_t n);
+
 /* Adds the configured headers to resp (every answer gets them). */
 void	web_add_headers(struct MHD_Response *resp);
 

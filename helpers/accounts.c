@@ -250,16 +250,21 @@ int
 main(int argc, char **argv)
 {
 	static const uint8_t types[] = { PROTO_REQ_USERS, PROTO_REQ_GROUPS, 0 };
+	static struct sbx_landlock ll;
 	int mode;
 
-	/* argv: accounts MODE GETENT, as the spawner builds it. */
-	if (argc != 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
-	    argv[2][0] != '/') {
+	/*
+	 * argv: accounts MODE GETENT [path:DIR...], as the spawner builds it:
+	 * --sandbox.read-path's directories for Landlock.
+	 */
+	if (argc < 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
+	    argv[2][0] != '/' || hrt_landlock_args(&ll, argc, argv, 3) != 0) {
 		fprintf(stderr,
 		    "usage: accounts enforce|log|off /path/to/getent\n");
 		return 2;
 	}
 	accounts_getent = argv[2];
-	hrt_init(HELPER_ACCOUNTS, mode);
+	cmd_landlock(&ll, accounts_getent);
+	hrt_init(HELPER_ACCOUNTS, mode, &ll);
 	hrt_serve(types, accounts_serve);
 }

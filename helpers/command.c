@@ -490,3 +490,48 @@ cmd_explain(const char *name, int r, const struct cmd_result *res,
 	}
 	return 0;
 }
+
+/* Where commands, wrappers, NSS and Slurm read and run from. */
+static const char *const cmd_read_paths[] = {
+	"/etc", "/run", "/var/run", "/var/lib/sss", "/proc",
+	"/sys/devices/system/cpu", "/dev/null", "/dev/urandom",
+};
+static const char *const cmd_exec_paths[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+	"/opt",
+};
+
+/* Adds the directory of path (and of where it really is) to ll. */
+static void
+cmd_landlock_dir(struct sbx_landlock *ll, const char *path, int exec)
+{
+	char dir[PATH_MAX], *slash;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) < sizeof(dir) &&
+	    (slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		sbx_landlock_path(ll, dir, exec);
+	}
+	if (realpath(path, dir) != NULL && (slash = strrchr(dir, '/')) !=
+	    NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		sbx_landlock_path(ll, dir, exec);
+	}
+}
+
+void
+cmd_landlock(struct sbx_landlock *ll, const char *command)
+{
+	const char *conf = getenv("SLURM_CONF");
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_read_paths) / sizeof(cmd_read_paths[0]);
+	    i++)
+		sbx_landlock_path(ll, cmd_read_paths[i], 0);
+	for (i = 0; i < sizeof(cmd_exec_paths) / sizeof(cmd_exec_paths[0]);
+	    i++)
+		sbx_landlock_path(ll, cmd_exec_paths[i], 1);
+	cmd_landlock_dir(ll, command, 1);
+	if (conf != NULL && conf[0] == '/')
+		cmd_landlock_dir(ll, conf, 0);
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "deadline.h"
+#include "sandbox.h"
 
 /*
  * Runs a command (squeue, getent) by absolute path, without a shell, in a
@@ -63,5 +64,15 @@ int	cmd_explain(const char *name, int r, const struct cmd_result *res,
  * the helper has it set to an absolute path.
  */
 char	*const *cmd_env(void);
+
+/*
+ * The Landlock rules of a helper that runs command: read /etc, /run,
+ * /proc, the SSSD cache; read and run from /usr, /opt and the lib
+ * directories, and from command's own directory (and its real one);
+ * read SLURM_CONF's directory.  Site paths come from --sandbox.read-path
+ * (hrt_landlock_args()).  The network stays open: squeue reaches
+ * slurmctld on whatever port the site chose.
+ */
+void	cmd_landlock(struct sbx_landlock *ll, const char *command);
 
 #endif /* COMMAND_H */

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
 #include "buf.h"
 #include "budget.h"
 #include "err.h"
+#include "flags.h"
 #include "json.h"
 #include "caps.h"
 #include "log.h"
@@ -51,6 +53,12 @@ struct query {
 
 static const char *promql_server;
 static const char *promql_range;
+/*
+ * The ports Landlock lets this helper connect to, for redirects, and the
+ * kernel's Landlock ABI, asked before the filter (which forbids asking).
+ */
+static const struct sbx_landlock *promql_ll;
+static int promql_ll_abi;
 
 static int	promql_follow(CURLM *, struct query *);
 
@@ -357,6 +365,39 @@ promql_start(CURLM *multi, struct query *q, const struct proto_req *req,
 	return 0;
 }
 
+static unsigned int	promql_url_port(const char *);
+
+/*
+ * Whether Landlock lets this helper connect to port (always where it
+ * does not restrict the network: -sandbox=log or off, an older kernel).
+ */
+static int
+promql_port_allowed(unsigned int port)
+{
+	size_t i;
+
+	if (promql_ll == NULL || !promql_ll->net || hrt_sandbox_mode() !=
+	    SANDBOX_ENFORCE || promql_ll_abi < 4)
+		return 1;
+	/* Through a proxy only the proxy's port is connected to. */
+	for (i = 0; i < promql_ll->nports; i++)
+		if (promql_ll->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Whether the queries go through a proxy (whose port Landlock allows). */
+static int
+promql_proxied(const struct upclient *c)
+{
+	if (c->proxy == UPCLIENT_PROXY_URL)
+		return 1;
+	return c->proxy == UPCLIENT_PROXY_ENV && (getenv("http_proxy") !=
+	    NULL || getenv("https_proxy") != NULL || getenv("HTTPS_PROXY") !=
+	    NULL || getenv("all_proxy") != NULL || getenv("ALL_PROXY") !=
+	    NULL);
+}
+
 /* Whether an HTTP status is a redirect to follow (GET stays GET). */
 static int
 promql_is_redirect(long code)
@@ -389,6 +430,13 @@ promql_follow(CURLM *multi, struct query *q)
 	if (q->redirects >= UPCONN_MAX_REDIRECTS) {
 		snprintf(q->refused, sizeof(q->refused), "more than %d "
 		    "redirects", UPCONN_MAX_REDIRECTS);
+		return 0;
+	}
+	if (!promql_proxied(q->client) &&
+	    !promql_port_allowed(promql_url_port(next))) {
+		snprintf(q->refused, sizeof(q->refused), "a redirect to port "
+		    "%u, where this helper may not connect (the upstream's and "
+		    "the proxies' ports only)", promql_url_port(next));
 		return 0;
 	}
 	if (q->first == NULL) {
@@ -505,16 +553,97 @@ promql_request(const struct proto_req *req, struct deadline deadline)
 	promql_query(req, deadline);
 }
 
+/* What TLS and name resolution read. */
+static const char *const promql_read_paths[] = {
+	"/etc/ssl", "/etc/pki", "/etc/ca-certificates",
+	"/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
+	"/usr/lib/ssl", "/etc/resolv.conf", "/etc/hosts", "/etc/host.conf",
+	"/etc/nsswitch.conf", "/etc/gai.conf", "/etc/services",
+	"/etc/protocols", "/etc/ld.so.cache", "/run/systemd/resolve",
+	"/var/lib/sss/mc", "/dev/urandom",
+};
+/* NSS modules are loaded on the first lookup, after confinement. */
+static const char *const promql_lib_paths[] = {
+	"/lib", "/lib64", "/usr/lib", "/usr/lib64",
+};
+
+/*
+ * The port an http(s) URL (of a proxy too: socks5 and the rest) names,
+ * or the scheme's; 0 when there is none.
+ */
+static unsigned int
+promql_url_port(const char *url)
+{
+	const char *a, *end, *p;
+	unsigned long port;
+	char *e;
+
+	if (url == NULL || (a = strstr(url, "://")) == NULL)
+		return 0;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	for (p = a; p < end; p++)
+		if (*p == '@')
+			a = p + 1;
+	for (p = end; p > a && p[-1] != ':' && p[-1] != ']'; p--)
+		;
+	if (p > a && p[-1] == ':') {
+		port = strtoul(p, &e, 10);
+		return e == end && port > 0 && port < 65536 ?
+		    (unsigned int)port : 0;
+	}
+	if (strncasecmp(url, "https:", 6) == 0)
+		return 443;
+	if (strncasecmp(url, "socks", 5) == 0)
+		return 1080;
+	return 80;
+}
+
+/*
+ * The promql helper's Landlock rules: read what TLS and name resolution
+ * need; connect to the upstream's port, the proxies' of the environment
+ * (and, from argv, of proxy_url), and DNS over TCP.
+ */
+static void
+promql_landlock(struct sbx_landlock *ll)
+{
+	static const char *const proxies[] = {
+		"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+		"ALL_PROXY",
+	};
+	size_t i;
+
+	ll->net = 1;
+	for (i = 0; i < sizeof(promql_read_paths) /
+	    sizeof(promql_read_paths[0]); i++)
+		sbx_landlock_path(ll, promql_read_paths[i], 0);
+	for (i = 0; i < sizeof(promql_lib_paths) /
+	    sizeof(promql_lib_paths[0]); i++)
+		sbx_landlock_path(ll, promql_lib_paths[i], 1);
+	sbx_landlock_port(ll, promql_url_port(promql_server));
+	sbx_landlock_port(ll, 53);
+	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+		sbx_landlock_port(ll, promql_url_port(getenv(proxies[i])));
+	promql_ll = ll;
+	promql_ll_abi = sbx_landlock_abi();
+}
+
 int
 main(int argc, char **argv)
 {
 	static const uint8_t types[] = { PROTO_REQ_QUERY, 0 };
+	static struct sbx_landlock ll;
 	int mode;
 
-	/* argv: promql MODE SERVER RANGE, as the spawner builds it. */
-	if (argc != 4 || (mode = sbx_mode_parse(argv[1])) == -1) {
-		fprintf(stderr,
-		    "usage: promql enforce|log|off SERVER-URL RANGE\n");
+	/*
+	 * argv: promql MODE SERVER RANGE [port:N|path:DIR...], as the
+	 * spawner builds it: the proxy_url's port, and the TLS files'
+	 * directories of a libcurl without blobs, for Landlock.
+	 */
+	if (argc < 4 || (mode = sbx_mode_parse(argv[1])) == -1 ||
+	    hrt_landlock_args(&ll, argc, argv, 4) != 0) {
+		fprintf(stderr, "usage: promql enforce|log|off SERVER-URL "
+		    "RANGE [port:N|path:DIR...]\n");
 		return 2;
 	}
 	promql_server = argv[2];
@@ -522,6 +651,7 @@ main(int argc, char **argv)
 	/* Before the sandbox: curl's init may open files (CA bundle). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		hrt_die("promql: curl_global_init failed");
-	hrt_init(HELPER_PROMQL, mode);
+	promql_landlock(&ll);
+	hrt_init(HELPER_PROMQL, mode, &ll);
 	hrt_serve(types, promql_request);
 }

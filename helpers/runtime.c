@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +32,9 @@
 #define HRT_FLUSH_AT	(32 * 1024)
 /* Bytes asked of one read() of requests. */
 #define HRT_READ_CHUNK	16384
+
+/* enum sandbox_mode, from hrt_init(). */
+static int hrt_mode;
 
 static struct buf hrt_outbuf;
 /* Size of the request frame handed out last, dropped on the next read. */
@@ -111,8 +121,9 @@ hrt_log_sink(int level, const char *msg, void *arg)
 }
 
 void
-hrt_init(int helper, int sandbox_mode)
+hrt_init(int helper, int sandbox_mode, const struct sbx_landlock *ll)
 {
+	hrt_mode = sandbox_mode;
 	char err[256];
 
 	/* The parent may close our pipes at any time; EPIPE is enough. */
@@ -121,7 +132,7 @@ hrt_init(int helper, int sandbox_mode)
 	    source_helper_name(helper));
 	/* Records gather up to HRT_FLUSH_AT, plus the frame that crosses it. */
 	buf_init(&hrt_outbuf, 4 * PROTO_MAX_FRAME);
-	if (sbx_helper_enter(helper, sandbox_mode, err, sizeof(err)) != 0)
+	if (sbx_helper_enter(helper, sandbox_mode, ll, err, sizeof(err)) != 0)
 		hrt_die("sandbox: %s", err);
 	log_set_sink(hrt_log_sink, NULL);
 }
@@ -186,6 +197,57 @@ hrt_fault_logflood(void)
 		warn_f("log record %d of a flood", i);
 }
 
+/*
+ * Tries what Landlock takes away (a file outside the rules, a TCP port
+ * outside them, an abstract unix socket) and logs whether it worked.
+ */
+static void
+hrt_fault_probe(uint32_t fault)
+{
+	struct sockaddr_un un;
+	struct sockaddr_in in;
+	const char *what;
+	char name[64];
+	int fd = -1, r = -1;
+
+	switch (fault & 0xff) {
+	case PROTO_FAULT_OPEN:
+		what = PROTO_FAULT_PROBE_PATH;
+		r = fd = open(PROTO_FAULT_PROBE_PATH, O_RDONLY | O_CLOEXEC);
+		fd = -1;
+		if (r != -1)
+			close(r);
+		break;
+	case PROTO_FAULT_CONNECT:
+		(void)snprintf(name, sizeof(name), "127.0.0.1:%u", fault >> 8);
+		what = name;
+		memset(&in, 0, sizeof(in));
+		in.sin_family = AF_INET;
+		in.sin_port = htons((uint16_t)(fault >> 8));
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1)
+			r = connect(fd, (struct sockaddr *)&in, sizeof(in));
+		break;
+	default:
+		what = "@" PROTO_FAULT_PROBE_SOCKET;
+		memset(&un, 0, sizeof(un));
+		un.sun_family = AF_UNIX;
+		memcpy(un.sun_path + 1, PROTO_FAULT_PROBE_SOCKET,
+		    strlen(PROTO_FAULT_PROBE_SOCKET));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1)
+			r = connect(fd, (struct sockaddr *)&un,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			    1 + strlen(PROTO_FAULT_PROBE_SOCKET)));
+		break;
+	}
+	if (r == -1)
+		warn_f("probe %s: refused: %s", what, strerror(errno));
+	else
+		warn_f("probe %s: reached", what);
+	if (fd != -1)
+		close(fd);
+}
+
 static void
 hrt_fault(const struct proto_req *req)
 {
@@ -194,7 +256,7 @@ hrt_fault(const struct proto_req *req)
 	uint64_t start = deadline_now_us();
 	long r;
 
-	switch (req->deadline_ms) {
+	switch (req->deadline_ms & 0xff) {
 	case PROTO_FAULT_PROTOCOL:
 		hrt_write((const char *)unknown, sizeof(unknown));
 		break;
@@ -206,6 +268,11 @@ hrt_fault(const struct proto_req *req)
 		break;
 	case PROTO_FAULT_LOGFLOOD:
 		hrt_fault_logflood();
+		break;
+	case PROTO_FAULT_OPEN:
+	case PROTO_FAULT_CONNECT:
+	case PROTO_FAULT_ABSTRACT:
+		hrt_fault_probe(req->deadline_ms);
 		break;
 	default:
 		r = syscall(SYS_unshare, 0);
@@ -346,4 +413,33 @@ hrt_quote(char *out, size_t outsz, const char *s, size_t n)
 		out[len] = '\0';
 	}
 	buf_cleanup(&b);
+}
+
+int
+hrt_landlock_args(struct sbx_landlock *ll, int argc, char **argv, int first)
+{
+	unsigned long port;
+	char *end;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		if (strncmp(argv[i], "path:/", 6) == 0) {
+			sbx_landlock_path(ll, argv[i] + 5, 1);
+			continue;
+		}
+		if (strncmp(argv[i], "port:", 5) != 0)
+			return -1;
+		errno = 0;
+		port = strtoul(argv[i] + 5, &end, 10);
+		if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+			return -1;
+		sbx_landlock_port(ll, (unsigned int)port);
+	}
+	return 0;
+}
+
+int
+hrt_sandbox_mode(void)
+{
+	return hrt_mode;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "deadline.h"
+#include "sandbox.h"
 
 struct buf;
 struct proto_req;
@@ -37,8 +38,21 @@ struct proto_req;
 void	hrt_die(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
-/* Names the helper in logs and confines it; dies on failure. */
-void	hrt_init(int helper, int sandbox_mode);
+/* The helper's enum sandbox_mode (lib/flags.h), as hrt_init() got it. */
+int	hrt_sandbox_mode(void);
+
+/*
+ * Adds argv[first..argc)'s "path:DIR" (read and run from) and "port:N"
+ * (TCP connect) words to ll.  Returns 0, or -1 on another word.
+ */
+int	hrt_landlock_args(struct sbx_landlock *ll, int argc, char **argv,
+	    int first);
+
+/*
+ * Names the helper in logs and confines it, with ll's Landlock rules
+ * (sandbox.h); dies on failure.
+ */
+void	hrt_init(int helper, int sandbox_mode, const struct sbx_landlock *ll);
 
 /*
  * Handles one request; it must end by sending END (hrt_end).  deadline is

@@ -153,16 +153,21 @@ int
 main(int argc, char **argv)
 {
 	static const uint8_t types[] = { PROTO_REQ_JOBS, 0 };
+	static struct sbx_landlock ll;
 	int mode;
 
-	/* argv: slurm MODE SQUEUE, as the spawner builds it. */
-	if (argc != 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
-	    argv[2][0] != '/') {
+	/*
+	 * argv: slurm MODE SQUEUE [path:DIR...], as the spawner builds it:
+	 * --sandbox.read-path's directories for Landlock.
+	 */
+	if (argc < 3 || (mode = sbx_mode_parse(argv[1])) == -1 ||
+	    argv[2][0] != '/' || hrt_landlock_args(&ll, argc, argv, 3) != 0) {
 		fprintf(stderr,
 		    "usage: slurm enforce|log|off /path/to/squeue\n");
 		return 2;
 	}
 	slurm_squeue = argv[2];
-	hrt_init(HELPER_SLURM, mode);
+	cmd_landlock(&ll, slurm_squeue);
+	hrt_init(HELPER_SLURM, mode, &ll);
 	hrt_serve(types, slurm_request);
 }

@@ -627,6 +627,15 @@ set_getent(struct flag_state *st, const char *v)
 }
 
 static int
+set_read_path(struct flag_state *st, const char *v)
+{
+	if (!path_ok(v) || st->cfg.nread_path >= FLAGS_MAX_READ_PATHS)
+		return -1;
+	return copy_str(st->cfg.read_path[st->cfg.nread_path++],
+	    sizeof(st->cfg.read_path[0]), v);
+}
+
+static int
 set_cache_ttl(struct flag_state *st, const char *v)
 {
 	unsigned long secs;
@@ -720,6 +729,9 @@ static const struct flag_def flag_defs[] = {
 	{ "promserver", 0, set_promserver,
 	    "http:// or https:// followed by a host, e.g. "
 	    "http://prometheus:9090" },
+	{ "sandbox.read-path", 0, set_read_path,
+	    "an absolute directory, at most " STR(FLAGS_MAX_READ_PATHS)
+	    " times" },
 	{ "promserver.config.file", 0, set_promserver_config,
 	    "a path to a YAML file without control characters" },
 	{ "port", 0, set_port, "a port number from 1 to 65535" },
@@ -1091,6 +1103,9 @@ static const char usage_text[] =
 "\t" STR(MAX_MAX_KEYS) " (default " STR(DEF_MAX_KEYS) ")\n"
 "  -sandbox MODE\n"
 "\tenforce, log or off (default enforce)\n"
+"  --sandbox.read-path DIR\n"
+"\ta directory squeue, getent and their wrappers may read and run from,\n"
+"\tbeyond /etc, /usr, /opt, /run and the commands' own; repeatable\n"
 "  -user NAME\n"
 "\taccount to run as when started as root (default " DEF_USER ")\n";
 

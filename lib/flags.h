@@ -47,6 +47,10 @@
  *	--source.max-records N	4000000; records per source and scrape
  *	--source.max-keys N	2000000; distinct keys per source and scrape
  *	-sandbox MODE		enforce | log | off
+ *	--sandbox.read-path P	an absolute directory the slurm and accounts
+ *				helpers and their commands may read and run
+ *				from (Slurm under /opt or NFS, wrappers);
+ *				repeatable, up to FLAGS_MAX_READ_PATHS
  *	-user NAME		nobody; the account to run as, started as root
  */
 
@@ -54,6 +58,8 @@
 /* --web.listen-address values kept; more is a usage error. */
 #define FLAGS_MAX_LISTEN	16
 #define FLAGS_MAX_HOST		256
+/* --sandbox.read-path values kept; more is a usage error. */
+#define FLAGS_MAX_READ_PATHS	16
 
 enum sandbox_mode {
 	SANDBOX_ENFORCE = 0,
@@ -96,6 +102,8 @@ struct config {
 	uint32_t	 max_records;		/* per source and scrape */
 	uint32_t	 max_keys;
 	int		 sandbox_mode;		/* enum sandbox_mode */
+	char		 read_path[FLAGS_MAX_READ_PATHS][FLAGS_MAX_STR];
+	size_t		 nread_path;
 	char		 user[64];
 	int		 show_version;
 	int		 show_help;

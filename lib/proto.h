@@ -91,6 +91,13 @@ enum proto_type {
 #define PROTO_FAULT_WX		3	/* code written, then made executable */
 #define PROTO_FAULT_LOGFLOOD	4	/* forged lines on stderr, a flood of
 					 * LOG records */
+#define PROTO_FAULT_OPEN	5	/* open PROTO_FAULT_PROBE_PATH */
+#define PROTO_FAULT_CONNECT	6	/* TCP to 127.0.0.1, port << 8 */
+#define PROTO_FAULT_ABSTRACT	7	/* the abstract unix socket
+					 * PROTO_FAULT_PROBE_SOCKET */
+/* What the probes of a test build try to reach. */
+#define PROTO_FAULT_PROBE_PATH	"/tmp/pce-e2e-landlock-probe"
+#define PROTO_FAULT_PROBE_SOCKET	"pce-e2e-abstract-probe"
 
 #define PROTO_KIND_JOB		1
 #define PROTO_KIND_PROC		2

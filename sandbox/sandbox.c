@@ -266,8 +266,22 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
 /* Descriptors: pipes, a few sockets, libraries; commands inherit it. */
 #define NOFILE_HELPER	256
 
+/*
+ * The file system and network taken away (-sandbox=enforce), after
+ * no_new_privs, before the filter (which then needs no landlock rows).
+ */
+static int
+sbx_landlock_enter(int mode, const struct sbx_landlock *ll, char *err,
+    size_t errsz)
+{
+	if (mode != SANDBOX_ENFORCE || ll == NULL)
+		return 0;
+	return sbx_landlock_apply(ll, err, errsz) == -1 ? -1 : 0;
+}
+
 int
-sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
+sbx_helper_enter(int helper, int mode, const struct sbx_landlock *ll,
+    char *err, size_t errsz)
 {
 	if (source_helper_name(helper) == NULL) {
 		snprintf(err, errsz, "unknown helper %d", helper);
@@ -303,6 +317,8 @@ sbx_helper_enter(int helper, int mode, char *err, size_t errsz)
 		snprintf(err, errsz, "prctl: %s", strerror(errno));
 		return -1;
 	}
+	if (sbx_landlock_enter(mode, ll, err, errsz) != 0)
+		return -1;
 	return sbx_load(helper, mode, err, errsz);
 }
 
@@ -313,8 +329,8 @@ sbx_spawner_enter(int mode, char *err, size_t errsz)
 }
 
 int
-sbx_parent_enter(int mode, unsigned int max_connections, char *err,
-    size_t errsz)
+sbx_parent_enter(int mode, unsigned int max_connections,
+    const struct sbx_landlock *ll, char *err, size_t errsz)
 {
 	/* Connections, helper pipes, the spawner socket, stdio. */
 	rlim_t nofile = (rlim_t)max_connections + 64;
@@ -332,6 +348,8 @@ sbx_parent_enter(int mode, unsigned int max_connections, char *err,
 		snprintf(err, errsz, "prctl: %s", strerror(errno));
 		return -1;
 	}
+	if (sbx_landlock_enter(mode, ll, err, errsz) != 0)
+		return -1;
 	return sbx_load(SBX_PARENT, mode, err, errsz);
 }
 

@@ -4,6 +4,9 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "source.h"
 
 /*
@@ -20,6 +23,8 @@
 #define SBX_PARENT	HELPER_COUNT
 #define SBX_SPAWNER	(HELPER_COUNT + 1)
 
+struct sbx_landlock;
+
 struct sbx_policy;
 
 /* "enforce", "log", "off" -> enum sandbox_mode, or -1. */
@@ -30,18 +35,20 @@ const char	*sbx_mode_name(int mode);
  * Confines the calling helper, in the order of OpenSSH's sandbox child:
  * close stray descriptors, rlimits (no core, no file writes, bounded
  * descriptors and, unless mode is off, address space), refuse root,
- * non-dumpable, no_new_privs, then the helper's seccomp filter.  mode is
- * enum sandbox_mode (lib/flags.h).  Returns 0, or -1 with a reason in err.
+ * non-dumpable, no_new_privs, Landlock (ll, with -sandbox=enforce; NULL:
+ * none), then the helper's seccomp filter.  mode is enum sandbox_mode
+ * (lib/flags.h).  Returns 0, or -1 with a reason in err.
  */
-int	sbx_helper_enter(int helper, int mode, char *err, size_t errsz);
+int	sbx_helper_enter(int helper, int mode, const struct sbx_landlock *ll,
+	    char *err, size_t errsz);
 
 /*
  * Confines the parent once it is initialised and before its HTTP threads
  * start (they inherit the filter): core and descriptor limits,
  * no_new_privs, non-dumpable, the parent's filter.  Returns 0 or -1.
  */
-int	sbx_parent_enter(int mode, unsigned int max_connections, char *err,
-	    size_t errsz);
+int	sbx_parent_enter(int mode, unsigned int max_connections,
+	    const struct sbx_landlock *ll, char *err, size_t errsz);
 
 /*
  * Confines the spawner with its deny-list (sandbox/policy_spawner.c),
@@ -64,6 +71,42 @@ void	*sbx_build(int who, int mode, char *err, size_t errsz);
  * Returns 0 or -1 with a reason in err.
  */
 int	sbx_drop_privileges(const char *user, char *err, size_t errsz);
+
+/*
+ * Landlock (sandbox/landlock.c): what a process may still open after
+ * confinement, and where it may connect.  Paths are read-only (files and
+ * directories beneath them), exec also executable; a path that does not
+ * exist is left out.  With net set, TCP connect() goes only to ports and
+ * bind() nowhere (Landlock ABI 4).  Abstract unix sockets and signals
+ * outside the process's own domain are out of reach where the kernel
+ * scopes them (ABI 6).
+ */
+#define SBX_LL_MAX_PATHS	64
+#define SBX_LL_MAX_PORTS	16
+
+struct sbx_landlock {
+	struct {
+		char	 path[512];
+		int	 exec;
+	}		 paths[SBX_LL_MAX_PATHS];
+	size_t		 npaths;
+	uint16_t	 ports[SBX_LL_MAX_PORTS];
+	size_t		 nports;
+	int		 net;
+};
+
+/* Adds a path (absolute; others are ignored), or a TCP port. */
+void	sbx_landlock_path(struct sbx_landlock *l, const char *path, int exec);
+void	sbx_landlock_port(struct sbx_landlock *l, unsigned int port);
+/* The kernel's Landlock ABI version, 0 without Landlock. */
+int	sbx_landlock_abi(void);
+/*
+ * Restricts the calling thread (and what it starts) to l; no_new_privs
+ * must be set.  Returns 0, 1 where the kernel has no Landlock, or -1 with
+ * a reason in err.
+ */
+int	sbx_landlock_apply(const struct sbx_landlock *l, char *err,
+	    size_t errsz);
 
 /*
  * Memory-deny-write-execute (PR_SET_MDWE, Linux 6.3), which every

@@ -240,3 +240,84 @@ def confine_command_sandbox_violation(t):
     check(source_up(e).get("slurm") == 0.0, "source_up %r, want slurm 0" % source_up(e))
     check(re.search(r"source slurm failed: .*killed by signal SYS, a sandbox violation.*SECCOMP", log),
           "no line naming the sandbox violation and the audit log:\n%s" % tail(log, 4))
+
+
+def landlock_abi():
+    """The kernel's Landlock ABI (landlock_create_ruleset's version), 0
+    without Landlock."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    abi = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint(1))
+    return max(abi, 0)
+
+
+@test
+def confine_landlock(t):
+    """Landlock takes the file system and the network away: the promql
+    helper opens no file outside what TLS and name resolution read,
+    connects to no TCP port but the upstream's (and DNS, proxies), and to
+    no abstract unix socket; the parent reads only the directories of its
+    configuration files, so a reload naming a file elsewhere fails.  The
+    same attempts succeed under -sandbox=log, which sets no Landlock: the
+    checks can fail."""
+    abi = landlock_abi()
+    check(abi >= 6, "this test needs Landlock ABI 6 (TCP rules: 4, scoping: 6); the kernel has ABI %d" % abi)
+    write_file(PROBE_PATH, "probe\n", 0o644)
+    t.cleanups.append(lambda: os.unlink(PROBE_PATH))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(16)
+    t.cleanups.append(tcp.close)
+    uds = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    uds.bind("\0" + PROBE_SOCKET)
+    uds.listen(16)
+    t.cleanups.append(uds.close)
+    port = tcp.getsockname()[1]
+    probes = (("open", PROBE_PATH), ("connect:%d" % port, "127.0.0.1:%d" % port),
+              ("abstract", "@" + PROBE_SOCKET))
+    for mode, want in (("enforce", "refused"), ("log", "reached")):
+        for kind, what in probes:
+            ex, e1, e2 = fault_scrapes(t, "promql", mode, kind)
+            log = ex.stderr()
+            t.expect(check, "probe %s: %s" % (what, want) in log,
+                     "promql, -sandbox=%s, %s: want '%s':\n%s" % (mode, what, want, tail(log, 4)))
+            ex.stop()
+
+    # The parent: a reload naming a certificate outside the directories
+    # its rules were made for.  (WebDir comes from e2e_web.py, loaded
+    # after this file.)
+    class WebDir2(WebDir):
+        """A second WebDir in the same test, in a directory of its own."""
+
+        def __init__(self, t):
+            self.t = t
+            self.dir = t.mkdir("web2")
+            self.pki = PKI(os.path.join(self.dir, "tls"))
+            self.ca = self.pki.authority("ca", "pce-e2e CA 2")
+            self.server = self.pki.server(self.ca, "server")
+            self.path = os.path.join(self.dir, "web.yml")
+
+    for mode, ok in (("enforce", False), ("log", True)):
+        w = WebDir(t) if mode == "enforce" else WebDir2(t)
+        w.write(web_yaml(tls=w.tls_files()))
+        client = WebClient(w.ca.cert)
+        up = t.upstream("upstream-web-" + mode)
+        up.load_original()
+        t.install_original_standins()
+        up, ex = w.start(client, up=up, extra=["-sandbox=" + mode])
+        elsewhere = t.mkdir("elsewhere-%s" % mode)
+        for ext in ("pem", "key"):
+            shutil.copy(os.path.join(w.dir, "tls", "server." + ext), os.path.join(elsewhere, "server." + ext))
+            os.chmod(os.path.join(elsewhere, "server." + ext), 0o644)
+        w.write(web_yaml(tls={"cert_file": os.path.join(elsewhere, "server.pem"),
+                              "key_file": os.path.join(elsewhere, "server.key")}))
+        line = reload_web(ex, ok, "-sandbox=%s: a certificate outside the configured directories" % mode)
+        if not ok:
+            t.expect(check, "Permission denied" in line,
+                     "the refused reload does not say Permission denied: %r" % line)
+        ex.stop()
+
+
+PROBE_PATH = "/tmp/pce-e2e-landlock-probe"
+PROBE_SOCKET = "pce-e2e-abstract-probe"
+

@@ -109,7 +109,8 @@ def stalled_exporter(t, up, timeout=5):
           "exporter binary %s is missing or not executable (run `make` first)" % EXPORTER)
     port = free_port()
     args = ["-promserver=" + up.url, "--web.listen-address=127.0.0.1:%d" % port,
-            "-timeout=%d" % timeout, "-timerange=1m", "-log=DEBUG"] + SAN_ARGS
+            "-timeout=%d" % timeout, "-timerange=1m", "-log=DEBUG",
+            "--sandbox.read-path=" + t.dir] + SAN_ARGS
     env = dict(os.environ)
     env["PATH"] = t.bin + ":/usr/bin:/bin"
     return StalledStderrExporter(t, args, port, timeout, env)

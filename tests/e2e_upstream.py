@@ -212,11 +212,11 @@ def check_hidden(ex, needles, what):
     check(not found, "%s: secrets visible:\n  %s" % (what, "\n  ".join(found)))
 
 
-def exporter_args(promserver, port, timeout=5, extra=()):
+def exporter_args(t, promserver, port, timeout=5, extra=()):
     """The argv t.exporter() builds (listen="addr", the defaults)."""
     return (["-promserver=" + promserver, "--web.listen-address=127.0.0.1:%d" % port,
-             "-timeout=%d" % timeout, "-timerange=1m", "-log=DEBUG", "--collector.min-interval=0"]
-            + SAN_ARGS + list(extra))
+             "-timeout=%d" % timeout, "-timerange=1m", "-log=DEBUG", "--collector.min-interval=0",
+             "--sandbox.read-path=" + t.dir] + SAN_ARGS + list(extra))
 
 
 def bearer(token, kind="Bearer"):
@@ -334,12 +334,16 @@ def upstream_headers(t):
 @test
 def upstream_redirects(t):
     """A redirect to the same origin keeps the credentials and every header;
-    one to another origin (another port) carries no Authorization and no
-    secret or file header, and its answer is used; follow_redirects: false
-    fails the source and asks nothing of the Location."""
+    one to another origin (another host, 127.0.0.2, on the same port, which
+    the promql helper's Landlock rules allow) carries no Authorization and
+    no secret or file header, and its answer is used; one to another port
+    fails with a line saying why (under -sandbox=enforce, where Landlock
+    allows the upstream's port only); follow_redirects: false fails the
+    source and asks nothing of the Location."""
     a = t.upstream("upstream-a")
-    b = t.upstream("upstream-b")
-    for up in (a, b):
+    b = t.upstream("upstream-b", bind="127.0.0.2", port=a.port)
+    other_port = t.upstream("upstream-c")
+    for up in (a, b, other_port):
         up.load_original()
     t.install_original_standins()
     c = UpDir(t)
@@ -363,7 +367,7 @@ def upstream_redirects(t):
         check_requests(a, "%s: the redirecting request" % label, want, sources=("read",), status=302)
         check_requests(a, "%s: the request at the same-origin Location" % label, want,
                        sources=("read",), path="/moved/api/v1/query", status=200)
-        # another origin: 127.0.0.1, another port
+        # another origin: 127.0.0.2, the same port
         a.reset_requests()
         b.reset_requests()
         a.redirect("read", "%s/api/v1/query" % b.url)
@@ -411,6 +415,23 @@ def upstream_redirects(t):
     t.note("a redirect loop: %d requests, scrape took %.2f s" % (hops, r.elapsed))
     check(2 <= hops <= 12, "a redirect loop: %d requests for read, want a few (2 to 12)" % hops)
     check(r.elapsed < ex.timeout, "a redirect loop: the scrape took %.2f s, up to the timeout" % r.elapsed)
+    a.redirect("read", None)
+    b.redirect("read", None)
+
+    # Another port: outside the promql helper's Landlock rules (enforce);
+    # followed, without credentials, where nothing confines it.
+    other_port.reset_requests()
+    a.redirect("read", "%s/api/v1/query" % other_port.url)
+    if SANITIZE:
+        scrape_whole(ex, "a redirect to another port, -sandbox=off")
+        check(other_port.requests(), "-sandbox=off: the redirect to another port was not followed")
+    else:
+        scrape_upstream_down(ex, "a redirect to another port", down=("read",))
+        check(other_port.requests() == [], "a redirect to another port reached it: %s" % (
+            describe_requests(other_port.requests()),))
+        check(re.search(r"source read failed: a redirect to port %d, where this helper may not connect" %
+                        other_port.port, ex.stderr()),
+              "no line saying why the redirect to another port was not followed:\n%s" % tail(ex.stderr(), 4))
 
 
 @test
@@ -433,7 +454,7 @@ def upstream_secrets_hidden(t):
 
     port = free_port()
     ex = t.exporter(url, port=port, name="userinfo")
-    check(ex.args == exporter_args(url, port), "test bug: exporter_args() does not match t.exporter()'s argv")
+    check(ex.args == exporter_args(t, url, port), "test bug: exporter_args() does not match t.exporter()'s argv")
     up.reset_requests()
     scrape_whole(ex, "-promserver with user:password@")
     check_requests(up, "-promserver with user:password@", {"Authorization": [basic_auth("promuser", pw)]})
@@ -446,7 +467,7 @@ def upstream_secrets_hidden(t):
     # The packaged unit: EnvironmentFile sets OPTIONS, ExecStart expands
     # $OPTIONS into the same words.
     port = free_port()
-    options = " ".join(exporter_args(url, port))
+    options = " ".join(exporter_args(t, url, port))
     ex = t.exporter(url, port=port, name="options", env_extra={"OPTIONS": options})
     check(" ".join(ex.args) == options, "test bug: $OPTIONS and argv differ")
     up.reset_requests()

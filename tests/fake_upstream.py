@@ -28,7 +28,7 @@ between scrapes:
                            server), optionally a status on a second line
                            (default 302): answered instead of the data,
                            unless the Location is this very path on this
-                           port (so a redirect to another path here is
+                           address and port (so a redirect to another path here is
                            served there).  The request's query string is
                            appended to a Location that has none.
     DIR/authorization      when present, a request whose Authorization
@@ -157,7 +157,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         location = lines[0].strip()
         status = int(lines[1]) if len(lines) > 1 and lines[1].strip() else 302
         target = urllib.parse.urlsplit(location)
-        here = not target.netloc or target.port == self.server.server_address[1]
+        here = not target.netloc or (target.port == self.server.server_address[1] and
+                                     target.hostname == self.server.server_address[0])
         if here and target.path == path:
             return None
         if not target.query and rawquery:
