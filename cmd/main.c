@@ -461,7 +461,7 @@ landlock_file(struct sbx_landlock *ll, const char *path)
 static void
 parent_landlock(struct sbx_landlock *ll)
 {
-	const char *files[16];
+	static char files[16][WEB_PATH_MAX];
 	size_t i, n;
 
 	memset(ll, 0, sizeof(*ll));
@@ -472,7 +472,6 @@ parent_landlock(struct sbx_landlock *ll)
 	n += upstream_files(files + n, 16 - n);
 	for (i = 0; i < n; i++)
 		landlock_file(ll, files[i]);
-	web_files_free(files, n);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "promcfg.h"
 #include "upclient.h"
+#include "web.h"
 #include "webcfg.h"
 
 /*
@@ -334,17 +335,18 @@ upstream_client(struct buf *out, char *why, size_t whysz)
 	return r;
 }
 
-/* Appends a copy of path to files when there is room.  1 if added. */
+/* Appends path to files when there is room.  1 if added. */
 static size_t
-up_file(const char **files, size_t n, size_t max, const char *path)
+up_file(char files[][WEB_PATH_MAX], size_t n, size_t max, const char *path)
 {
-	if (path == NULL || n >= max || (files[n] = strdup(path)) == NULL)
+	if (path == NULL || n >= max || (size_t)snprintf(files[n],
+	    WEB_PATH_MAX, "%s", path) >= WEB_PATH_MAX)
 		return 0;
 	return 1;
 }
 
 size_t
-upstream_files(const char **files, size_t max)
+upstream_files(char files[][WEB_PATH_MAX], size_t max)
 {
 	const struct promcfg *p = &up_cfg;
 	size_t i, k, n = 0;

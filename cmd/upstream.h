@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "flags.h"
+#include "web.h"
 
 /*
  * The parent's side of how the promql helper reaches the upstream: the
@@ -45,10 +46,10 @@ void	upstream_reload(void);
 int	upstream_client(struct buf *out, char *why, size_t whysz);
 
 /*
- * The files the upstream configuration names, at most max, malloc'd
- * (free() each): for the parent's Landlock rules.  Returns how many.
+ * The files the upstream configuration names, at most max: for the
+ * parent's Landlock rules.  Returns how many.
  */
-size_t	upstream_files(const char **files, size_t max);
+size_t	upstream_files(char files[][WEB_PATH_MAX], size_t max);
 
 /*
  * What the promql helper's Landlock rules need beyond what it finds

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,7 +184,7 @@ web_add_headers(struct MHD_Response *resp)
 }
 
 size_t
-web_files(const char *path, const char **files, size_t max)
+web_files(const char *path, char files[][WEB_PATH_MAX], size_t max)
 {
 	struct webcfg c;
 	const char *f[3];
@@ -199,17 +198,9 @@ web_files(const char *path, const char **files, size_t max)
 	f[1] = c.tls.key_file;
 	f[2] = c.tls.client_ca_file;
 	for (i = 0; i < 3 && n < max; i++)
-		if (f[i] != NULL && (files[n] = strdup(f[i])) != NULL)
+		if (f[i] != NULL && (size_t)snprintf(files[n], WEB_PATH_MAX,
+		    "%s", f[i]) < WEB_PATH_MAX)
 			n++;
 	webcfg_free(&c);
 	return n;
-}
-
-void
-web_files_free(const char **files, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free((void *)(uintptr_t)files[i]);
 }

@@ -30,11 +30,10 @@ void	web_reload(void);
 
 /*
  * The files the web configuration at path names (certificate, key, CA),
- * at most max, malloc'd: for the parent's Landlock rules.  Returns how
- * many; free them with web_files_free().
+ * at most max: for the parent's Landlock rules.  Returns how many.
  */
-size_t	web_files(const char *path, const char **files, size_t max);
-void	web_files_free(const char **files, size_t n);
+#define WEB_PATH_MAX	4096
+size_t	web_files(const char *path, char files[][WEB_PATH_MAX], size_t max);
 
 /* Adds the configured headers to resp (every answer gets them). */
 void	web_add_headers(struct MHD_Response *resp);
