@@ -23,6 +23,7 @@ PKGS=(
 	prometheus		# promtool and the real-upstream test
 	victoria-metrics	# victoria-metrics and vmauth: the upstream tests
 	curl valgrind strace
+	systemd			# systemd-analyze: the unit's filter and score
 	openssl			# certificates for the --web.config.file tests
 	slurmctld slurmd slurm-client munge
 )
