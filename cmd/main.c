@@ -356,12 +356,12 @@ start_process(int argc, char **argv)
 	    cfg.timerange, cfg.timeout_s);
 	if (cfg.sandbox_mode == SANDBOX_OFF)
 		warn_f("SANDBOX IS OFF (-sandbox=off): no process runs under "
-		    "a seccomp filter or memory-deny-write-execute; use this "
-		    "for debugging only");
+		    "a seccomp filter, Landlock or memory-deny-write-execute; "
+		    "use this for debugging only");
 	else if (cfg.sandbox_mode == SANDBOX_LOG)
 		warn_f("-sandbox=log: the filters log what they would kill, "
-		    "and memory-deny-write-execute is off; use this to find a "
-		    "missing syscall only");
+		    "and Landlock and memory-deny-write-execute are off; use "
+		    "this to find a missing syscall only");
 	else if (sbx_mdwe_supported() == 0)
 		info_f("this kernel has no memory-deny-write-execute "
 		    "(PR_SET_MDWE, Linux 6.3): the seccomp filters stand "
