@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -600,6 +601,37 @@ promql_url_port(const char *url)
 }
 
 /*
+ * Whether name resolution here goes through a daemon over a unix socket:
+ * a hosts: service in /etc/nsswitch.conf other than files, dns and
+ * myhostname (resolve, sss, ldap...), or a running nscd.
+ */
+static int
+promql_resolver_daemon(void)
+{
+	char line[1024], *w, *save;
+	FILE *f;
+	int daemon = access("/var/run/nscd/socket", F_OK) == 0;
+
+	if ((f = fopen("/etc/nsswitch.conf", "re")) == NULL)
+		return daemon;
+	while (!daemon && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "hosts:", 6) != 0)
+			continue;
+		for (w = strtok_r(line + 6, " \t\n", &save); w != NULL;
+		    w = strtok_r(NULL, " \t\n", &save)) {
+			/* [NOTFOUND=return] and the like are actions. */
+			if (w[0] == '[' || strchr(w, ']') != NULL)
+				continue;
+			if (strcmp(w, "files") != 0 && strcmp(w, "dns") != 0 &&
+			    strcmp(w, "myhostname") != 0)
+				daemon = 1;
+		}
+	}
+	fclose(f);
+	return daemon;
+}
+
+/*
  * The promql helper's Landlock rules: read what TLS and name resolution
  * need; connect to the upstream's port, the proxies' of the environment
  * (and, from argv, of proxy_url), and DNS over TCP.
@@ -652,6 +684,7 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		hrt_die("promql: curl_global_init failed");
 	promql_landlock(&ll);
+	sbx_promql_unix(mode != SANDBOX_ENFORCE || promql_resolver_daemon());
 	hrt_init(HELPER_PROMQL, mode, &ll);
 	hrt_serve(types, promql_request);
 }

@@ -82,14 +82,16 @@ struct sbx_policy {
 
 /*
  * The tables.  A process's filter is the union of its tables:
- *	slurm, accounts	base + command + client
- *	promql		base + client + promql
+ *	slurm, accounts	base + command + client + unix
+ *	promql		base + client + promql, and unix or nounix
  *	parent		base + parent
  *	spawner		spawner, a deny-list its children inherit
  */
 extern const struct sbx_policy sbx_policy_base;
 extern const struct sbx_policy sbx_policy_command;
 extern const struct sbx_policy sbx_policy_client;
+extern const struct sbx_policy sbx_policy_unix;
+extern const struct sbx_policy sbx_policy_nounix;
 extern const struct sbx_policy sbx_policy_promql;
 extern const struct sbx_policy sbx_policy_parent;
 extern const struct sbx_policy sbx_policy_spawner;

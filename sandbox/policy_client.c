@@ -8,6 +8,8 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
+
 #include <linux/netlink.h>
 
 #include "policy.h"
@@ -36,13 +38,34 @@ static const struct sbx_rule rows[] = {
 	    "TCP over IPv6"),
 	SBX_ALLOW_EQ_MASK(socket, 0, AF_INET6, 1, TYPE_MASK, SOCK_DGRAM,
 	    "DNS over IPv6"),
-	SBX_ALLOW_EQ_MASK(socket, 0, AF_UNIX, 1, TYPE_MASK, SOCK_STREAM,
-	    "munged, nscd, sssd, nslcd"),
-	SBX_ALLOW_EQ_MASK(socket, 0, AF_UNIX, 1, TYPE_MASK, SOCK_DGRAM,
-	    "syslog by libraries"),
 	SBX_ALLOW_EQ_MASK(socket, 0, AF_NETLINK, 2, ~0ULL, NETLINK_ROUTE,
 	    "getaddrinfo asks which address families are configured"),
 	SBX_ALLOW_EQ(socketpair, 0, AF_UNIX, "curl's resolver wake-up"),
 };
 
 SBX_POLICY(sbx_policy_client, rows);
+
+/*
+ * Unix sockets: squeue (munged), getent (nscd, sssd, nslcd), and the
+ * promql helper only where its name resolution goes through a daemon.
+ */
+static const struct sbx_rule unix_rows[] = {
+	SBX_ALLOW_EQ_MASK(socket, 0, AF_UNIX, 1, TYPE_MASK, SOCK_STREAM,
+	    "munged, nscd, sssd, nslcd"),
+	SBX_ALLOW_EQ_MASK(socket, 0, AF_UNIX, 1, TYPE_MASK, SOCK_DGRAM,
+	    "syslog by libraries"),
+};
+
+SBX_POLICY(sbx_policy_unix, unix_rows);
+
+/*
+ * The promql helper otherwise: no unix socket (socketpair stays, for
+ * curl).  EACCES, not death: glibc's nscd client, should it try, falls
+ * back to resolving itself.
+ */
+static const struct sbx_rule nounix_rows[] = {
+	SBX_DENY_EQ(socket, EACCES, 0, AF_UNIX, "name resolution here "
+	    "needs no daemon (/etc/nsswitch.conf's hosts: line)"),
+};
+
+SBX_POLICY(sbx_policy_nounix, nounix_rows);

@@ -78,14 +78,30 @@ sbx_close_fds_from(int lowfd)
 
 /* The tables that make up each process's filter (see policy.h). */
 static const struct sbx_policy *const slurm_tables[] = {
-	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client, NULL,
+	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client,
+	&sbx_policy_unix, NULL,
 };
 static const struct sbx_policy *const accounts_tables[] = {
-	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client, NULL,
+	&sbx_policy_base, &sbx_policy_command, &sbx_policy_client,
+	&sbx_policy_unix, NULL,
 };
 static const struct sbx_policy *const promql_tables[] = {
-	&sbx_policy_base, &sbx_policy_client, &sbx_policy_promql, NULL,
+	&sbx_policy_base, &sbx_policy_client, &sbx_policy_promql,
+	&sbx_policy_nounix, NULL,
 };
+static const struct sbx_policy *const promql_unix_tables[] = {
+	&sbx_policy_base, &sbx_policy_client, &sbx_policy_promql,
+	&sbx_policy_unix, NULL,
+};
+
+/* sbx_promql_unix(): the promql helper may create unix sockets. */
+static int sbx_promql_unix_ok;
+
+void
+sbx_promql_unix(int ok)
+{
+	sbx_promql_unix_ok = ok;
+}
 static const struct sbx_policy *const parent_tables[] = {
 	&sbx_policy_base, &sbx_policy_parent, NULL,
 };
@@ -102,7 +118,7 @@ sbx_tables(int who)
 	case HELPER_ACCOUNTS:
 		return accounts_tables;
 	case HELPER_PROMQL:
-		return promql_tables;
+		return sbx_promql_unix_ok ? promql_unix_tables : promql_tables;
 	case SBX_PARENT:
 		return parent_tables;
 	case SBX_SPAWNER:

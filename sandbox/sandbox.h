@@ -51,6 +51,14 @@ int	sbx_parent_enter(int mode, unsigned int max_connections,
 	    const struct sbx_landlock *ll, char *err, size_t errsz);
 
 /*
+ * Whether the promql helper's filter lets it create unix sockets: only
+ * where its name resolution goes through a daemon (nscd, sssd,
+ * systemd-resolved), or without -sandbox=enforce.  Call before
+ * sbx_helper_enter().
+ */
+void	sbx_promql_unix(int ok);
+
+/*
  * Confines the spawner with its deny-list (sandbox/policy_spawner.c),
  * which every helper and command inherits.  Returns 0 or -1.
  */

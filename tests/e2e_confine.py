@@ -255,8 +255,9 @@ def landlock_abi():
 def confine_landlock(t):
     """Landlock takes the file system and the network away: the promql
     helper opens no file outside what TLS and name resolution read,
-    connects to no TCP port but the upstream's (and DNS, proxies), and to
-    no abstract unix socket; the parent reads only the directories of its
+    connects to no TCP port but the upstream's (and DNS, proxies), and
+    creates no unix socket; no helper reaches an abstract unix socket;
+    the parent reads only the directories of its
     configuration files, so a reload naming a file elsewhere fails.  The
     same attempts succeed under -sandbox=log, which sets no Landlock: the
     checks can fail."""
@@ -273,14 +274,21 @@ def confine_landlock(t):
     uds.listen(16)
     t.cleanups.append(uds.close)
     port = tcp.getsockname()[1]
-    probes = (("open", PROBE_PATH), ("connect:%d" % port, "127.0.0.1:%d" % port),
-              ("abstract", "@" + PROBE_SOCKET))
-    for mode, want in (("enforce", "refused"), ("log", "reached")):
-        for kind, what in probes:
-            ex, e1, e2 = fault_scrapes(t, "promql", mode, kind)
+    # promql: a file, a TCP port, and no unix socket at all (name
+    # resolution here needs no daemon: its filter answers EACCES); the
+    # accounts helper, which may create unix sockets: no abstract one
+    # outside its Landlock domain (EPERM, the scoping of ABI 6).
+    probes = (("promql", "open", PROBE_PATH, "Permission denied"),
+              ("promql", "connect:%d" % port, "127.0.0.1:%d" % port, "Permission denied"),
+              ("promql", "abstract", "@" + PROBE_SOCKET, "Permission denied"),
+              ("accounts", "abstract", "@" + PROBE_SOCKET, "Operation not permitted"))
+    for mode in ("enforce", "log"):
+        for helper, kind, what, why in probes:
+            want = "refused: " + why if mode == "enforce" else "reached"
+            ex, e1, e2 = fault_scrapes(t, helper, mode, kind)
             log = ex.stderr()
             t.expect(check, "probe %s: %s" % (what, want) in log,
-                     "promql, -sandbox=%s, %s: want '%s':\n%s" % (mode, what, want, tail(log, 4)))
+                     "%s, -sandbox=%s, %s: want '%s':\n%s" % (helper, mode, what, want, tail(log, 4)))
             ex.stop()
 
     # The parent: a reload naming a certificate outside the directories
