@@ -657,7 +657,7 @@ promql_landlock(struct sbx_landlock *ll, int mode)
 	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		sbx_landlock_port(ll, promql_url_port(getenv(proxies[i])));
 	promql_ll = ll;
-	/* -sandbox=log or off sets no Landlock (valgrind knows no such call). */
+	/* -sandbox=log and off set no Landlock (nor does valgrind know it). */
 	promql_ll_abi = mode == SANDBOX_ENFORCE ? sbx_landlock_abi() : 0;
 }
 
