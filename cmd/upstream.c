@@ -362,31 +362,6 @@ upstream_files(char files[][WEB_PATH_MAX], size_t max)
 	return n;
 }
 
-/* The port of an http(s) URL: explicit, or the scheme's.  0 if none. */
-static unsigned int
-up_port(const char *url)
-{
-	const char *a, *end, *colon;
-	unsigned long port;
-	char *e;
-
-	if (url == NULL || (a = strstr(url, "://")) == NULL)
-		return 0;
-	a += 3;
-	end = a + strcspn(a, "/?#");
-	if (memchr(a, '@', (size_t)(end - a)) != NULL)
-		a = (const char *)memchr(a, '@', (size_t)(end - a)) + 1;
-	colon = end;
-	while (colon > a && colon[-1] != ':' && colon[-1] != ']')
-		colon--;
-	if (colon > a && colon[-1] == ':') {
-		port = strtoul(colon, &e, 10);
-		return e == end && port > 0 && port < 65536 ?
-		    (unsigned int)port : 0;
-	}
-	return strncmp(url, "https", 5) == 0 ? 443 : 80;
-}
-
 size_t
 upstream_helper_allow(char out[][FLAGS_MAX_STR + 8], size_t max)
 {
@@ -395,9 +370,10 @@ upstream_helper_allow(char out[][FLAGS_MAX_STR + 8], size_t max)
 	size_t i, n = 0;
 	char *slash;
 
-	if (p->proxy_url != NULL && n < max && up_port(p->proxy_url) != 0)
+	if (p->proxy_url != NULL && n < max &&
+	    upclient_url_port(p->proxy_url) != 0)
 		(void)snprintf(out[n++], sizeof(out[0]), "port:%u",
-		    up_port(p->proxy_url));
+		    upclient_url_port(p->proxy_url));
 	/* Without blobs the helper's libcurl opens the TLS files. */
 	tls[0] = UP_BLOBS ? NULL : p->ca_file;
 	tls[1] = UP_BLOBS ? NULL : p->cert_file;

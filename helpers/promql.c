@@ -366,8 +366,6 @@ promql_start(CURLM *multi, struct query *q, const struct proto_req *req,
 	return 0;
 }
 
-static unsigned int	promql_url_port(const char *);
-
 /*
  * Whether Landlock lets this helper connect to port (always where it
  * does not restrict the network: -sandbox=log or off, an older kernel).
@@ -434,10 +432,10 @@ promql_follow(CURLM *multi, struct query *q)
 		return 0;
 	}
 	if (!promql_proxied(q->client) &&
-	    !promql_port_allowed(promql_url_port(next))) {
+	    !promql_port_allowed(upclient_url_port(next))) {
 		snprintf(q->refused, sizeof(q->refused), "a redirect to port "
 		    "%u, where this helper may not connect (the upstream's and "
-		    "the proxies' ports only)", promql_url_port(next));
+		    "the proxies' ports only)", upclient_url_port(next));
 		return 0;
 	}
 	if (q->first == NULL) {
@@ -569,38 +567,6 @@ static const char *const promql_lib_paths[] = {
 };
 
 /*
- * The port an http(s) URL (of a proxy too: socks5 and the rest) names,
- * or the scheme's; 0 when there is none.
- */
-static unsigned int
-promql_url_port(const char *url)
-{
-	const char *a, *end, *p;
-	unsigned long port;
-	char *e;
-
-	if (url == NULL || (a = strstr(url, "://")) == NULL)
-		return 0;
-	a += 3;
-	end = a + strcspn(a, "/?#");
-	for (p = a; p < end; p++)
-		if (*p == '@')
-			a = p + 1;
-	for (p = end; p > a && p[-1] != ':' && p[-1] != ']'; p--)
-		;
-	if (p > a && p[-1] == ':') {
-		port = strtoul(p, &e, 10);
-		return e == end && port > 0 && port < 65536 ?
-		    (unsigned int)port : 0;
-	}
-	if (strncasecmp(url, "https:", 6) == 0)
-		return 443;
-	if (strncasecmp(url, "socks", 5) == 0)
-		return 1080;
-	return 80;
-}
-
-/*
  * Whether name resolution here goes through a daemon over a unix socket:
  * a hosts: service in /etc/nsswitch.conf other than files, dns and
  * myhostname (resolve, sss, ldap...), or a running nscd.
@@ -652,10 +618,10 @@ promql_landlock(struct sbx_landlock *ll, int mode)
 	for (i = 0; i < sizeof(promql_lib_paths) /
 	    sizeof(promql_lib_paths[0]); i++)
 		sbx_landlock_path(ll, promql_lib_paths[i], 1);
-	sbx_landlock_port(ll, promql_url_port(promql_server));
+	sbx_landlock_port(ll, upclient_url_port(promql_server));
 	sbx_landlock_port(ll, 53);
 	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-		sbx_landlock_port(ll, promql_url_port(getenv(proxies[i])));
+		sbx_landlock_port(ll, upclient_url_port(getenv(proxies[i])));
 	promql_ll = ll;
 	/* -sandbox=log and off set no Landlock (nor does valgrind know it). */
 	promql_ll_abi = mode == SANDBOX_ENFORCE ? sbx_landlock_abi() : 0;

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "upclient.h"
 #include "caps.h"
@@ -429,4 +430,33 @@ upclient_userinfo(const char *url, char *bare, size_t baresz, char **user,
 		*rawlen = (size_t)(at - colon - 1);
 	}
 	return 0;
+}
+
+unsigned int
+upclient_url_port(const char *url)
+{
+	const char *a, *end, *p;
+	unsigned long port;
+	char *e;
+
+	if (url == NULL || (a = strstr(url, "://")) == NULL)
+		return 0;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	/* Past a user:password@, whose password may hold a ':'. */
+	for (p = a; p < end; p++)
+		if (*p == '@')
+			a = p + 1;
+	for (p = end; p > a && p[-1] != ':' && p[-1] != ']'; p--)
+		;
+	if (p > a && p[-1] == ':') {
+		port = strtoul(p, &e, 10);
+		return e == end && port > 0 && port < 65536 ?
+		    (unsigned int)port : 0;
+	}
+	if (strncasecmp(url, "https:", 6) == 0)
+		return 443;
+	if (strncasecmp(url, "socks", 5) == 0)
+		return 1080;
+	return 80;
 }

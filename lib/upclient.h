@@ -107,6 +107,12 @@ int	upclient_add_header(struct upclient *c, const char *name,
 int	upclient_userinfo(const char *url, char *bare, size_t baresz,
 	    char **user, char **password, const char **raw, size_t *rawlen);
 
+/*
+ * The TCP port an http(s) URL (or a proxy's, socks5 and the rest) names,
+ * or its scheme's; 0 when it names none.  For Landlock's rules.
+ */
+unsigned int	upclient_url_port(const char *url);
+
 /* Frees what c holds, zeroing the secrets; zeroes *c.  NULL is fine. */
 void	upclient_free(struct upclient *c);
 

@@ -226,6 +226,24 @@ test_userinfo(void **state)
 	    &u, &p, &rp, &rl), ERR_TOOBIG);
 }
 
+static void
+test_url_port(void **state)
+{
+	(void)state;
+	assert_int_equal(upclient_url_port("http://h"), 80);
+	assert_int_equal(upclient_url_port("HTTPS://h/p"), 443);
+	assert_int_equal(upclient_url_port("http://h:8428/prometheus"), 8428);
+	assert_int_equal(upclient_url_port("https://u:p:w@h:9443"), 9443);
+	assert_int_equal(upclient_url_port("http://[::1]:9090/"), 9090);
+	assert_int_equal(upclient_url_port("https://[::1]/"), 443);
+	assert_int_equal(upclient_url_port("socks5://proxy"), 1080);
+	assert_int_equal(upclient_url_port("http://h:0"), 0);
+	assert_int_equal(upclient_url_port("http://h:70000"), 0);
+	assert_int_equal(upclient_url_port("http://h:8x"), 0);
+	assert_int_equal(upclient_url_port("no scheme"), 0);
+	assert_int_equal(upclient_url_port(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -235,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_put_refuses_crlf),
 		cmocka_unit_test(test_userinfo),
+		cmocka_unit_test(test_url_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
