@@ -18,7 +18,7 @@
 #   FUZZ=1		a libFuzzer tree (clang); `make fuzz-build` makes one
 #   V=1		show the commands
 
-VERSION		:= 0.1.0
+VERSION		:= 1.2.0
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 LIBEXECDIR	?= $(PREFIX)/libexec
