@@ -204,7 +204,7 @@ FUZZ_BIN := $(FUZZERS:%=$(B)/tests/fuzz_%)
 
 .PHONY: FORCE fuzz fuzz-build fuzzers check-fuzz-corpus all check \
 	check-unit check-e2e check-sanitize check-valgrind check-clang \
-	check-noblob check-unit-file \
+	check-noblob check-unit-file check-ops \
 	check-tsan analyze analyze-tree check-all lint install uninstall \
 	clean deps demo bench policy-dump
 
@@ -302,7 +302,12 @@ check-unit-file: $(B)/tests/policy_dump
 	/usr/bin/python3 tests/unit_check.py $(B)/tests/policy_dump \
 	    packaging/prometheus-cluster-exporter.service
 
-check: lint check-unit check-unit-file check-e2e check-valgrind
+# The example scrape configuration and alert rules sites install.
+check-ops:
+	promtool check config packaging/examples/prometheus.yml
+	promtool test rules tests/alerts_test.yml
+
+check: lint check-unit check-unit-file check-ops check-e2e check-valgrind
 
 # AddressSanitizer and UndefinedBehaviorSanitizer: unit tests and the
 # end-to-end suite, in their own tree, with -sandbox=off (sanitizers need
