@@ -233,6 +233,27 @@ $(B)/cmd/paths.o $(B)/cmd/paths.ok: $(B)/libexecdir
 $(B)/cmd/paths.o $(B)/cmd/paths.ok: ALL_CPPFLAGS += \
 	-DPCE_LIBEXECDIR='"$(LIBEXECDIR)/prometheus-cluster-exporter"'
 
+# The build's identity, compiled into version.o alone (lib/version.h):
+# git's revision and branch ("unknown" outside a checkout), and the date
+# of the last change, from SOURCE_DATE_EPOCH or the last commit, never the
+# clock.  The stamp rebuilds version.o when one of them changes.
+$(call once,BUILD_REVISION,$$(or $$(shell git rev-parse HEAD 2>/dev/null),unknown))
+$(call once,BUILD_BRANCH,$$(or $$(shell git rev-parse --abbrev-ref HEAD \
+	2>/dev/null),unknown))
+$(call once,BUILD_EPOCH,$$(or $$(SOURCE_DATE_EPOCH),$$(shell git log -1 \
+	--format=%ct 2>/dev/null)))
+$(call once,BUILD_DATE,$$(if $$(BUILD_EPOCH),$$(shell date -u -d \
+	@$$(BUILD_EPOCH) +%Y%m%d-%H:%M:%S 2>/dev/null),unknown))
+BUILD_ID = $(BUILD_REVISION) $(BUILD_BRANCH) $(BUILD_DATE)
+$(B)/buildid: FORCE
+	@mkdir -p $(B)
+	@echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+
+$(B)/lib/version.o $(B)/lib/version.ok: $(B)/buildid
+$(B)/lib/version.o $(B)/lib/version.ok: ALL_CPPFLAGS += \
+	-DPCE_REVISION='"$(BUILD_REVISION)"' -DPCE_BRANCH='"$(BUILD_BRANCH)"' \
+	-DPCE_BUILD_DATE='"$(BUILD_DATE)"'
+
 $(BUILD_MARKER):
 	@mkdir -p $(B)
 	@echo 'prometheus-cluster-exporter build tree: the exporter here' \

@@ -65,6 +65,7 @@ struct source_run {
 struct collection {
 	struct collector	*c;
 	struct deadline		 deadline;	/* the sources' */
+	uint64_t		 start_us;	/* the collection began */
 	struct intake		 in;		/* every helper record */
 	struct source_run	 run[SOURCE_COUNT];
 	double			 stage_seconds[STAGE_COUNT];
@@ -636,6 +637,7 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 		m.stage_seconds[i] = col->stage_seconds[i];
 	for (i = 0; i < HELPER_COUNT; i++)
 		m.helper_restarts[i] = sup_restarts(&col->c->helpers[i]);
+	m.duration_seconds = deadline_seconds_since(col->start_us);
 	if ((r = metrics_write(out, &m, j, PCE_VERSION)) != 0)
 		error_f("writing the exposition: %s", err_str(r));
 	return r;
@@ -723,6 +725,7 @@ collect_scrape(struct collector *c, struct deadline deadline,
 		pthread_join(accounts_tid, NULL);
 	accounts_thread = 0;
 	commit_all(&col, j);
+	col.start_us = start;
 	ret = collect_write(&col, j, out);
 	*all_up = 1;
 	for (i = 0; i < SOURCE_COUNT; i++)

@@ -32,6 +32,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curlver.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <seccomp.h>
+#include <yaml.h>
+
 #include "buf.h"
 #include "collect.h"
 #include "err.h"
@@ -45,6 +51,7 @@
 #include "spawner.h"
 #include "supervise.h"
 #include "upstream.h"
+#include "version.h"
 #include "web.h"
 
 static struct config cfg;
@@ -277,6 +284,26 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 }
 #endif
 
+/* -version, in node_exporter's shape, with no build user or clock. */
+static void
+print_version(void)
+{
+	const struct scmp_version *sv = seccomp_version();
+
+	printf("prometheus-cluster-exporter, version %s (branch: %s, "
+	    "revision: %s)\n", version_number(), version_branch(),
+	    version_revision());
+	printf("  build date:       %s\n", version_date());
+	printf("  compiler:         %s\n", version_compiler());
+	printf("  platform:         %s\n", version_platform());
+	printf("  libraries:        libmicrohttpd %s, GnuTLS %s, libseccomp "
+	    "%u.%u.%u, libyaml %s, libcurl %s (promql helper, built with)\n",
+	    MHD_get_version(), gnutls_check_version(NULL),
+	    sv != NULL ? sv->major : 0, sv != NULL ? sv->minor : 0,
+	    sv != NULL ? sv->micro : 0, yaml_get_version_string(),
+	    LIBCURL_VERSION);
+}
+
 /*
  * Step 1: flags; -help and -version answer here.  Returns -1 to go on,
  * else the exit status.
@@ -301,7 +328,7 @@ start_flags(int argc, char **argv)
 		return 0;
 	}
 	if (cfg.show_version) {
-		printf("prometheus-cluster-exporter %s\n", PCE_VERSION);
+		print_version();
 		return 0;
 	}
 	return -1;

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "expo.h"
 #include "join.h"
+#include "version.h"
 
 /* The original's output order, which its users' scrapes were diffed in. */
 static const int family_order[FAMILY_COUNT] = {
@@ -29,12 +30,24 @@ write_scrape_ok(struct buf *out, int ok)
 static int
 write_build_info(struct buf *out, const char *version)
 {
-	struct expo_label l = { "version", version, strlen(version) };
+	/* Sorted by name, as client libraries print them. */
+	struct expo_label l[4] = {
+		{ "branch", version_branch(), 0 },
+		{ "compiler", version_compiler(), 0 },
+		{ "revision", version_revision(), 0 },
+		{ "version", version, 0 },
+	};
+	size_t i;
 	int r;
+
+	for (i = 0; i < 4; i++)
+		l[i].len = strlen(l[i].value);
 	if ((r = expo_family(out, "cluster_exporter_build_info",
-	    "Version of the exporter; the value is always 1.", "gauge")) != 0)
+	    "The exporter's version, the git branch and revision it was "
+	    "built from, and its compiler; the value is always 1.",
+	    "gauge")) != 0)
 		return r;
-	return expo_sample(out, "cluster_exporter_build_info", &l, 1, 1);
+	return expo_sample(out, "cluster_exporter_build_info", l, 4, 1);
 }
 
 static int
@@ -123,6 +136,12 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    "gauge")) != 0 ||
 	    (r = expo_sample(out, "cluster_exporter_dropped_series", NULL, 0,
 	    (double)s->dropped_series)) != 0)
+		return r;
+	if ((r = expo_family(out, "cluster_exporter_scrape_duration_seconds",
+	    "Seconds the collection behind this answer took, from its "
+	    "first request to its exposition.", "gauge")) != 0 ||
+	    (r = expo_sample(out, "cluster_exporter_scrape_duration_seconds",
+	    NULL, 0, s->duration_seconds)) != 0)
 		return r;
 	return write_build_info(out, version);
 }

@@ -20,12 +20,14 @@ struct metrics_scrape {
 	double		 stage_seconds[STAGE_COUNT];
 	unsigned long	 helper_restarts[HELPER_COUNT];
 	unsigned long	 dropped_series;	/* non-finite, no jobid, ... */
+	double		 duration_seconds;	/* the whole collection */
 };
 
 /*
  * Appends a whole scrape: scrape_ok (1 only when every source is up),
  * stage times, the six job/proc families from j (HELP and TYPE even when
- * empty; j may be NULL), source_up, helper restarts, build info.
+ * empty; j may be NULL), source_up, helper restarts, the collection's
+ * duration, build info (lib/version.h).
  * Returns 0, ERR_TOOBIG or ERR_NOMEM.
  */
 int	metrics_write(struct buf *out, const struct metrics_scrape *s,

@@ -1113,8 +1113,12 @@ def check_interface(e, what="scrape"):
     helpers = sorted(str(s.labels.get("helper")) for s in e.of(RESTARTS))
     check(helpers == sorted(HELPERS), "%s: %s helpers %s, want %s" % (what, RESTARTS, helpers, sorted(HELPERS)))
     bi = e.of(BUILD_INFO)
-    check(len(bi) == 1 and bi[0].value == 1.0 and bi[0].labels.get("version"),
-          "%s: want one %s{version=...} 1, got %r" % (what, BUILD_INFO, bi))
+    check(len(bi) == 1 and bi[0].value == 1.0 and
+          all(bi[0].labels.get(k) for k in ("version", "revision", "branch", "compiler")),
+          "%s: want one %s{branch,compiler,revision,version} 1, got %r" % (what, BUILD_INFO, bi))
+    dur = e.of("cluster_exporter_scrape_duration_seconds")
+    check(len(dur) == 1 and 0 <= dur[0].value < 3600,
+          "%s: want one cluster_exporter_scrape_duration_seconds, got %r" % (what, dur))
     ok = scrape_ok(e)
     check(ok in (0.0, 1.0), "%s: scrape_ok %r" % (what, ok))
     if len(ups) == 5:
@@ -1940,7 +1944,10 @@ def flags(t):
         for port in (p, q):
             if not port_refuses(port):
                 problems.append("%s: something listens on %d" % (desc, port))
-    for flag, needle in (("-version", r"\d+\.\d+"), ("-help", r"promserver")):
+    # node_exporter's shape, with the build's identity and no build user.
+    version_shape = (r"^prometheus-cluster-exporter, version \d+\.\d+\.\d+ \(branch: \S+, revision: \S+\)\n"
+                     r"  build date: +\S+\n  compiler: +.+\n  platform: +linux/\S+\n  libraries: +.*libmicrohttpd")
+    for flag, needle in (("-version", version_shape), ("-help", r"promserver")):
         cp = subprocess.run([EXPORTER, flag], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, timeout=5 * SLOW)
         out = (cp.stdout + cp.stderr).decode("utf-8", "replace")

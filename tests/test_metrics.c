@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../lib/metrics.c"
+#include "version.h"
 #include "../lib/caps.h"
 #include "../lib/proto.h"
 #include "../lib/query.h"
@@ -348,8 +349,22 @@ static const struct {
 	{ "cluster_exporter_source_up", "gauge", "source" },
 	{ "cluster_exporter_helper_restarts_total", "counter", "helper" },
 	{ "cluster_exporter_dropped_series", "gauge", "" },
-	{ "cluster_exporter_build_info", "gauge", "version" },
+	{ "cluster_exporter_scrape_duration_seconds", "gauge", "" },
+	{ "cluster_exporter_build_info", "gauge",
+	    "branch,compiler,revision,version" },
 };
+
+/* The build_info sample of version, with this build's identity. */
+static const char *
+build_info_key(const char *version)
+{
+	static char key[512];
+
+	(void)snprintf(key, sizeof(key), "cluster_exporter_build_info{"
+	    "branch=\"%s\",compiler=\"%s\",revision=\"%s\",version=\"%s\"}",
+	    version_branch(), version_compiler(), version_revision(), version);
+	return key;
+}
 
 #define NWANT	(sizeof(want_families) / sizeof(want_families[0]))
 
@@ -394,7 +409,7 @@ implied_samples(const char *name, const struct join *j)
 }
 
 /*
- * The whole shape of a full scrape: the twelve families once each, with
+ * The whole shape of a full scrape: the thirteen families once each, with
  * HELP and TYPE, the right label names, as many samples as the inputs
  * imply, no duplicate series, and nothing else.
  */
@@ -503,10 +518,10 @@ test_families(void **state)
 	load_join(f->j);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	/* 12 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 samples. */
-	assert_int_equal(f->doc.lines, 2 * 12 + 1 + STAGE_COUNT +
-	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 + 1);
-	assert_int_equal(f->doc.lines, 52);
+	/* 13 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 + 1 samples. */
+	assert_int_equal(f->doc.lines, 2 * 13 + 1 + STAGE_COUNT +
+	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
+	assert_int_equal(f->doc.lines, 55);
 }
 
 static void
@@ -578,7 +593,7 @@ test_values(void **state)
 	assert_sample(d,
 	    "cluster_exporter_helper_restarts_total{helper=\"promql\"}", 0);
 	assert_sample(d, "cluster_exporter_dropped_series", 2);
-	assert_sample(d, "cluster_exporter_build_info{version=\"1.2.3\"}", 1);
+	assert_sample(d, build_info_key("1.2.3"), 1);
 }
 
 static void
@@ -710,7 +725,7 @@ test_skipped(void **state)
 	assert_int_equal(d->fam[1].help, 1);
 	assert_int_equal(d->lines, 6);
 	assert_sample(d, "cluster_exporter_scrape_ok", 0);
-	assert_sample(d, "cluster_exporter_build_info{version=\"1.2.3\"}", 1);
+	assert_sample(d, build_info_key("1.2.3"), 1);
 
 	/* The version is a label value like any other. */
 	buf_reset(&f->out);
@@ -718,7 +733,8 @@ test_skipped(void **state)
 	parse_doc(&f->doc, &f->out);
 	assert_int_equal(d->lines, 6);
 	assert_int_equal(d->nsmp, 2);
-	assert_string_equal(d->smp[1].lval[0], "1\"}\n\\");
+	/* branch, compiler, revision, then version. */
+	assert_string_equal(d->smp[1].lval[3], "1\"}\n\\");
 	assert_int_equal(count_lines_starting(&f->out,
 	    "cluster_exporter_scrape_ok"), 1);
 }
@@ -732,8 +748,8 @@ test_null_join(void **state)
 
 	write_and_parse(f, NULL);
 	assert_full_shape(&f->doc, NULL);
-	assert_int_equal(f->doc.lines, 2 * 12 + 1 + STAGE_COUNT +
-	    SOURCE_COUNT + HELPER_COUNT + 1 + 1);
+	assert_int_equal(f->doc.lines, 2 * 13 + 1 + STAGE_COUNT +
+	    SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
 	/* A join without series reads the same. */
@@ -742,7 +758,7 @@ test_null_join(void **state)
 		assert_int_equal(join_build(empty, src, NULL), 0);
 	write_and_parse(f, empty);
 	assert_full_shape(&f->doc, empty);
-	assert_int_equal(f->doc.lines, 42);
+	assert_int_equal(f->doc.lines, 45);
 	join_free(empty);
 }
 
@@ -758,7 +774,7 @@ test_no_duplicates(void **state)
 		assert_int_equal(join_build(f->j, src, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 52);
+	assert_int_equal(f->doc.lines, 55);
 
 	/* The same series again only changes the sums. */
 	add_series(f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
@@ -766,7 +782,7 @@ test_no_duplicates(void **state)
 	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 52);
+	assert_int_equal(f->doc.lines, 55);
 	assert_sample(&f->doc, "cluster_job_read_throughput_bytes{"
 	    "account=\"acc_a\",user=\"u1\"}", 152);
 }
