@@ -323,10 +323,13 @@ check-unit-file: $(B)/tests/policy_dump
 	/usr/bin/python3 tests/unit_check.py $(B)/tests/policy_dump \
 	    packaging/prometheus-cluster-exporter.service
 
-# The example scrape configuration and alert rules sites install.
+# The example scrape configuration, alert rules and dashboard sites
+# install.
 check-ops:
 	promtool check config packaging/examples/prometheus.yml
 	promtool test rules tests/alerts_test.yml
+	/usr/bin/python3 tests/dashboard_check.py \
+	    packaging/examples/grafana-dashboard.json
 
 check: lint check-unit check-unit-file check-ops check-e2e check-valgrind
 
