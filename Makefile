@@ -23,6 +23,7 @@ PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 LIBEXECDIR	?= $(PREFIX)/libexec
 SYSCONFDIR	?= /etc
+MANDIR		?= $(PREFIX)/share/man
 DESTDIR		?=
 
 CC		?= cc
@@ -190,6 +191,8 @@ HRT_OBJ	:= $(B)/helpers/runtime.o $(B)/helpers/command.o
 HELPER_BIN := $(HELPERS:%=$(B)/helpers/%)
 
 EXPORTER := $(B)/prometheus-cluster-exporter
+# prometheus-cluster-exporter(1), made from the exporter's own -help.
+MANPAGE	:= $(B)/prometheus-cluster-exporter.1
 # Beside the exporter of every build tree, never installed: it tells the
 # exporter to take its helpers from $(B)/helpers (cmd/paths.h).
 BUILD_MARKER := $(B)/.pce-build-tree
@@ -208,7 +211,7 @@ FUZZ_BIN := $(FUZZERS:%=$(B)/tests/fuzz_%)
 	check-tsan analyze analyze-tree check-all lint install uninstall \
 	clean deps demo bench policy-dump
 
-all: $(EXPORTER) $(HELPER_BIN)
+all: $(EXPORTER) $(HELPER_BIN) $(MANPAGE)
 
 V ?= 0
 ifeq ($(V),0)
@@ -265,6 +268,11 @@ $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ) | $(BUILD_MARKER)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(WEB_LIBS) \
 	    $(SECCOMP_LIBS) $(LIB_LIBS) -pthread $(LDLIBS)
+
+$(MANPAGE): $(EXPORTER) packaging/manpage.py
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)/usr/bin/python3 packaging/manpage.py $(EXPORTER) $(VERSION) > $@.tmp
+	$(Q)mv $@.tmp $@
 
 $(B)/helpers/promql: $(B)/helpers/promql.o $(B)/helpers/upconn.o $(HRT_OBJ) \
     $(LIB_OBJ) $(SBX_OBJ)
@@ -325,11 +333,12 @@ check-unit-file: $(B)/tests/policy_dump
 
 # The example scrape configuration, alert rules and dashboard sites
 # install.
-check-ops:
+check-ops: all
 	promtool check config packaging/examples/prometheus.yml
 	promtool test rules tests/alerts_test.yml
 	/usr/bin/python3 tests/dashboard_check.py \
 	    packaging/examples/grafana-dashboard.json
+	/usr/bin/python3 tests/manpage_check.py $(EXPORTER) $(MANPAGE)
 
 check: lint check-unit check-unit-file check-ops check-e2e check-valgrind
 
@@ -546,10 +555,13 @@ install: all
 	install -m 0755 $(EXPORTER) $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(HELPER_BIN) \
 	    $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter/
+	install -D -m 0644 $(MANPAGE) \
+	    $(DESTDIR)$(MANDIR)/man1/prometheus-cluster-exporter.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/prometheus-cluster-exporter
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/prometheus-cluster-exporter
+	rm -f $(DESTDIR)$(MANDIR)/man1/prometheus-cluster-exporter.1
 
 clean:
 	rm -rf $(B) $(B)-asan $(B)-hooks $(B)-fuzz $(B)-tsan $(B)-clang \
