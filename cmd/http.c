@@ -34,6 +34,7 @@
 #include "log.h"
 #include "logq.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "sockets.h"
 #include "threads.h"
 #include "web.h"
@@ -414,6 +415,7 @@ http_metrics_answer(struct request *sc)
 {
 	struct metrics_front f;
 	struct conns_stats cs;
+	struct procstat ps;
 	struct buf b;
 	char *body;
 	size_t len, cap;
@@ -433,6 +435,16 @@ http_metrics_answer(struct request *sc)
 	f.evicted = cs.evicted;
 	f.timed_out = cs.timed_out;
 	f.log_dropped = logq_dropped_total();
+	/* As of this response, as the other front families. */
+	if (procstat_read(&ps) == 0) {
+		f.have_process = 1;
+		f.cpu_seconds = ps.cpu_seconds;
+		f.resident_bytes = ps.resident_bytes;
+		f.virtual_bytes = ps.virtual_bytes;
+		f.open_fds = ps.open_fds;
+		f.max_fds = ps.max_fds;
+		f.start_time_seconds = ps.start_time_seconds;
+	}
 	cap = (sc->res != NULL ? sc->res->len : 0) + 16384;
 	buf_init(&b, cap);
 	if (sc->res != NULL)

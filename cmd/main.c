@@ -46,6 +46,7 @@
 #include "log.h"
 #include "logq.h"
 #include "paths.h"
+#include "procstat.h"
 #include "relay.h"
 #include "sandbox.h"
 #include "spawner.h"
@@ -514,6 +515,9 @@ start_serving(const int *fds, size_t nfds, unsigned int max_conn)
 	int abi;
 
 	parent_landlock(&ll);
+	/* Before Landlock, which lets nothing under /proc be opened after. */
+	if (procstat_open() != 0)
+		warn_f("/proc/self: %s; no process_* metrics", strerror(errno));
 	if (cfg.sandbox_mode == SANDBOX_ENFORCE) {
 		if ((abi = sbx_landlock_abi()) == 0)
 			warn_f("this kernel has no Landlock: the file system "

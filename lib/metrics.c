@@ -187,6 +187,43 @@ write_rejected(struct buf *out, const struct metrics_front *f)
 	return 0;
 }
 
+/*
+ * The process_* families of the Prometheus client libraries, with their
+ * names, types and help texts, for the exporter's own process.
+ */
+static int
+write_process(struct buf *out, const struct metrics_front *f)
+{
+	const struct {
+		const char	*name, *type, *help;
+		double		 v;
+	} m[] = {
+		{ "process_cpu_seconds_total", "counter",
+		    "Total user and system CPU time spent in seconds.",
+		    f->cpu_seconds },
+		{ "process_open_fds", "gauge",
+		    "Number of open file descriptors.", f->open_fds },
+		{ "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.", f->max_fds },
+		{ "process_virtual_memory_bytes", "gauge",
+		    "Virtual memory size in bytes.", f->virtual_bytes },
+		{ "process_resident_memory_bytes", "gauge",
+		    "Resident memory size in bytes.", f->resident_bytes },
+		{ "process_start_time_seconds", "gauge",
+		    "Start time of the process since unix epoch in seconds.",
+		    f->start_time_seconds },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if ((r = expo_family(out, m[i].name, m[i].help,
+		    m[i].type)) != 0 || (r = expo_sample(out, m[i].name,
+		    NULL, 0, m[i].v)) != 0)
+			return r;
+	return 0;
+}
+
 int
 metrics_write_front(struct buf *out, const struct metrics_front *f)
 {
@@ -237,9 +274,10 @@ metrics_write_front(struct buf *out, const struct metrics_front *f)
 	}
 	if ((r = write_counter(out, "cluster_exporter_log_lines_dropped_total",
 	    "Log lines dropped since start because stderr did not take them "
-	    "in time.", f->log_dropped)) != 0)
+	    "in time.", f->log_dropped)) != 0 ||
+	    (r = write_rejected(out, f)) != 0)
 		return r;
-	return write_rejected(out, f);
+	return f->have_process ? write_process(out, f) : 0;
 }
 
 int

@@ -67,6 +67,10 @@ struct metrics_front {
 	unsigned long	 timed_out;		/* header deadline, idle */
 	unsigned long	 log_dropped;		/* log lines not written */
 	unsigned long	 rejected[METRICS_REJECTS];
+	/* The exporter's own process_* figures, when have_process. */
+	int		 have_process;
+	double		 cpu_seconds, resident_bytes, virtual_bytes;
+	double		 open_fds, max_fds, start_time_seconds;
 };
 
 /* Appends the per-response families.  Returns 0, ERR_TOOBIG or ERR_NOMEM. */

@@ -1116,6 +1116,15 @@ def check_interface(e, what="scrape"):
     check(len(bi) == 1 and bi[0].value == 1.0 and
           all(bi[0].labels.get(k) for k in ("version", "revision", "branch", "compiler")),
           "%s: want one %s{branch,compiler,revision,version} 1, got %r" % (what, BUILD_INFO, bi))
+    # The client libraries' process_* families, for the exporter itself.
+    now = time.time()
+    for name, lo, hi in (("process_cpu_seconds_total", 0, 1e6), ("process_open_fds", 3, 1e6),
+                         ("process_max_fds", 16, 1e9), ("process_virtual_memory_bytes", 1e6, 1e13),
+                         ("process_resident_memory_bytes", 1e5, 1e11),
+                         ("process_start_time_seconds", now - 7200, now + 5)):
+        got = e.of(name)
+        check(len(got) == 1 and lo <= got[0].value <= hi,
+              "%s: want one %s between %g and %g, got %r" % (what, name, lo, hi, got))
     dur = e.of("cluster_exporter_scrape_duration_seconds")
     check(len(dur) == 1 and 0 <= dur[0].value < 3600,
           "%s: want one cluster_exporter_scrape_duration_seconds, got %r" % (what, dur))

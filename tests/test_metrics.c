@@ -820,6 +820,52 @@ test_cap(void **state)
 	buf_cleanup(&small);
 }
 
+/*
+ * The per-response families: the process_* ones only when the figures
+ * could be read, with the client libraries' names and types.
+ */
+static void
+test_front_process(void **state)
+{
+	static const struct {
+		const char	*name, *type;
+		double		 v;
+	} want[] = {
+		{ "process_cpu_seconds_total", "counter", 1.5 },
+		{ "process_open_fds", "gauge", 12 },
+		{ "process_max_fds", "gauge", 1024 },
+		{ "process_virtual_memory_bytes", "gauge", 4096 },
+		{ "process_resident_memory_bytes", "gauge", 2048 },
+		{ "process_start_time_seconds", "gauge", 1700000000.5 },
+	};
+	struct fx *f = *state;
+	struct metrics_front fr;
+	size_t i, k;
+
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(metrics_write_front(&f->out, &fr), 0);
+	assert_int_equal(count_lines_starting(&f->out, "process_"), 0);
+	buf_reset(&f->out);
+	fr.have_process = 1;
+	fr.cpu_seconds = 1.5;
+	fr.open_fds = 12;
+	fr.max_fds = 1024;
+	fr.virtual_bytes = 4096;
+	fr.resident_bytes = 2048;
+	fr.start_time_seconds = 1700000000.5;
+	assert_int_equal(metrics_write_front(&f->out, &fr), 0);
+	parse_doc(&f->doc, &f->out);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_sample(&f->doc, want[i].name, want[i].v);
+		for (k = 0; k < f->doc.nfam; k++)
+			if (strcmp(f->doc.fam[k].name, want[i].name) == 0)
+				break;
+		assert_true(k < f->doc.nfam);
+		assert_string_equal(f->doc.fam[k].type, want[i].type);
+		assert_int_equal(f->doc.fam[k].help, 1);
+	}
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup_fx, teardown_fx)
 
 int
@@ -834,6 +880,7 @@ main(void)
 		T(test_null_join),
 		T(test_no_duplicates),
 		T(test_cap),
+		T(test_front_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
