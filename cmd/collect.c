@@ -256,6 +256,10 @@ collect_call(struct collection *col, int helper, struct buf *req,
 	call.answer = &answer;
 	maybe_fault(col->c, &call);
 	sup_run(&call, 1, col->deadline);
+	if (answer.have_procstat) {
+		col->c->helper_proc[helper] = answer.procstat;
+		col->c->have_helper_proc[helper] = 1;
+	}
 	if (call.failed || answer.end_status != 0) {
 		snprintf(why, whysz, "%s", call.failed ? call.reason :
 		    answer.reason);
@@ -635,8 +639,11 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 		m.source_up[id] = col->run[id].up;
 	for (i = 0; i < STAGE_COUNT; i++)
 		m.stage_seconds[i] = col->stage_seconds[i];
-	for (i = 0; i < HELPER_COUNT; i++)
+	for (i = 0; i < HELPER_COUNT; i++) {
 		m.helper_restarts[i] = sup_restarts(&col->c->helpers[i]);
+		m.have_helper_proc[i] = col->c->have_helper_proc[i];
+		m.helper_proc[i] = col->c->helper_proc[i];
+	}
 	m.duration_seconds = deadline_seconds_since(col->start_us);
 	if ((r = metrics_write(out, &m, j, PCE_VERSION)) != 0)
 		error_f("writing the exposition: %s", err_str(r));

@@ -3,6 +3,8 @@
 #define COLLECT_H
 
 #include "deadline.h"
+#include "proto.h"
+#include "source.h"
 
 struct acache;
 struct buf;
@@ -27,6 +29,13 @@ struct collector {
 	struct acache		*cache;
 	int			 fault_helper;	/* test builds: see main.c */
 	int			 fault_kind;	/* PROTO_FAULT_* */
+	/*
+	 * Each helper's last PROCSTAT, kept across collections: a helper
+	 * not asked this time still shows its figures.  One collection at
+	 * a time, one thread per helper: no lock.
+	 */
+	struct proto_procstat	 helper_proc[HELPER_COUNT];
+	int			 have_helper_proc[HELPER_COUNT];
 };
 
 /* Returns 0 or ERR_NOMEM. */

@@ -24,6 +24,7 @@
 #include "err.h"
 #include "caps.h"
 #include "log.h"
+#include "procstat.h"
 #include "proto.h"
 #include "sandbox.h"
 #include "utf8.h"
@@ -35,6 +36,8 @@
 
 /* enum sandbox_mode, from hrt_init(). */
 static int hrt_mode;
+/* procstat_open() was tried. */
+static int hrt_procstat_opened;
 
 static struct buf hrt_outbuf;
 /* Size of the request frame handed out last, dropped on the next read. */
@@ -380,8 +383,29 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 void
 hrt_end(int status, uint32_t records, uint64_t start_us, const char *reason)
 {
+	struct proto_procstat pp;
+	struct procstat ps;
 	int r;
 
+	/*
+	 * The helper's own figures, for the exporter's helper_* families:
+	 * /proc/self opened at the first END (its first descriptors are
+	 * closed as the helper confines itself), which its Landlock rules
+	 * allow.
+	 */
+	if (!hrt_procstat_opened) {
+		hrt_procstat_opened = 1;
+		(void)procstat_open();
+	}
+	if (procstat_read(&ps) == 0) {
+		pp.cpu_seconds = ps.cpu_seconds;
+		pp.resident_bytes = ps.resident_bytes;
+		pp.virtual_bytes = ps.virtual_bytes;
+		pp.open_fds = ps.open_fds;
+		pp.max_fds = ps.max_fds < 0 ? 0 : ps.max_fds;
+		pp.start_time_seconds = ps.start_time_seconds;
+		(void)proto_put_procstat(&hrt_outbuf, &pp);
+	}
 	if ((r = proto_put_end(&hrt_outbuf, status, records,
 	    deadline_now_us() - start_us, reason == NULL ? "" : reason)) != 0)
 		hrt_die("encoding END failed: %s", err_str(r));

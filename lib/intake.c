@@ -68,6 +68,20 @@ on_log(struct intake *in, struct intake_call *c, const unsigned char *body,
 	return 0;
 }
 
+/* PROCSTAT: the helper's own figures, kept for the exposition. */
+static int
+on_procstat(struct intake *in, struct intake_call *c,
+    const unsigned char *body, size_t len)
+{
+	int r;
+
+	(void)in;
+	if ((r = proto_get_procstat(body, len, &c->procstat)) != 0)
+		return violate(c, "bad PROCSTAT record (%s)", err_str(r));
+	c->have_procstat = 1;
+	return 0;
+}
+
 /* END: closes one request; its count must match what came before it. */
 static int
 on_end(struct intake *in, struct intake_call *c, const unsigned char *body,
@@ -253,7 +267,7 @@ on_group(struct intake *in, struct intake_call *c, const unsigned char *body,
 	return 0;
 }
 
-/* What each kind of call may receive; LOG and END always. */
+/* What each kind of call may receive; LOG, PROCSTAT and END always. */
 static const struct intake_rule jobs_rules[] = {
 	{ PROTO_JOB, 1, on_job },
 	{ 0, 0, NULL },
@@ -279,6 +293,7 @@ static const struct intake_rule *const rules[INTAKE_KINDS] = {
 };
 static const struct intake_rule common_rules[] = {
 	{ PROTO_LOG, 0, on_log },
+	{ PROTO_PROCSTAT, 0, on_procstat },
 	{ PROTO_END, 0, on_end },
 	{ 0, 0, NULL },
 };

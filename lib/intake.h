@@ -25,7 +25,8 @@
  *	a record after the call's last END; bytes after it (intake_close)
  *	a record type the call does not permit
  *	a record that does not decode (lengths, NUL, UTF-8, trailing bytes,
- *	    a source or kind out of range)
+ *	    a source or kind out of range, a PROCSTAT figure negative or not
+ *	    finite)
  *	JOB with an empty account or user
  *	SERIES after its query's SOURCE_END; SERIES whose target or process
  *	    name does not fit its query and kind
@@ -72,6 +73,9 @@ struct intake_call {
 	int		 end_status;	/* first non-zero END status */
 	int		 violated;
 	char		 reason[512];	/* the violation, or the first END's */
+	/* The helper's last PROCSTAT, when have_procstat. */
+	struct proto_procstat procstat;
+	int		 have_procstat;
 	/* Internal: data records since the last END. */
 	uint32_t	 records;
 };

@@ -50,6 +50,63 @@ write_build_info(struct buf *out, const char *version)
 	return expo_sample(out, "cluster_exporter_build_info", l, 4, 1);
 }
 
+/*
+ * Each helper's process figures, as process_* are for the exporter, in
+ * its own namespace with a helper label (a helper is not a process any
+ * client library knows of).
+ */
+static int
+write_helper_proc(struct buf *out, const struct metrics_scrape *s)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off;
+	} m[] = {
+		{ "cluster_exporter_helper_cpu_seconds_total", "counter",
+		    "User and system CPU time of each helper, in seconds.",
+		    offsetof(struct proto_procstat, cpu_seconds) },
+		{ "cluster_exporter_helper_resident_memory_bytes", "gauge",
+		    "Resident memory of each helper, in bytes.",
+		    offsetof(struct proto_procstat, resident_bytes) },
+		{ "cluster_exporter_helper_virtual_memory_bytes", "gauge",
+		    "Virtual memory of each helper, in bytes.",
+		    offsetof(struct proto_procstat, virtual_bytes) },
+		{ "cluster_exporter_helper_open_fds", "gauge",
+		    "Open file descriptors of each helper.",
+		    offsetof(struct proto_procstat, open_fds) },
+		{ "cluster_exporter_helper_max_fds", "gauge",
+		    "Maximum open file descriptors of each helper.",
+		    offsetof(struct proto_procstat, max_fds) },
+		{ "cluster_exporter_helper_start_time_seconds", "gauge",
+		    "Start time of each helper since the epoch, in seconds.",
+		    offsetof(struct proto_procstat, start_time_seconds) },
+	};
+	struct expo_label l;
+	const char *name;
+	size_t i;
+	double v;
+	int h, r;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((r = expo_family(out, m[i].name, m[i].help,
+		    m[i].type)) != 0)
+			return r;
+		for (h = 0; h < HELPER_COUNT; h++) {
+			if (!s->have_helper_proc[h])
+				continue;
+			name = source_helper_name(h);
+			l.name = "helper";
+			l.value = name;
+			l.len = strlen(name);
+			memcpy(&v, (const char *)&s->helper_proc[h] + m[i].off,
+			    sizeof(v));
+			if ((r = expo_sample(out, m[i].name, &l, 1, v)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int
 write_family(struct buf *out, const struct join *j, int f)
 {
@@ -136,6 +193,8 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    "gauge")) != 0 ||
 	    (r = expo_sample(out, "cluster_exporter_dropped_series", NULL, 0,
 	    (double)s->dropped_series)) != 0)
+		return r;
+	if ((r = write_helper_proc(out, s)) != 0)
 		return r;
 	if ((r = expo_family(out, "cluster_exporter_scrape_duration_seconds",
 	    "Seconds the collection behind this answer took, from its "

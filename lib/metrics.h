@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "proto.h"
 #include "source.h"
 
 struct buf;
@@ -21,6 +22,9 @@ struct metrics_scrape {
 	unsigned long	 helper_restarts[HELPER_COUNT];
 	unsigned long	 dropped_series;	/* non-finite, no jobid, ... */
 	double		 duration_seconds;	/* the whole collection */
+	/* Each helper's process figures, where have_helper_proc. */
+	struct proto_procstat helper_proc[HELPER_COUNT];
+	int		 have_helper_proc[HELPER_COUNT];
 };
 
 /*

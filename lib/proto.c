@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -189,6 +190,24 @@ proto_put_log(struct buf *out, int level, const char *msg)
 		return r;
 	if ((r = put_u8(out, (uint8_t)level)) == 0)
 		r = put_str(out, msg, text_len(msg), MAX_LOG_MSG);
+	return frame_end(out, start, r);
+}
+
+int
+proto_put_procstat(struct buf *out, const struct proto_procstat *p)
+{
+	size_t start;
+	int r;
+
+	if ((r = frame_begin(out, PROTO_PROCSTAT, &start)) != 0)
+		return r;
+	if ((r = put_f64(out, p->cpu_seconds)) != 0 ||
+	    (r = put_f64(out, p->resident_bytes)) != 0 ||
+	    (r = put_f64(out, p->virtual_bytes)) != 0 ||
+	    (r = put_f64(out, p->open_fds)) != 0 ||
+	    (r = put_f64(out, p->max_fds)) != 0)
+		return frame_end(out, start, r);
+	r = put_f64(out, p->start_time_seconds);
 	return frame_end(out, start, r);
 }
 
@@ -549,6 +568,31 @@ proto_get_log(const unsigned char *body, size_t len, struct proto_log *l)
 		r = ERR_RANGE;
 	if ((r = get_done(&c, r)) != 0)
 		memset(l, 0, sizeof(*l));
+	return r;
+}
+
+int
+proto_get_procstat(const unsigned char *body, size_t len,
+    struct proto_procstat *p)
+{
+	struct cur c = { body, len };
+	double *v[6];
+	size_t i;
+	int r = 0;
+
+	memset(p, 0, sizeof(*p));
+	v[0] = &p->cpu_seconds;
+	v[1] = &p->resident_bytes;
+	v[2] = &p->virtual_bytes;
+	v[3] = &p->open_fds;
+	v[4] = &p->max_fds;
+	v[5] = &p->start_time_seconds;
+	for (i = 0; i < 6 && r == 0; i++)
+		if ((r = get_f64(&c, v[i])) == 0 &&
+		    (!isfinite(*v[i]) || *v[i] < 0))
+			r = ERR_RANGE;
+	if ((r = get_done(&c, r)) != 0)
+		memset(p, 0, sizeof(*p));
 	return r;
 }
 

@@ -66,6 +66,10 @@
  *			string target (metadata only, else empty), f64 value
  *	SOURCE_END	u8 source, u8 status (0 ok), u32 series, u32 dropped,
  *			u64 elapsed_us, string reason
+ *	PROCSTAT	f64 cpu_seconds, f64 resident_bytes, f64 virtual_bytes,
+ *			f64 open_fds, f64 max_fds, f64 start_time_seconds
+ *			The helper's own process figures (lib/procstat.h),
+ *			before each END; each finite and not negative.
  */
 
 enum proto_type {
@@ -82,6 +86,7 @@ enum proto_type {
 	PROTO_GROUP = 0x44,
 	PROTO_SERIES = 0x45,
 	PROTO_SOURCE_END = 0x46,
+	PROTO_PROCSTAT = 0x47,
 };
 
 /* What a REQ_FAULT asks a test build's helper to do wrong. */
@@ -151,6 +156,15 @@ struct proto_source_end {
 	struct proto_str reason;
 };
 
+struct proto_procstat {
+	double		 cpu_seconds;
+	double		 resident_bytes;
+	double		 virtual_bytes;
+	double		 open_fds;
+	double		 max_fds;
+	double		 start_time_seconds;
+};
+
 struct proto_log {
 	uint8_t		 level;
 	struct proto_str msg;
@@ -203,6 +217,7 @@ int	proto_put_group(struct buf *out, uint32_t gid, const char *name,
 	    size_t nlen);
 int	proto_put_series(struct buf *out, const struct proto_series *s);
 int	proto_put_source_end(struct buf *out, const struct proto_source_end *e);
+int	proto_put_procstat(struct buf *out, const struct proto_procstat *p);
 
 /*
  * Splits the next complete frame off the front of in.  Returns 1 and sets
@@ -238,6 +253,8 @@ int	proto_get_series(const unsigned char *body, size_t len,
 	    struct proto_series *s);
 int	proto_get_source_end(const unsigned char *body, size_t len,
 	    struct proto_source_end *e);
+int	proto_get_procstat(const unsigned char *body, size_t len,
+	    struct proto_procstat *p);
 
 /*
  * The identity of a series, for budgets and for summing: kind, then the

@@ -1192,6 +1192,11 @@ def original(t):
     check(all(v == 1.0 for v in ups.values()), "source_up not all 1: %r" % ups)
     promtool_check(r.body)
 
+    # Each helper's own process figures, under its name.
+    rss = {s.labels.get("helper"): s.value for s in e.of("cluster_exporter_helper_resident_memory_bytes")}
+    check(sorted(rss) == sorted(HELPERS) and all(v > 1e5 for v in rss.values()),
+          "cluster_exporter_helper_resident_memory_bytes: want each helper's, got %r" % rss)
+
     want = sorted(promql(s, "1m") for s in ("metadata", "read", "write"))
     got = sorted(up.queries())
     check(got == want, "upstream queries (-timerange=1m):\n  got  %r\n  want %r" % (got, want))

@@ -3,6 +3,7 @@
  * The trust boundary: one test per check, each asserting the violation by
  * its reason, so that deleting a check fails its test.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -438,6 +439,30 @@ test_log_relayed(void **state)
 	assert_string_equal(f->logged, "2 squeue is slow");
 }
 
+/* A helper's own figures: kept, in any kind of call; a NaN is refused. */
+static void
+test_procstat(void **state)
+{
+	struct fx *f = *state;
+	struct proto_procstat ps = { 1.5, 2048, 4096, 7, 256, 1700000000 };
+
+	call(f, INTAKE_USERS, 1);
+	assert_int_equal(proto_put_procstat(&f->bytes, &ps), 0);
+	put_end(f, 0, 0);
+	assert_int_equal(feed(f), 0);
+	assert_true(f->c.have_procstat);
+	assert_true(f->c.procstat.open_fds == 7);
+	assert_true(f->c.procstat.start_time_seconds == 1700000000);
+	teardown(state);
+	assert_int_equal(setup(state), 0);
+	f = *state;
+	call(f, INTAKE_JOBS, 1);
+	ps.resident_bytes = NAN;
+	assert_int_equal(proto_put_procstat(&f->bytes, &ps), 0);
+	expect_violation(f, "bad PROCSTAT record");
+	assert_false(f->c.have_procstat);
+}
+
 static void
 test_end_status_reason(void **state)
 {
@@ -589,6 +614,7 @@ main(void)
 		T(test_end_needs_every_source_end),
 		T(test_query_ok_and_uids),
 		T(test_log_relayed),
+		T(test_procstat),
 		T(test_end_status_reason),
 		T(test_answer_checks),
 		T(test_ask_done_reports_absent),

@@ -349,6 +349,12 @@ static const struct {
 	{ "cluster_exporter_source_up", "gauge", "source" },
 	{ "cluster_exporter_helper_restarts_total", "counter", "helper" },
 	{ "cluster_exporter_dropped_series", "gauge", "" },
+	{ "cluster_exporter_helper_cpu_seconds_total", "counter", "helper" },
+	{ "cluster_exporter_helper_resident_memory_bytes", "gauge", "helper" },
+	{ "cluster_exporter_helper_virtual_memory_bytes", "gauge", "helper" },
+	{ "cluster_exporter_helper_open_fds", "gauge", "helper" },
+	{ "cluster_exporter_helper_max_fds", "gauge", "helper" },
+	{ "cluster_exporter_helper_start_time_seconds", "gauge", "helper" },
 	{ "cluster_exporter_scrape_duration_seconds", "gauge", "" },
 	{ "cluster_exporter_build_info", "gauge",
 	    "branch,compiler,revision,version" },
@@ -405,11 +411,14 @@ implied_samples(const char *name, const struct join *j)
 		return SOURCE_COUNT;
 	if (strcmp(name, "cluster_exporter_helper_restarts_total") == 0)
 		return HELPER_COUNT;
+	/* No helper has sent its process figures in these scrapes. */
+	if (strncmp(name, "cluster_exporter_helper_", 24) == 0)
+		return 0;
 	return 1;
 }
 
 /*
- * The whole shape of a full scrape: the thirteen families once each, with
+ * The whole shape of a full scrape: the nineteen families once each, with
  * HELP and TYPE, the right label names, as many samples as the inputs
  * imply, no duplicate series, and nothing else.
  */
@@ -518,10 +527,13 @@ test_families(void **state)
 	load_join(f->j);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	/* 13 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 + 1 samples. */
-	assert_int_equal(f->doc.lines, 2 * 13 + 1 + STAGE_COUNT +
+	/*
+	 * 19 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 + 1 samples (no
+	 * helper has sent its figures).
+	 */
+	assert_int_equal(f->doc.lines, 2 * 19 + 1 + STAGE_COUNT +
 	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
-	assert_int_equal(f->doc.lines, 55);
+	assert_int_equal(f->doc.lines, 67);
 }
 
 static void
@@ -748,7 +760,7 @@ test_null_join(void **state)
 
 	write_and_parse(f, NULL);
 	assert_full_shape(&f->doc, NULL);
-	assert_int_equal(f->doc.lines, 2 * 13 + 1 + STAGE_COUNT +
+	assert_int_equal(f->doc.lines, 2 * 19 + 1 + STAGE_COUNT +
 	    SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
@@ -758,7 +770,7 @@ test_null_join(void **state)
 		assert_int_equal(join_build(empty, src, NULL), 0);
 	write_and_parse(f, empty);
 	assert_full_shape(&f->doc, empty);
-	assert_int_equal(f->doc.lines, 45);
+	assert_int_equal(f->doc.lines, 57);
 	join_free(empty);
 }
 
@@ -774,7 +786,7 @@ test_no_duplicates(void **state)
 		assert_int_equal(join_build(f->j, src, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 55);
+	assert_int_equal(f->doc.lines, 67);
 
 	/* The same series again only changes the sums. */
 	add_series(f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
@@ -782,7 +794,7 @@ test_no_duplicates(void **state)
 	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 55);
+	assert_int_equal(f->doc.lines, 67);
 	assert_sample(&f->doc, "cluster_job_read_throughput_bytes{"
 	    "account=\"acc_a\",user=\"u1\"}", 152);
 }

@@ -168,6 +168,29 @@ test_query_client(void **state)
 	buf_cleanup(b);
 }
 
+/* A helper's process figures: finite, not negative, exactly six. */
+static void
+test_procstat_roundtrip(void **state)
+{
+	struct buf *b = *state;
+	struct proto_procstat in = { 0.25, 1e6, 2e6, 9, 256, 1.7e9 }, out;
+	const unsigned char *body;
+	size_t len;
+
+	assert_int_equal(proto_put_procstat(b, &in), 0);
+	one_frame(b, PROTO_PROCSTAT, &body, &len);
+	assert_int_equal(proto_get_procstat(body, len, &out), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	assert_int_equal(proto_get_procstat(body, len - 1, &out),
+	    ERR_TRUNCATED);
+	buf_reset(b);
+	in.open_fds = -1;
+	assert_int_equal(proto_put_procstat(b, &in), 0);
+	one_frame(b, PROTO_PROCSTAT, &body, &len);
+	assert_int_equal(proto_get_procstat(body, len, &out), ERR_RANGE);
+	assert_true(out.cpu_seconds == 0);
+}
+
 /* The last query is accepted, one past it is not (no array overrun). */
 static void
 test_source_bounds(void **state)
@@ -378,6 +401,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_series_roundtrip,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_req_roundtrip,
+		    buf_state_setup, buf_state_teardown),
+		cmocka_unit_test_setup_teardown(test_procstat_roundtrip,
 		    buf_state_setup, buf_state_teardown),
 		cmocka_unit_test_setup_teardown(test_query_client,
 		    buf_state_setup, buf_state_teardown),

@@ -78,10 +78,11 @@ USER = 0x43
 GROUP = 0x44
 SERIES = 0x45
 SOURCE_END = 0x46
+PROCSTAT = 0x47
 
 RECORD_NAMES = {
     LOG: "LOG", END: "END", JOB: "JOB", USER: "USER", GROUP: "GROUP",
-    SERIES: "SERIES", SOURCE_END: "SOURCE_END",
+    SERIES: "SERIES", SOURCE_END: "SOURCE_END", PROCSTAT: "PROCSTAT",
 }
 
 PROTO_MAX_FRAME = 64 * 1024
@@ -199,6 +200,9 @@ def decode(ftype, body):
         rec = {"source": r.u8(), "kind": r.u8(), "jobid": r.u64(),
                "uid": r.u32(), "proc": r.string(), "target": r.string(),
                "value": r.f64()}
+    elif ftype == PROCSTAT:
+        rec = {k: r.f64() for k in ("cpu_seconds", "resident_bytes", "virtual_bytes",
+                                    "open_fds", "max_fds", "start_time_seconds")}
     else:
         rec = {"source": r.u8(), "status": r.u8(), "series": r.u32(),
                "dropped": r.u32(), "elapsed_us": r.u64(),
@@ -333,7 +337,8 @@ class Helper:
     def request(self, data, deadline_ms, want=None):
         """Sends one request; returns (records before END, END).
 
-        want: record types allowed as data records (LOG always is)."""
+        want: record types allowed as data records (LOG always is; the
+        helper's PROCSTAT before END is kept in self.procstat)."""
         self.send(data)
         deadline = time.monotonic() + deadline_ms / 1000.0 + ANSWER_SLACK
         recs = []
@@ -342,6 +347,9 @@ class Helper:
             rec = decode(ftype, body)
             if ftype == LOG:
                 self.logs.append(rec)
+                continue
+            if ftype == PROCSTAT:
+                self.procstat = rec
                 continue
             if ftype == END:
                 return recs, rec

@@ -91,7 +91,6 @@ procstat_read(struct procstat *ps)
 	struct rlimit rl;
 	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	ssize_t n;
-	int nf;
 
 	memset(ps, 0, sizeof(*ps));
 	if (ps_stat == -1 || tick <= 0 || page <= 0)
@@ -103,7 +102,7 @@ procstat_read(struct procstat *ps)
 		ps->open_fds = ps_count_fds();
 	}
 	pthread_mutex_unlock(&ps_mu);
-	if (n <= 0 || (nf = ps_fields(buf, f, 64)) < 22)
+	if (n <= 0 || ps_fields(buf, f, 64) < 22)
 		return -1;
 	/* utime 14, stime 15, starttime 22, vsize 23, rss 24 (man proc). */
 	ps->cpu_seconds = (strtod(f[11], NULL) + strtod(f[12], NULL)) /
