@@ -1736,7 +1736,8 @@ def adversarial_names(t):
     lines = r.text.split("\n")
     ok_lines = [l for l in lines if re.match(r"cluster_exporter_scrape_ok[ {]", l)]
     check(len(ok_lines) == 1, "%d lines start with cluster_exporter_scrape_ok: %r" % (len(ok_lines), ok_lines))
-    declared = {f for f in e.types if f.startswith("cluster_exporter_") and f in e.helps}
+    # The exporter's own families, and the client libraries' process_*.
+    declared = {f for f in e.types if f.startswith(("cluster_exporter_", "process_")) and f in e.helps}
     known = set(INTERFACE_FAMILIES) | declared
     extra = sorted(declared - set(INTERFACE_FAMILIES))
     if extra:
