@@ -409,13 +409,16 @@ check-all:
 	$(MAKE) check-tsan
 	$(MAKE) analyze
 
-# A libcurl older than 7.77 has no *_BLOB options: the promql helper then
-# gets the upstream's TLS files by path (cmd/upstream.c).  That build,
-# made here with -DPCE_NO_CURL_BLOB, and the TLS scenario against it.
+# The branches for the libcurl of RHEL 8 (7.61) and 9 (7.76), taken on
+# Debian's newer one: no *_BLOB options (before 7.77: the promql helper
+# gets the upstream's TLS files by path, cmd/upstream.c), no
+# CURLOPT_PROTOCOLS_STR (7.85) and no curl_multi_poll() (7.66).  That
+# build, and the scenarios that go through them.
 check-noblob:
-	$(MAKE) -j2 B=$(B)-noblob CPPFLAGS='$(CPPFLAGS) -DPCE_NO_CURL_BLOB' all
+	$(MAKE) -j2 B=$(B)-noblob CPPFLAGS='$(CPPFLAGS) -DPCE_NO_CURL_BLOB \
+	    -DPCE_OLD_CURL' all
 	PCE_BUILD=$(B)-noblob PCE_HOOKS_BUILD=$(B)-noblob PCE_NO_CURL_BLOB=1 \
-	    tests/e2e.sh upstream_tls
+	    tests/e2e.sh upstream_tls upstream_redirects original
 
 # Figures, not tests: the join alone, then the front door under a hostile
 # local load (tests/bench_front.py says what it runs).

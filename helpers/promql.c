@@ -12,6 +12,14 @@
 #include <unistd.h>
 #include <strings.h>
 
+/*
+ * PCE_OLD_CURL (make check-fallbacks) takes the branches for a libcurl
+ * older than 7.85 (RHEL 8 has 7.61, RHEL 9 7.76) on a newer one: their
+ * options are deprecated there, which must not be an error then.
+ */
+#ifdef PCE_OLD_CURL
+#define CURL_DISABLE_DEPRECATION
+#endif
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -314,8 +322,16 @@ promql_setup(struct query *q, int source, long timeout_ms,
 	curl_easy_setopt(q->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(q->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500 && !defined(PCE_OLD_CURL)
 	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(q->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	/* Before 7.85: the same as a bit mask. */
+	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(q->easy, CURLOPT_REDIR_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	curl_easy_setopt(q->easy, CURLOPT_USERAGENT,
 	    "prometheus-cluster-exporter/" PCE_VERSION);
 	curl_easy_setopt(q->easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -465,6 +481,20 @@ promql_follow(CURLM *multi, struct query *q)
 }
 
 /*
+ * Waits up to a second for the transfers: curl_multi_poll() since libcurl
+ * 7.66, curl_multi_wait() before (RHEL 8's 7.61).
+ */
+static CURLMcode
+promql_multi_wait(CURLM *multi)
+{
+#if LIBCURL_VERSION_NUM >= 0x074200 && !defined(PCE_OLD_CURL)
+	return curl_multi_poll(multi, NULL, 0, 1000, NULL);
+#else
+	return curl_multi_wait(multi, NULL, 0, 1000, NULL);
+#endif
+}
+
+/*
  * Runs the transfers of multi to their end, finishing each query as its
  * answer completes.  Returns 0, or ERR_SYSTEM with reason set if libcurl's
  * multi interface fails.
@@ -492,9 +522,9 @@ promql_run(CURLM *multi, char *reason, size_t reasonsz)
 			if (cc != CURLE_OK || !promql_follow(multi, qp))
 				promql_finish(qp, cc);
 		}
-		if (running > 0 && curl_multi_poll(multi, NULL, 0, 1000,
-		    NULL) != CURLM_OK) {
-			snprintf(reason, reasonsz, "curl_multi_poll failed");
+		if (running > 0 && promql_multi_wait(multi) != CURLM_OK) {
+			snprintf(reason, reasonsz, "waiting for the upstream "
+			    "failed (libcurl)");
 			return ERR_SYSTEM;
 		}
 		/* A redirect followed adds a transfer. */
