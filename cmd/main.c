@@ -453,35 +453,6 @@ start_helpers(void)
 }
 
 /*
- * Lets the parent read path, where it is and where its links lead: the
- * directories, so that a file replaced by rename or a swapped link (as
- * certbot's live/) is read again on SIGHUP.
- */
-static void
-landlock_file(struct sbx_landlock *ll, const char *path)
-{
-	char abs[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX], *slash;
-
-	if (path == NULL || path[0] == '\0')
-		return;
-	if (path[0] == '/')
-		(void)snprintf(abs, sizeof(abs), "%s", path);
-	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
-	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >=
-	    sizeof(abs))
-		return;
-	if (realpath(abs, real) != NULL && (slash = strrchr(real, '/')) !=
-	    NULL) {
-		slash[slash == real ? 1 : 0] = '\0';
-		sbx_landlock_path(ll, real, 0);
-	}
-	if ((slash = strrchr(abs, '/')) != NULL) {
-		slash[slash == abs ? 1 : 0] = '\0';
-		sbx_landlock_path(ll, abs, 0);
-	}
-}
-
-/*
  * The parent's Landlock rules: after start it reads only the web and
  * upstream configuration files and what they name (for SIGHUP), and
  * connects and binds nothing (its sockets are open already).
@@ -494,12 +465,12 @@ parent_landlock(struct sbx_landlock *ll)
 
 	memset(ll, 0, sizeof(*ll));
 	ll->net = 1;
-	landlock_file(ll, cfg.web_config_file);
-	landlock_file(ll, cfg.promserver_config_file);
+	sbx_landlock_dirs_of(ll, cfg.web_config_file, 0);
+	sbx_landlock_dirs_of(ll, cfg.promserver_config_file, 0);
 	n = web_files(cfg.web_config_file, files, 16);
 	n += upstream_files(files + n, 16 - n);
 	for (i = 0; i < n; i++)
-		landlock_file(ll, files[i]);
+		sbx_landlock_dirs_of(ll, files[i], 0);
 }
 
 /*

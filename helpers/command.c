@@ -501,24 +501,6 @@ static const char *const cmd_exec_paths[] = {
 	"/opt",
 };
 
-/* Adds the directory of path (and of where it really is) to ll. */
-static void
-cmd_landlock_dir(struct sbx_landlock *ll, const char *path, int exec)
-{
-	char dir[PATH_MAX], *slash;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) < sizeof(dir) &&
-	    (slash = strrchr(dir, '/')) != NULL) {
-		slash[slash == dir ? 1 : 0] = '\0';
-		sbx_landlock_path(ll, dir, exec);
-	}
-	if (realpath(path, dir) != NULL && (slash = strrchr(dir, '/')) !=
-	    NULL) {
-		slash[slash == dir ? 1 : 0] = '\0';
-		sbx_landlock_path(ll, dir, exec);
-	}
-}
-
 void
 cmd_landlock(struct sbx_landlock *ll, const char *command)
 {
@@ -531,7 +513,7 @@ cmd_landlock(struct sbx_landlock *ll, const char *command)
 	for (i = 0; i < sizeof(cmd_exec_paths) / sizeof(cmd_exec_paths[0]);
 	    i++)
 		sbx_landlock_path(ll, cmd_exec_paths[i], 1);
-	cmd_landlock_dir(ll, command, 1);
+	sbx_landlock_dirs_of(ll, command, 1);
 	if (conf != NULL && conf[0] == '/')
-		cmd_landlock_dir(ll, conf, 0);
+		sbx_landlock_dirs_of(ll, conf, 0);
 }

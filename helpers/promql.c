@@ -68,6 +68,8 @@ static const char *promql_range;
  */
 static const struct sbx_landlock *promql_ll;
 static int promql_ll_abi;
+/* A proxy variable is set: queries may go through it (read once). */
+static int promql_env_proxy;
 
 static int	promql_follow(CURLM *, struct query *);
 
@@ -407,10 +409,7 @@ promql_proxied(const struct upclient *c)
 {
 	if (c->proxy == UPCLIENT_PROXY_URL)
 		return 1;
-	return c->proxy == UPCLIENT_PROXY_ENV && (getenv("http_proxy") !=
-	    NULL || getenv("https_proxy") != NULL || getenv("HTTPS_PROXY") !=
-	    NULL || getenv("all_proxy") != NULL || getenv("ALL_PROXY") !=
-	    NULL);
+	return c->proxy == UPCLIENT_PROXY_ENV && promql_env_proxy;
 }
 
 /* Whether an HTTP status is a redirect to follow (GET stays GET). */
@@ -652,8 +651,11 @@ promql_landlock(struct sbx_landlock *ll, int mode)
 		sbx_landlock_path(ll, promql_lib_paths[i], 1);
 	sbx_landlock_port(ll, upclient_url_port(promql_server));
 	sbx_landlock_port(ll, 53);
-	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
 		sbx_landlock_port(ll, upclient_url_port(getenv(proxies[i])));
+		if (getenv(proxies[i]) != NULL)
+			promql_env_proxy = 1;
+	}
 	promql_ll = ll;
 	/* -sandbox=log and off set no Landlock (nor does valgrind know it). */
 	promql_ll_abi = mode == SANDBOX_ENFORCE ? sbx_landlock_abi() : 0;

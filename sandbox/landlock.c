@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,12 +106,48 @@ ll_fs_rights(int abi)
 void
 sbx_landlock_path(struct sbx_landlock *l, const char *path, int exec)
 {
-	if (path == NULL || path[0] != '/' || l->npaths >= SBX_LL_MAX_PATHS)
+	size_t n;
+
+	/* A path that does not fit is left out, never cut to another one. */
+	if (path == NULL || path[0] != '/' || l->npaths >= SBX_LL_MAX_PATHS ||
+	    (n = strlen(path)) >= sizeof(l->paths[0].path))
 		return;
-	(void)snprintf(l->paths[l->npaths].path,
-	    sizeof(l->paths[l->npaths].path), "%s", path);
+	memcpy(l->paths[l->npaths].path, path, n + 1);
 	l->paths[l->npaths].exec = exec;
 	l->npaths++;
+}
+
+/* The directory part of path into dir: "/" for "/x"; 0, or -1 for none. */
+static int
+ll_dir_of(const char *path, char *dir, size_t dirsz)
+{
+	char *slash;
+
+	if ((size_t)snprintf(dir, dirsz, "%s", path) >= dirsz ||
+	    (slash = strrchr(dir, '/')) == NULL)
+		return -1;
+	slash[slash == dir ? 1 : 0] = '\0';
+	return 0;
+}
+
+void
+sbx_landlock_dirs_of(struct sbx_landlock *l, const char *path, int exec)
+{
+	char abs[PATH_MAX], dir[PATH_MAX], cwd[PATH_MAX];
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if (path[0] == '/')
+		(void)snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >=
+	    sizeof(abs))
+		return;
+	if (ll_dir_of(abs, dir, sizeof(dir)) == 0)
+		sbx_landlock_path(l, dir, exec);
+	if (realpath(abs, cwd) != NULL && ll_dir_of(cwd, dir,
+	    sizeof(dir)) == 0)
+		sbx_landlock_path(l, dir, exec);
 }
 
 void

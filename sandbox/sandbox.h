@@ -106,6 +106,13 @@ struct sbx_landlock {
 /* Adds a path (absolute; others are ignored), or a TCP port. */
 void	sbx_landlock_path(struct sbx_landlock *l, const char *path, int exec);
 void	sbx_landlock_port(struct sbx_landlock *l, unsigned int port);
+/*
+ * Adds the directory of path (relative: to the working directory) and
+ * the directory where it really is, its links followed: a file replaced
+ * by rename or through a swapped link (certbot's live/) stays readable.
+ */
+void	sbx_landlock_dirs_of(struct sbx_landlock *l, const char *path,
+	    int exec);
 /* The kernel's Landlock ABI version, 0 without Landlock. */
 int	sbx_landlock_abi(void);
 /*
