@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * promql helper: runs the three upstream queries at once (libcurl multi),
- * parses each answer with the jsmn reader as soon as it is complete, and
- * streams SERIES records, one SOURCE_END per query, then END.  Upstream JSON
+ * reads each answer as its bytes arrive (lib/json's stream: one series
+ * object at a time, nothing kept of the answer) and sends a SERIES record
+ * per series at once, one SOURCE_END per query, then END.  Upstream JSON
  * carries user-chosen process names, so it is parsed here, confined.
  */
 #include <math.h>
@@ -51,8 +52,9 @@ struct query {
 	char		*first;		/* its effective URL, once known */
 	int		 redirects;
 	char		 refused[160];	/* why a redirect was not followed */
-	struct buf	 body;
-	int		 too_big;
+	struct json_stream *js;		/* reads the answer as it arrives */
+	int		 good;		/* its HTTP status is 2xx */
+	int		 stopped;	/* reading it failed: aborted */
 	uint64_t	 start_us;
 	uint32_t	 series;
 	uint32_t	 dropped;
@@ -73,16 +75,44 @@ static int promql_env_proxy;
 
 static int	promql_follow(CURLM *, struct query *);
 
-/* CURLOPT_WRITEFUNCTION: keeps the answer; 0 (curl aborts) past the cap. */
+static json_series_fn promql_series, promql_ignore;
+
+/*
+ * q's reader, made on the first bytes of an answer: one that sends the
+ * series of a 2xx answer, or one that only looks for the upstream's error
+ * text in another.  NULL on ERR_NOMEM.
+ */
+static struct json_stream *
+promql_stream(struct query *q)
+{
+	long code = 0;
+
+	if (q->js != NULL)
+		return q->js;
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+	q->good = code >= 200 && code <= 299;
+	q->js = json_stream_new(q->good ? promql_series : promql_ignore, q);
+	return q->js;
+}
+
+/*
+ * CURLOPT_WRITEFUNCTION: reads the bytes as they come.  Returns 0 (curl
+ * aborts the transfer) once a 2xx answer cannot be used: bad JSON, the
+ * budget used up, or no memory.
+ */
 static size_t
 promql_write(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct query *q = arg;
 	size_t n = size * nmemb;
 
-	/* Refusing the bytes makes curl abort the transfer. */
-	if (buf_append(&q->body, p, n) != 0) {
-		q->too_big = 1;
+	if (promql_stream(q) == NULL) {
+		q->stopped = 1;
+		return 0;
+	}
+	/* Another answer's body (an error, a redirect) is only skimmed. */
+	if (json_stream_feed(q->js, p, n) != 0 && q->good) {
+		q->stopped = 1;
 		return 0;
 	}
 	return n;
@@ -218,46 +248,59 @@ promql_ignore(const struct json_series *s, void *arg)
 	return 0;
 }
 
+/* The reason of q's reader: "what: why" into reason. */
+static void
+promql_json_reason(struct query *q, int r, char *reason, size_t reasonsz)
+{
+	const char *why = q->js == NULL ? "" : json_stream_reason(q->js);
+
+	if (q->js == NULL)
+		snprintf(reason, reasonsz, "%s", err_str(r));
+	else
+		snprintf(reason, reasonsz, "%s%s%s", err_str(r),
+		    why[0] != '\0' ? ": " : "", why);
+}
+
 /*
  * Why the finished transfer of q (curl's result cc) failed, into reason;
- * "" if it did not.  A good answer is parsed and its series sent here.
+ * "" if it did not.  Its series have been sent while it arrived.
  */
 static void
 promql_outcome(struct query *q, CURLcode cc, char *reason, size_t reasonsz)
 {
-	char jreason[256];
 	long code = 0;
 	int r;
 
 	reason[0] = '\0';
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+	/* Answered with no body at all: the reader says what is missing. */
+	if (cc == CURLE_OK && promql_stream(q) == NULL) {
+		snprintf(reason, reasonsz, "%s", err_str(ERR_NOMEM));
+		return;
+	}
 	if (q->refused[0] != '\0') {
 		snprintf(reason, reasonsz, "%s", q->refused);
-	} else if (q->too_big) {
-		snprintf(reason, reasonsz, "answer larger than %d bytes",
-		    MAX_JSON_BODY);
+	} else if (q->over[0] != '\0') {
+		snprintf(reason, reasonsz, "the answer has %s", q->over);
+	} else if (q->stopped && q->good) {
+		promql_json_reason(q, q->js == NULL ? ERR_NOMEM :
+		    json_stream_end(q->js), reason, reasonsz);
+	} else if (q->stopped) {
+		snprintf(reason, reasonsz, "%s", err_str(ERR_NOMEM));
 	} else if (cc != CURLE_OK) {
 		snprintf(reason, reasonsz, "%s", curl_easy_strerror(cc));
 	} else if (code < 200 || code > 299) {
-		/* Parsed only for the upstream's own error text. */
-		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
-		    promql_ignore, NULL, jreason, sizeof(jreason));
+		/* Read only for the upstream's own error text. */
+		r = q->js == NULL ? ERR_JSON_PART : json_stream_end(q->js);
 		snprintf(reason, reasonsz, "HTTP status %ld%s%s",
 		    code, r == ERR_UPSTREAM ? ": " : "",
-		    r == ERR_UPSTREAM ? jreason : "");
-	} else {
+		    r == ERR_UPSTREAM ? json_stream_reason(q->js) : "");
+	} else if ((r = json_stream_end(q->js)) != 0) {
 		/*
 		 * The parent keeps a source's series only when its
 		 * SOURCE_END says ok, so a failure halfway is harmless.
 		 */
-		r = json_parse_vector(buf_ptr(&q->body), buf_len(&q->body),
-		    promql_series, q, jreason, sizeof(jreason));
-		if (q->over[0] != '\0')
-			snprintf(reason, reasonsz, "the answer has %s",
-			    q->over);
-		else if (r != 0)
-			snprintf(reason, reasonsz, "%s%s%s", err_str(r),
-			    jreason[0] != '\0' ? ": " : "", jreason);
+		promql_json_reason(q, r, reason, reasonsz);
 	}
 }
 
@@ -288,7 +331,8 @@ promql_finish(struct query *q, CURLcode cc)
 		hrt_die("encoding source end failed");
 	hrt_flush();
 	q->done = 1;
-	buf_cleanup(&q->body);
+	json_stream_free(q->js);
+	q->js = NULL;
 	budget_cleanup(&q->budget);
 }
 
@@ -309,7 +353,6 @@ promql_setup(struct query *q, int source, long timeout_ms,
 	if ((r = budget_init(&q->budget, budget)) != 0)
 		return r;
 	buf_init(&q->url, 16384);
-	buf_init(&q->body, MAX_JSON_BODY);
 	if ((r = query_url(&q->url, promql_server, promql_range,
 	    source)) != 0)
 		return r;
@@ -351,7 +394,7 @@ promql_release(CURLM *multi, struct query *q)
 	upconn_release(&q->conn);
 	free(q->first);
 	buf_cleanup(&q->url);
-	buf_cleanup(&q->body);
+	json_stream_free(q->js);
 	budget_cleanup(&q->budget);
 }
 
@@ -464,8 +507,10 @@ promql_follow(CURLM *multi, struct query *q)
 	trusted = upconn_same_origin(next, q->first);
 	curl_multi_remove_handle(multi, q->easy);
 	upconn_release(&q->conn);
-	buf_reset(&q->body);
-	q->too_big = 0;
+	/* The redirect's own body was read for nothing. */
+	json_stream_free(q->js);
+	q->js = NULL;
+	q->stopped = 0;
 	q->redirects++;
 	r = upconn_setup(q->easy, q->client, next, buf_ptr(&q->url),
 	    trusted, &q->conn, why, sizeof(why));

@@ -35,10 +35,13 @@
 /* Records one request may answer with (jobs, series, accounts). */
 #define MAX_RECORDS		2000000
 
-/* One upstream answer, held whole because jsmn tokenizes a full buffer. */
-#define MAX_JSON_BODY		(256 * 1024 * 1024)
-/* JSON tokens in one answer: about 11 per series. */
-#define MAX_JSON_TOKENS		(16 * 1024 * 1024)
+/*
+ * One value of an upstream answer, held whole while jsmn tokenizes it: an
+ * element of data.result (a series is about 100 bytes), or a member such
+ * as error or warnings.  The answer itself streams through and has no cap
+ * but the deadline and the source's budgets.
+ */
+#define JSON_MAX_VALUE		(256 * 1024)
 
 /* One line of squeue or getent output. */
 #define MAX_LINE		4096

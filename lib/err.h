@@ -17,7 +17,7 @@ enum {
 	ERR_NUL = -7,		/* embedded NUL byte */
 	ERR_TYPE = -8,		/* unknown or unexpected record type */
 	ERR_TRAILING = -9,	/* bytes left after a complete item */
-	ERR_JSON_NOMEM = -10,	/* more JSON tokens than MAX_JSON_TOKENS */
+	ERR_JSON_NOMEM = -10,	/* no longer returned; kept for its number */
 	ERR_JSON_INVAL = -11,	/* JSON syntax error */
 	ERR_JSON_PART = -12,	/* JSON document is truncated */
 	ERR_JSON_SCHEMA = -13,	/* valid JSON, not a Prometheus vector answer */

@@ -30,12 +30,19 @@
 #define JSON_MAX_DEPTH	32
 /* Longest key or enum string we ever compare with, decoded, plus margin. */
 #define JSON_SHORT_MAX	64
+/* What a stream keeps of the reason of a failure, and of error texts. */
+#define JSON_REASON_MAX	512
+/* Tokens of the first window; the array grows with the largest one. */
+#define JSON_TOKENS_START	64
 
 struct json_ctx {
+	/* The window: one whole value of the answer, and its tokens. */
 	const char	*js;
 	size_t		 len;
+	size_t		 base;		/* the window's offset in the answer */
 	jsmntok_t	*tok;
 	int		 ntok;
+	int		 tokalloc;
 	char		*reason;
 	size_t		 reasonsz;
 	/* A decoded short string (json_short), in shortb if it had escapes. */
@@ -298,112 +305,17 @@ json_span_end(const jsmntok_t *t)
 	return t->type == JSMN_STRING ? t->end + 1 : t->end;
 }
 
-/*
- * A linear scan before jsmn, skipping strings so that brackets inside them
- * do not count.  It refuses nesting deeper than JSON_MAX_DEPTH, and text
- * after the top-level container has closed: jsmn would call "{}1" truncated
- * (the 1 might go on), but no continuation can make it valid.
- */
-static int
-json_prescan(struct json_ctx *c)
-{
-	size_t i;
-	int depth = 0, instr = 0, closed = 0;
-
-	for (i = 0; i < c->len; i++) {
-		if (instr) {
-			if (c->js[i] == '\\')
-				i++;
-			else if (c->js[i] == '"')
-				instr = 0;
-			continue;
-		}
-		if (closed && !json_is_ws(c->js[i])) {
-			json_reason(c, "data after the JSON value, at byte %zu",
-			    i);
-			return ERR_JSON_INVAL;
-		}
-		switch (c->js[i]) {
-		case '"':
-			instr = 1;
-			break;
-		case '[':
-		case '{':
-			if (++depth > JSON_MAX_DEPTH) {
-				json_reason(c, "JSON nested deeper than %d "
-				    "levels at byte %zu", JSON_MAX_DEPTH, i);
-				return ERR_TOOBIG;
-			}
-			break;
-		case ']':
-		case '}':
-			if (depth > 0 && --depth == 0)
-				closed = 1;
-			break;
-		}
-	}
-	return 0;
-}
-
+/* A jsmn failure in the window, as an ERR_* with the answer's offset. */
 static int
 json_jsmn_error(struct json_ctx *c, int r, unsigned int pos)
 {
-	switch (r) {
-	case JSMN_ERROR_PART:
-		json_reason(c, "JSON truncated after %zu bytes", c->len);
-		return ERR_JSON_PART;
-	case JSMN_ERROR_NOMEM:
-		json_reason(c, "more JSON tokens than expected");
-		return ERR_JSON_NOMEM;
-	default:
-		json_reason(c, "invalid JSON near byte %u", pos);
-		return ERR_JSON_INVAL;
-	}
-}
-
-/*
- * Two jsmn passes: the first only counts, so that the token array is
- * allocated once and exactly as large as needed, and refused up front when
- * the count exceeds maxtok.
- */
-static int
-json_tokenize(struct json_ctx *c, int maxtok)
-{
-	jsmn_parser p;
-	size_t i;
-	int r;
-
-	jsmn_init(&p);
-	r = jsmn_parse(&p, c->js, c->len, NULL, 0);
-	if (r < 0)
-		return json_jsmn_error(c, r, p.pos);
-	if (r == 0) {
-		/* Counting, jsmn passes over stray brackets and commas. */
-		for (i = 0; i < c->len && json_is_ws(c->js[i]); i++)
-			;
-		if (i < c->len) {
-			json_reason(c, "invalid JSON near byte %zu", i);
-			return ERR_JSON_INVAL;
-		}
-		json_reason(c, "empty body");
+	if (r == JSMN_ERROR_PART) {
+		json_reason(c, "JSON truncated after %zu bytes",
+		    c->base + c->len);
 		return ERR_JSON_PART;
 	}
-	if (r > maxtok) {
-		json_reason(c, "more than %d JSON tokens", maxtok);
-		return ERR_JSON_NOMEM;
-	}
-	if ((c->tok = calloc((size_t)r, sizeof(*c->tok))) == NULL) {
-		json_reason(c, "no memory for %d JSON tokens", r);
-		return ERR_NOMEM;
-	}
-	c->ntok = r;
-	jsmn_init(&p);
-	r = jsmn_parse(&p, c->js, c->len, c->tok, (unsigned int)c->ntok);
-	if (r < 0)
-		return json_jsmn_error(c, r, p.pos);
-	if (r != c->ntok)
-		return json_jsmn_error(c, JSMN_ERROR_NOMEM, p.pos);
-	return 0;
+	json_reason(c, "invalid JSON near byte %zu", c->base + pos);
+	return ERR_JSON_INVAL;
 }
 
 /*
@@ -477,7 +389,8 @@ json_validate(struct json_ctx *c)
 		if (p == -1) {
 			if (i != 0) {
 				json_reason(c, "more than one JSON value, "
-				    "the second at byte %d", at);
+				    "the second at byte %zu", c->base +
+				    (size_t)at);
 				return ERR_JSON_INVAL;
 			}
 			sep = '\0';
@@ -515,7 +428,8 @@ json_validate(struct json_ctx *c)
 			if (json_unescape(json_tok_ptr(c, i),
 			    json_tok_len(c, i), NULL) != 0) {
 				json_reason(c, "invalid JSON string at byte "
-				    "%d (escape or control character)", at);
+				    "%zu (escape or control character)",
+				    c->base + (size_t)at);
 				return ERR_JSON_INVAL;
 			}
 			pos = json_span_end(t);
@@ -526,7 +440,7 @@ json_validate(struct json_ctx *c)
 			if (!json_is_primitive(json_tok_ptr(c, i),
 			    json_tok_len(c, i))) {
 				json_reason(c, "invalid JSON literal at byte "
-				    "%d", at);
+				    "%zu", c->base + (size_t)at);
 				return ERR_JSON_INVAL;
 			}
 			pos = t->end;
@@ -541,7 +455,7 @@ json_validate(struct json_ctx *c)
 		goto bad;
 	return 0;
  bad:
-	json_reason(c, "invalid JSON near byte %d", at);
+	json_reason(c, "invalid JSON near byte %zu", c->base + (size_t)at);
 	return ERR_JSON_INVAL;
 }
 
@@ -568,17 +482,15 @@ json_next(const struct json_ctx *c, int i)
 }
 
 /*
- * Sets c->sp, c->sn to the decoded text of string token i, for comparison
+ * Sets c->sp, c->sn to the decoded text of s[0..n), for comparison
  * with key and enum names: "\u006aobid" is "jobid".  Text too long to be
  * any of those decodes to "", which matches none.  Text without escapes is
  * used as it stands, invalid UTF-8 and all: the names are ASCII, so such
  * text matches none of them, as its sanitized form would not either.
  */
 static int
-json_short(struct json_ctx *c, int i)
+json_short_text(struct json_ctx *c, const char *s, size_t n)
 {
-	const char *s = json_tok_ptr(c, i);
-	size_t n = json_tok_len(c, i);
 	int r;
 
 	if (memchr(s, '\\', n) == NULL) {
@@ -601,6 +513,13 @@ json_short(struct json_ctx *c, int i)
 	return 0;
 }
 
+/* json_short_text() of string token i. */
+static int
+json_short(struct json_ctx *c, int i)
+{
+	return json_short_text(c, json_tok_ptr(c, i), json_tok_len(c, i));
+}
+
 static int
 json_short_is(const struct json_ctx *c, const char *lit)
 {
@@ -610,62 +529,35 @@ json_short_is(const struct json_ctx *c, const char *lit)
 }
 
 /*
- * Appends to rb the decoded, sanitized start of string token i (nothing if
- * i is not a string).  Only the first reasonsz + 3 decoded bytes are used:
- * more would be cut from the reason anyway, and sanitizing never shrinks
- * text, so a sequence split at that point lands beyond the cut.
+ * Keeps in out the decoded, sanitized start of the window's value when it
+ * is a string (else nothing): an error text, kept until the answer ends.
+ * Only the first JSON_REASON_MAX + 3 decoded bytes are used: more would be
+ * cut from the reason anyway, and sanitizing never shrinks text, so a
+ * sequence split at that point lands beyond the cut.
  */
 static int
-json_reason_part(struct json_ctx *c, struct buf *rb, int i)
+json_keep_text(struct json_ctx *c, struct buf *out)
 {
 	size_t n;
 	int r;
 
-	if (i == -1 || c->tok[i].type != JSMN_STRING)
+	buf_reset(out);
+	if (c->tok[0].type != JSMN_STRING)
 		return 0;
 	buf_reset(&c->str);
-	if ((r = json_unescape(json_tok_ptr(c, i), json_tok_len(c, i),
+	if ((r = json_unescape(json_tok_ptr(c, 0), json_tok_len(c, 0),
 	    &c->str)) != 0)
 		return r;
 	n = buf_len(&c->str);
-	if (n > 3 && n - 3 > c->reasonsz)
-		n = c->reasonsz + 3;
-	return utf8_sanitize(rb, buf_ptr(&c->str), n);
-}
-
-/*
- * status "error": the reason is "<errorType>: <error>", cut at a character
- * boundary.  ERR_UPSTREAM is what counts, so a reason that cannot be built
- * stays empty rather than turning the result into ERR_NOMEM.
- */
-static int
-json_upstream(struct json_ctx *c, int etype, int emsg)
-{
-	struct buf rb;
-	const char *p;
-	size_t n;
-
-	if (c->reason == NULL || c->reasonsz == 0)
-		return ERR_UPSTREAM;
-	buf_init(&rb, MAX_JSON_BODY);
-	if (json_reason_part(c, &rb, etype) != 0 ||
-	    buf_puts(&rb, ": ") != 0 ||
-	    json_reason_part(c, &rb, emsg) != 0)
-		goto out;
-	p = buf_ptr(&rb);
-	n = buf_len(&rb);
-	n = utf8_cut(p, n, c->reasonsz - 1);
-	memcpy(c->reason, p, n);
-	c->reason[n] = '\0';
- out:
-	buf_cleanup(&rb);
-	return ERR_UPSTREAM;
+	if (n > JSON_REASON_MAX + 3)
+		n = JSON_REASON_MAX + 3;
+	return utf8_sanitize(out, buf_ptr(&c->str), n);
 }
 
 /* Decodes and sanitizes label value token i of element idx into out. */
 static int
 json_label(struct json_ctx *c, int i, struct buf *out, const char *name,
-    int idx)
+    size_t idx)
 {
 	int r;
 
@@ -675,7 +567,7 @@ json_label(struct json_ctx *c, int i, struct buf *out, const char *name,
 	    &c->lab)) != 0 ||
 	    (r = utf8_sanitize(out, buf_ptr(&c->lab), buf_len(&c->lab))) != 0) {
 		if (r == ERR_TOOBIG)
-			json_reason(c, "data.result[%d].metric.%s is longer "
+			json_reason(c, "data.result[%zu].metric.%s is longer "
 			    "than %d bytes", idx, name, MAX_LABEL);
 		else
 			json_reason(c, "%s", err_str(r));
@@ -734,7 +626,7 @@ json_number_value(const char *s, size_t n, struct json_series *out)
 
 /* One element of data.result, number idx, at token e. */
 static int
-json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
+json_series(struct json_ctx *c, int e, size_t idx, json_series_fn *fn,
     void *arg)
 {
 	struct json_series s;
@@ -742,7 +634,7 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 	int t0, t1;
 
 	if (c->tok[e].type != JSMN_OBJECT) {
-		json_reason(c, "data.result[%d] is not an object", idx);
+		json_reason(c, "data.result[%zu] is not an object", idx);
 		return ERR_JSON_SCHEMA;
 	}
 	for (n = 0, k = e + 1; n < c->tok[e].size; n++, k = json_next(c, v)) {
@@ -755,7 +647,7 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 			value = v;
 	}
 	if (metric == -1 || c->tok[metric].type != JSMN_OBJECT) {
-		json_reason(c, "data.result[%d].metric is missing or not an "
+		json_reason(c, "data.result[%zu].metric is missing or not an "
 		    "object", idx);
 		return ERR_JSON_SCHEMA;
 	}
@@ -763,7 +655,7 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 	    n++, k = json_next(c, v)) {
 		v = k + 1;
 		if (c->tok[v].type != JSMN_STRING) {
-			json_reason(c, "data.result[%d].metric has a label "
+			json_reason(c, "data.result[%zu].metric has a label "
 			    "value that is not a string", idx);
 			return ERR_JSON_SCHEMA;
 		}
@@ -817,7 +709,7 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 		    c->tok[t0].type != JSMN_PRIMITIVE ||
 		    !json_is_number(json_tok_ptr(c, t0), json_tok_len(c, t0)) ||
 		    c->tok[t1].type != JSMN_STRING) {
-			json_reason(c, "data.result[%d].value is not "
+			json_reason(c, "data.result[%zu].value is not "
 			    "[time, \"value\"]", idx);
 			return ERR_JSON_SCHEMA;
 		}
@@ -831,153 +723,721 @@ json_series(struct json_ctx *c, int e, int idx, json_series_fn *fn,
 	}
 
 	if (fn != NULL && (r = fn(&s, arg)) != 0) {
-		json_reason(c, "stopped by the caller at data.result[%d]", idx);
+		json_reason(c, "stopped by the caller at data.result[%zu]",
+		    idx);
 		return r;
 	}
 	return 0;
 }
 
-/* Checks the validated token tree against the answer's schema. */
-static int
-json_walk(struct json_ctx *c, json_series_fn *fn, void *arg)
-{
-	int k, v, n, r, status = -1, data = -1, etype = -1, emsg = -1;
-	int rtype = -1, result = -1;
+/* -- the stream: a framer that hands the tokenizer one value at a time --- */
 
-	if (c->tok[0].type != JSMN_OBJECT) {
-		json_reason(c, "the answer is not a JSON object");
-		return ERR_JSON_SCHEMA;
+/*
+ * The framer walks the answer's outer levels itself (its object, data,
+ * data.result) and copies every other value whole into the window, which
+ * jsmn then tokenizes and json_validate() checks: an element of
+ * data.result, or a member such as status or warnings.  Memory thus
+ * follows the largest single value, never the answer.
+ */
+enum json_state {
+	JS_START,		/* before the answer's value */
+	JS_FIRST_KEY,		/* after '{': a key or '}' */
+	JS_NEXT_KEY,		/* after ',' in an object: a key */
+	JS_KEY,			/* in a key */
+	JS_COLON,		/* after a key */
+	JS_VALUE,		/* after ':' */
+	JS_AFTER_MEMBER,	/* ',' or '}' */
+	JS_FIRST_ELEM,		/* after data.result's '[': a value or ']' */
+	JS_NEXT_ELEM,		/* after ',' in data.result */
+	JS_AFTER_ELEM,		/* ',' or ']' */
+	JS_CAPTURE,		/* in a value the window takes whole */
+	JS_DONE,		/* after the answer: white space only */
+};
+
+/* The levels the framer walks; anything deeper is inside a window. */
+enum json_level {
+	JL_NONE,		/* outside the answer's object */
+	JL_ROOT,		/* the answer's object */
+	JL_DATA,		/* data */
+	JL_RESULT,		/* data.result */
+};
+
+/* What the value being read is, by the key it belongs to. */
+enum json_what {
+	JW_ROOT,		/* the answer itself, when not an object */
+	JW_STATUS,
+	JW_ERRTYPE,
+	JW_ERROR,
+	JW_DATA,		/* data, when not an object */
+	JW_RTYPE,
+	JW_RESULT,		/* data.result, when not an array */
+	JW_ELEMENT,		/* an element of data.result */
+	JW_OTHER,		/* any other member: checked, not used */
+};
+
+/* What came of an outer member (status, data, resultType, result). */
+enum json_seen {
+	SEEN_NONE,		/* not (yet) in the answer */
+	SEEN_WRONG,		/* not of the type it must have */
+	SEEN_GOOD,		/* "success", an object, "vector", an array */
+	SEEN_OTHER,		/* status "error"; another resultType */
+	SEEN_BAD,		/* status neither "success" nor "error" */
+};
+
+struct json_stream {
+	struct json_ctx	 c;
+	json_series_fn	*fn;
+	void		*arg;
+	int		 state;		/* enum json_state */
+	int		 level;		/* enum json_level */
+	int		 err;		/* the first failure; it sticks */
+	char		 why[JSON_REASON_MAX];
+	size_t		 off;		/* bytes of the answer read so far */
+	struct buf	 key;		/* the key being read, raw */
+	int		 kesc;		/* its last byte was a backslash */
+	int		 what;		/* enum json_what of the next value */
+	struct buf	 win;		/* the window */
+	int		 wdepth;	/* brackets open in it */
+	int		 wstr;		/* in a string in it */
+	int		 wesc;		/* after a backslash in that string */
+	int		 wclosed;	/* a string in it has just closed */
+	int		 wprim;		/* it is a primitive: ends before a
+					   delimiter */
+	size_t		 elements;	/* of data.result so far */
+	int		 withheld;	/* some came under a failed status */
+	int		 root_object;
+	/* The outer members so far (enum json_seen); the last one counts. */
+	int		 status;
+	int		 data;
+	int		 rtype;
+	int		 result;
+	struct buf	 etype;		/* errorType and error, kept whole */
+	struct buf	 emsg;		/* for the reason of status "error" */
+};
+
+static int
+json_fail(struct json_stream *s, int r)
+{
+	if (s->err == 0) {
+		s->err = r;
+		if (s->why[0] == '\0')
+			json_reason(&s->c, "%s", err_str(r));
 	}
-	/* Keys may come in any order; for a repeated key the last counts. */
-	for (n = 0, k = 1; n < c->tok[0].size; n++, k = json_next(c, v)) {
-		v = k + 1;
-		if ((r = json_short(c, k)) != 0)
-			return r;
-		if (json_short_is(c, "status"))
-			status = v;
-		else if (json_short_is(c, "data"))
-			data = v;
-		else if (json_short_is(c, "errorType"))
-			etype = v;
-		else if (json_short_is(c, "error"))
-			emsg = v;
+	return s->err;
+}
+
+/* Fails the stream with ERR_JSON_INVAL at byte at of the answer. */
+static int
+json_fail_at(struct json_stream *s, size_t at)
+{
+	json_reason(&s->c, "invalid JSON near byte %zu", at);
+	return json_fail(s, ERR_JSON_INVAL);
+}
+
+/* Bytes that end a primitive: white space and JSON's punctuation. */
+static int
+json_ends_primitive(char ch)
+{
+	return json_is_ws(ch) || ch == ',' || ch == ':' || ch == '[' ||
+	    ch == ']' || ch == '{' || ch == '}' || ch == '"';
+}
+
+/*
+ * Tokenizes the window.  The token array is kept from one window to the
+ * next and grows (jsmn starts over) until the largest value fits; a
+ * token takes at least one byte, so it never outgrows the window.
+ */
+static int
+json_tokenize(struct json_ctx *c)
+{
+	jsmn_parser p;
+	jsmntok_t *t;
+	int r, na;
+
+	/* Without an array jsmn would only count: one is there first. */
+	for (r = JSMN_ERROR_NOMEM; ; ) {
+		if (c->tok != NULL) {
+			jsmn_init(&p);
+			r = jsmn_parse(&p, c->js, c->len, c->tok,
+			    (unsigned int)c->tokalloc);
+		}
+		if (r != JSMN_ERROR_NOMEM)
+			break;
+		if ((size_t)c->tokalloc > c->len)
+			return json_jsmn_error(c, JSMN_ERROR_INVAL, 0);
+		na = c->tokalloc == 0 ? JSON_TOKENS_START : c->tokalloc * 2;
+		/* realloc: cmocka's test allocator wraps realloc. */
+		if ((t = realloc(c->tok, (size_t)na * sizeof(*t))) == NULL) {
+			json_reason(c, "no memory for %d JSON tokens", na);
+			return ERR_NOMEM;
+		}
+		c->tok = t;
+		c->tokalloc = na;
 	}
-	if (status == -1 || c->tok[status].type != JSMN_STRING) {
-		json_reason(c, "status is missing or not a string");
-		return ERR_JSON_SCHEMA;
+	if (r < 0)
+		return json_jsmn_error(c, r, p.pos);
+	if (r == 0) {
+		json_reason(c, "invalid JSON near byte %zu", c->base);
+		return ERR_JSON_INVAL;
 	}
-	if ((r = json_short(c, status)) != 0)
-		return r;
-	if (json_short_is(c, "error"))
-		return json_upstream(c, etype, emsg);
-	if (!json_short_is(c, "success")) {
-		json_reason(c, "status is neither \"success\" nor \"error\"");
-		return ERR_JSON_SCHEMA;
-	}
-	if (data == -1 || c->tok[data].type != JSMN_OBJECT) {
-		json_reason(c, "data is missing or not an object");
-		return ERR_JSON_SCHEMA;
-	}
-	for (n = 0, k = data + 1; n < c->tok[data].size;
-	    n++, k = json_next(c, v)) {
-		v = k + 1;
-		if ((r = json_short(c, k)) != 0)
-			return r;
-		if (json_short_is(c, "resultType"))
-			rtype = v;
-		else if (json_short_is(c, "result"))
-			result = v;
-	}
-	/*
-	 * Prometheus always names the type; a stand-in upstream that leaves
-	 * it out is read as a vector, as the original did.  Any other type
-	 * has a different shape and is refused.
-	 */
-	if (rtype != -1 && c->tok[rtype].type != JSMN_STRING) {
-		json_reason(c, "data.resultType is not a string");
-		return ERR_JSON_SCHEMA;
-	}
-	if (rtype != -1 && (r = json_short(c, rtype)) != 0)
-		return r;
-	if (rtype != -1 && !json_short_is(c, "vector")) {
-		json_reason(c, "data.resultType is not \"vector\"");
-		return ERR_JSON_SCHEMA;
-	}
-	if (result == -1) {
-		json_reason(c, "data.result is missing");
-		return ERR_JSON_SCHEMA;
-	}
-	if (c->tok[result].type != JSMN_ARRAY) {
-		json_reason(c, "data.result is not an array");
-		return ERR_JSON_SCHEMA;
-	}
-	for (n = 0, k = result + 1; n < c->tok[result].size;
-	    n++, k = json_next(c, k))
-		if ((r = json_series(c, k, n, fn, arg)) != 0)
-			return r;
+	c->ntok = r;
 	return 0;
 }
 
-/* json_parse_vector() with the token cap as a parameter, for the tests. */
+/* The decoded value of the window, when a string, compared with lit. */
 static int
-json_parse_capped(const char *body, size_t len, int maxtok,
-    json_series_fn *fn, void *arg, char *reason, size_t reasonsz)
+json_window_is(struct json_ctx *c, const char *lit, int *is)
 {
-	struct json_ctx c;
-	int r = -1;
+	int r;
 
-	memset(&c, 0, sizeof(c));
-	c.js = body;
-	c.len = len;
-	c.reason = reason;
-	c.reasonsz = reasonsz;
-	buf_init(&c.shortb, JSON_SHORT_MAX);
-	buf_init(&c.str, MAX_JSON_BODY);
-	buf_init(&c.lab, MAX_LABEL);
-	buf_init(&c.jobid, MAX_LABEL);
-	buf_init(&c.target, MAX_LABEL);
-	if (reason != NULL && reasonsz > 0)
-		reason[0] = '\0';
+	*is = 0;
+	if (c->tok[0].type != JSMN_STRING)
+		return 0;
+	if ((r = json_short(c, 0)) != 0)
+		return r;
+	*is = json_short_is(c, lit);
+	return 0;
+}
 
-	if (len > MAX_JSON_BODY) {
-		json_reason(&c, "body of %zu bytes exceeds %d", len,
-		    MAX_JSON_BODY);
-		r = ERR_TOOBIG;
-		goto out;
+/* Notes what an outer member's window says (status, resultType...). */
+static int
+json_member(struct json_stream *s)
+{
+	struct json_ctx *c = &s->c;
+	int r = 0, is = 0;
+
+	switch (s->what) {
+	case JW_STATUS:
+		s->status = SEEN_WRONG;
+		if (c->tok[0].type != JSMN_STRING)
+			break;
+		if ((r = json_window_is(c, "success", &is)) != 0 || is) {
+			s->status = SEEN_GOOD;
+			break;
+		}
+		r = json_window_is(c, "error", &is);
+		s->status = is ? SEEN_OTHER : SEEN_BAD;
+		break;
+	case JW_RTYPE:
+		s->rtype = c->tok[0].type != JSMN_STRING ? SEEN_WRONG :
+		    SEEN_OTHER;
+		if (s->rtype == SEEN_OTHER &&
+		    (r = json_window_is(c, "vector", &is)) == 0 && is)
+			s->rtype = SEEN_GOOD;
+		break;
+	case JW_ERRTYPE:
+		r = json_keep_text(c, &s->etype);
+		break;
+	case JW_ERROR:
+		r = json_keep_text(c, &s->emsg);
+		break;
+	case JW_DATA:
+		s->data = SEEN_WRONG;
+		break;
+	case JW_RESULT:
+		s->result = SEEN_WRONG;
+		break;
 	}
-	if (len == 0) {
-		json_reason(&c, "empty body");
-		r = ERR_JSON_PART;
-		goto out;
-	}
-	/* jsmn stops at a NUL, and no NUL is valid anywhere in JSON. */
-	if (memchr(body, '\0', len) != NULL) {
-		json_reason(&c, "NUL byte at byte %zu",
-		    (size_t)((const char *)memchr(body, '\0', len) - body));
-		r = ERR_JSON_INVAL;
-		goto out;
-	}
-	if ((r = json_prescan(&c)) != 0 ||
-	    (r = json_tokenize(&c, maxtok)) != 0 ||
-	    (r = json_validate(&c)) != 0)
-		goto out;
-	r = json_walk(&c, fn, arg);
- out:
-	if (r != 0 && reason != NULL && reasonsz > 0 && reason[0] == '\0')
-		json_reason(&c, "%s", err_str(r));
-	free(c.tok);
-	buf_cleanup(&c.shortb);
-	buf_cleanup(&c.str);
-	buf_cleanup(&c.lab);
-	buf_cleanup(&c.jobid);
-	buf_cleanup(&c.target);
 	return r;
+}
+
+/* The window holds a whole value: checks it and passes it on. */
+static int
+json_window(struct json_stream *s)
+{
+	struct json_ctx *c = &s->c;
+	int r;
+
+	/* jsmn (strict) wants a delimiter after a primitive. */
+	if (s->wprim && (r = buf_putc(&s->win, ' ')) != 0)
+		return r;
+	c->js = buf_ptr(&s->win);
+	c->len = buf_len(&s->win);
+	if ((r = json_tokenize(c)) != 0 || (r = json_validate(c)) != 0)
+		return r;
+	if (s->what == JW_ELEMENT) {
+		/* An answer that says it failed has no series to pass on. */
+		if (s->status == SEEN_GOOD || s->status == SEEN_NONE)
+			r = json_series(c, 0, s->elements, s->fn, s->arg);
+		else
+			s->withheld = 1;
+		s->elements++;
+		s->state = JS_AFTER_ELEM;
+	} else {
+		r = json_member(s);
+		s->state = s->level == JL_NONE ? JS_DONE : JS_AFTER_MEMBER;
+	}
+	buf_reset(&s->win);
+	return r;
+}
+
+/*
+ * Copies the value being captured from p[0..n) into the window, up to its
+ * end.  *taken receives the bytes consumed, *done 1 when the value ended.
+ * Returns 0 or an ERR_*.
+ */
+static int
+json_capture(struct json_stream *s, const char *p, size_t n, size_t *taken,
+    int *done)
+{
+	size_t i;
+	int r = 0;
+
+	*done = 0;
+	for (i = 0; i < n && !*done; i++) {
+		if (p[i] == '\0')
+			break;
+		/*
+		 * Only punctuation follows a string.  Checked here, not
+		 * left to jsmn, so that a stray quote (a bad escape shifting
+		 * every string after it) fails where it is, not as a value
+		 * that never ends.
+		 */
+		if (s->wclosed && !json_is_ws(p[i])) {
+			s->wclosed = 0;
+			if (p[i] != ',' && p[i] != ':' && p[i] != ']' &&
+			    p[i] != '}') {
+				json_reason(&s->c, "invalid JSON near byte %zu",
+				    s->off + i);
+				return ERR_JSON_INVAL;
+			}
+		}
+		if (s->wstr) {
+			if (s->wesc)
+				s->wesc = 0;
+			else if (p[i] == '\\')
+				s->wesc = 1;
+			else if (p[i] == '"' && (s->wstr = 0, s->wdepth == 0))
+				*done = 1;
+			else if (p[i] == '"')
+				s->wclosed = 1;
+		} else if (s->wprim) {
+			if (json_ends_primitive(p[i])) {
+				*done = 1;
+				break;	/* the delimiter is not ours */
+			}
+		} else if (p[i] == '"') {
+			s->wstr = 1;
+		} else if (p[i] == '{' || p[i] == '[') {
+			if (s->level + ++s->wdepth > JSON_MAX_DEPTH) {
+				json_reason(&s->c, "JSON nested deeper than "
+				    "%d levels at byte %zu", JSON_MAX_DEPTH,
+				    s->off + i);
+				return ERR_TOOBIG;
+			}
+		} else if ((p[i] == '}' || p[i] == ']') && --s->wdepth == 0) {
+			*done = 1;
+		}
+	}
+	*taken = i;
+	if ((r = buf_append(&s->win, p, i)) == ERR_TOOBIG)
+		json_reason(&s->c, "a JSON value of more than %d bytes at "
+		    "byte %zu", JSON_MAX_VALUE, s->c.base);
+	if (r == 0 && i < n && p[i] == '\0' && !*done) {
+		json_reason(&s->c, "NUL byte at byte %zu", s->off + i);
+		r = ERR_JSON_INVAL;
+	}
+	return r;
+}
+
+/* Starts capturing the value whose first byte is ch, at byte at. */
+static int
+json_begin(struct json_stream *s, char ch, size_t at, int what)
+{
+	if (ch == ',' || ch == ':' || ch == ']' || ch == '}')
+		return json_fail_at(s, at);
+	s->what = what;
+	s->state = JS_CAPTURE;
+	s->c.base = at;
+	s->wdepth = 0;
+	s->wstr = 0;
+	s->wesc = 0;
+	s->wclosed = 0;
+	s->wprim = ch != '{' && ch != '[' && ch != '"';
+	buf_reset(&s->win);
+	return 0;
+}
+
+/* Which member a decoded key is at the framer's level. */
+static int
+json_key_what(const struct json_stream *s)
+{
+	static const struct {
+		int		 level;
+		const char	*name;
+		int		 what;
+	} keys[] = {
+		{ JL_ROOT, "status", JW_STATUS },
+		{ JL_ROOT, "errorType", JW_ERRTYPE },
+		{ JL_ROOT, "error", JW_ERROR },
+		{ JL_ROOT, "data", JW_DATA },
+		{ JL_DATA, "resultType", JW_RTYPE },
+		{ JL_DATA, "result", JW_RESULT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].level == s->level &&
+		    json_short_is(&s->c, keys[i].name))
+			return keys[i].what;
+	return JW_OTHER;
+}
+
+/*
+ * The key has ended: checks its escapes and decodes it.  data and result
+ * may come once only: their contents are passed on as they arrive, and a
+ * second one could not take the first one's back.
+ */
+static int
+json_key_done(struct json_stream *s, size_t at)
+{
+	struct json_ctx *c = &s->c;
+	int r;
+
+	c->js = buf_ptr(&s->key);
+	c->len = buf_len(&s->key);
+	if (json_unescape(c->js, c->len, NULL) != 0) {
+		json_reason(c, "invalid JSON string at byte %zu (escape or "
+		    "control character)", at);
+		return ERR_JSON_INVAL;
+	}
+	if ((r = json_short_text(c, c->js, c->len)) != 0)
+		return r;
+	s->what = json_key_what(s);
+	if ((s->what == JW_DATA && s->data != SEEN_NONE) ||
+	    (s->what == JW_RESULT && s->result != SEEN_NONE)) {
+		json_reason(c, "%s given twice", s->what == JW_DATA ? "data" :
+		    "data.result");
+		return ERR_JSON_SCHEMA;
+	}
+	s->state = JS_COLON;
+	return 0;
+}
+
+/*
+ * Copies key bytes from p[0..n) up to the closing quote.  *taken receives
+ * the bytes consumed, the quote included.  Returns 0 or an ERR_*.
+ */
+static int
+json_key_bytes(struct json_stream *s, const char *p, size_t n,
+    size_t *taken)
+{
+	size_t i;
+	int r, end = 0;
+
+	for (i = 0; i < n && p[i] != '\0'; i++) {
+		if (s->kesc)
+			s->kesc = 0;
+		else if (p[i] == '\\')
+			s->kesc = 1;
+		else if (p[i] == '"') {
+			end = 1;
+			break;
+		}
+	}
+	if ((r = buf_append(&s->key, p, i)) == ERR_TOOBIG)
+		json_reason(&s->c, "a JSON key of more than %d bytes at byte "
+		    "%zu", JSON_MAX_VALUE, s->off);
+	if (r != 0)
+		return r;
+	if (i < n && p[i] == '\0') {
+		json_reason(&s->c, "NUL byte at byte %zu", s->off + i);
+		return ERR_JSON_INVAL;
+	}
+	*taken = i + end;
+	return end ? json_key_done(s, s->off + i) : 0;
+}
+
+/* A value starts at byte ch (at byte at) after a key: descend or capture. */
+static int
+json_value(struct json_stream *s, char ch, size_t at)
+{
+	if (s->what == JW_DATA && ch == '{') {
+		s->data = SEEN_GOOD;
+		s->level = JL_DATA;
+		s->state = JS_FIRST_KEY;
+		return 1;
+	}
+	if (s->what == JW_RESULT && ch == '[') {
+		/* Another type has another shape: say so, not what breaks. */
+		if (s->rtype == SEEN_WRONG || s->rtype == SEEN_OTHER) {
+			json_reason(&s->c, "data.resultType is not \"vector\"");
+			return ERR_JSON_SCHEMA;
+		}
+		s->result = SEEN_GOOD;
+		s->level = JL_RESULT;
+		s->state = JS_FIRST_ELEM;
+		return 1;
+	}
+	return json_begin(s, ch, at, s->what);
+}
+
+/* Closes the object or array the framer is in. */
+static void
+json_close_level(struct json_stream *s)
+{
+	s->level--;
+	s->state = s->level == JL_NONE ? JS_DONE : JS_AFTER_MEMBER;
+}
+
+/*
+ * One byte ch (byte at of the answer) at the framer's own levels.
+ * Returns 1 when it was consumed, 0 when a capture starts with it (not
+ * consumed), or an ERR_*.
+ */
+static int
+json_step(struct json_stream *s, char ch, size_t at)
+{
+	if (json_is_ws(ch))
+		return 1;
+	switch (s->state) {
+	case JS_START:
+		if (ch != '{')
+			return json_begin(s, ch, at, JW_ROOT);
+		s->root_object = 1;
+		s->level = JL_ROOT;
+		s->state = JS_FIRST_KEY;
+		return 1;
+	case JS_FIRST_KEY:
+	case JS_NEXT_KEY:
+		if (ch == '}' && s->state == JS_FIRST_KEY) {
+			json_close_level(s);
+			return 1;
+		}
+		if (ch != '"')
+			break;
+		buf_reset(&s->key);
+		s->kesc = 0;
+		s->state = JS_KEY;
+		return 1;
+	case JS_COLON:
+		if (ch != ':')
+			break;
+		s->state = JS_VALUE;
+		return 1;
+	case JS_VALUE:
+		return json_value(s, ch, at);
+	case JS_AFTER_MEMBER:
+		if (ch == ',')
+			s->state = JS_NEXT_KEY;
+		else if (ch == '}')
+			json_close_level(s);
+		else
+			break;
+		return 1;
+	case JS_FIRST_ELEM:
+	case JS_NEXT_ELEM:
+		if (ch == ']' && s->state == JS_FIRST_ELEM) {
+			json_close_level(s);
+			return 1;
+		}
+		return json_begin(s, ch, at, JW_ELEMENT);
+	case JS_AFTER_ELEM:
+		if (ch == ',')
+			s->state = JS_NEXT_ELEM;
+		else if (ch == ']')
+			json_close_level(s);
+		else
+			break;
+		return 1;
+	case JS_DONE:
+		json_reason(&s->c, "data after the JSON value, at byte %zu",
+		    at);
+		return ERR_JSON_INVAL;
+	}
+	return json_fail_at(s, at);
+}
+
+struct json_stream *
+json_stream_new(json_series_fn *fn, void *arg)
+{
+	struct json_stream *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->fn = fn;
+	s->arg = arg;
+	s->c.reason = s->why;
+	s->c.reasonsz = sizeof(s->why);
+	buf_init(&s->c.shortb, JSON_SHORT_MAX);
+	buf_init(&s->c.str, JSON_MAX_VALUE);
+	buf_init(&s->c.lab, MAX_LABEL);
+	buf_init(&s->c.jobid, MAX_LABEL);
+	buf_init(&s->c.target, MAX_LABEL);
+	buf_init(&s->key, JSON_MAX_VALUE);
+	buf_init(&s->win, JSON_MAX_VALUE + 1);
+	buf_init(&s->etype, JSON_REASON_MAX * 3 + 8);
+	buf_init(&s->emsg, JSON_REASON_MAX * 3 + 8);
+	return s;
+}
+
+void
+json_stream_free(struct json_stream *s)
+{
+	if (s == NULL)
+		return;
+	free(s->c.tok);
+	buf_cleanup(&s->c.shortb);
+	buf_cleanup(&s->c.str);
+	buf_cleanup(&s->c.lab);
+	buf_cleanup(&s->c.jobid);
+	buf_cleanup(&s->c.target);
+	buf_cleanup(&s->key);
+	buf_cleanup(&s->win);
+	buf_cleanup(&s->etype);
+	buf_cleanup(&s->emsg);
+	free(s);
+}
+
+/* Feeds p[0..n) through the framer and the windows; 0 or an ERR_*. */
+static int
+json_feed(struct json_stream *s, const char *p, size_t n)
+{
+	size_t i = 0, k;
+	int r, done;
+
+	while (i < n) {
+		if (s->state == JS_CAPTURE) {
+			if ((r = json_capture(s, p + i, n - i, &k,
+			    &done)) != 0)
+				return r;
+			s->off += k;
+			i += k;
+			if (done && (r = json_window(s)) != 0)
+				return r;
+		} else if (s->state == JS_KEY) {
+			if ((r = json_key_bytes(s, p + i, n - i, &k)) != 0)
+				return r;
+			s->off += k;
+			i += k;
+		} else if (p[i] == '\0') {
+			json_reason(&s->c, "NUL byte at byte %zu", s->off);
+			return ERR_JSON_INVAL;
+		} else if ((r = json_step(s, p[i], s->off)) < 0) {
+			return r;
+		} else if (r == 1) {
+			s->off++;
+			i++;
+		}
+	}
+	return 0;
+}
+
+int
+json_stream_feed(struct json_stream *s, const char *p, size_t n)
+{
+	int r;
+
+	if (s->err != 0)
+		return s->err;
+	if ((r = json_feed(s, p, n)) != 0)
+		return json_fail(s, r);
+	return 0;
+}
+
+/* status "error": the reason is "<errorType>: <error>", whole or cut. */
+static int
+json_upstream(struct json_stream *s)
+{
+	size_t n, m;
+
+	n = utf8_cut(buf_ptr(&s->etype), buf_len(&s->etype),
+	    sizeof(s->why) - 1);
+	memcpy(s->why, buf_ptr(&s->etype), n);
+	if (n + 2 < sizeof(s->why)) {
+		memcpy(s->why + n, ": ", 2);
+		n += 2;
+		m = utf8_cut(buf_ptr(&s->emsg), buf_len(&s->emsg),
+		    sizeof(s->why) - 1 - n);
+		memcpy(s->why + n, buf_ptr(&s->emsg), m);
+		n += m;
+	}
+	s->why[n] = '\0';
+	return ERR_UPSTREAM;
+}
+
+/* The schema of a whole answer, checked once it has ended. */
+static int
+json_schema(struct json_stream *s)
+{
+	struct json_ctx *c = &s->c;
+
+	if (!s->root_object)
+		json_reason(c, "the answer is not a JSON object");
+	else if (s->status == SEEN_NONE || s->status == SEEN_WRONG)
+		json_reason(c, "status is missing or not a string");
+	else if (s->status == SEEN_OTHER)
+		return json_upstream(s);
+	else if (s->status == SEEN_BAD)
+		json_reason(c, "status is neither \"success\" nor \"error\"");
+	else if (s->withheld)
+		json_reason(c, "status \"success\" given after elements of "
+		    "data.result under another status");
+	else if (s->data != SEEN_GOOD)
+		json_reason(c, "data is missing or not an object");
+	else if (s->rtype == SEEN_WRONG)
+		json_reason(c, "data.resultType is not a string");
+	else if (s->rtype == SEEN_OTHER)
+		json_reason(c, "data.resultType is not \"vector\"");
+	else if (s->result == SEEN_NONE)
+		json_reason(c, "data.result is missing");
+	else if (s->result == SEEN_WRONG)
+		json_reason(c, "data.result is not an array");
+	else
+		return 0;
+	return ERR_JSON_SCHEMA;
+}
+
+int
+json_stream_end(struct json_stream *s)
+{
+	int r;
+
+	if (s->err != 0)
+		return s->err;
+	/* A primitive as the whole answer ends with it. */
+	if (s->state == JS_CAPTURE && s->wprim && s->level == JL_NONE &&
+	    (r = json_window(s)) != 0)
+		return json_fail(s, r);
+	if (s->state == JS_START) {
+		json_reason(&s->c, "empty body");
+		return json_fail(s, ERR_JSON_PART);
+	}
+	if (s->state != JS_DONE) {
+		json_reason(&s->c, "JSON truncated after %zu bytes", s->off);
+		return json_fail(s, ERR_JSON_PART);
+	}
+	if ((r = json_schema(s)) != 0)
+		return json_fail(s, r);
+	s->why[0] = '\0';
+	return 0;
+}
+
+const char *
+json_stream_reason(const struct json_stream *s)
+{
+	return s->err == 0 ? "" : s->why;
 }
 
 int
 json_parse_vector(const char *body, size_t len, json_series_fn *fn,
     void *arg, char *reason, size_t reasonsz)
 {
-	return json_parse_capped(body, len, MAX_JSON_TOKENS, fn, arg, reason,
-	    reasonsz);
+	struct json_stream *s;
+	const char *why = "no memory for the JSON reader";
+	size_t n;
+	int r = ERR_NOMEM;
+
+	if ((s = json_stream_new(fn, arg)) != NULL) {
+		if ((r = json_stream_feed(s, body, len)) == 0)
+			r = json_stream_end(s);
+		why = json_stream_reason(s);
+	}
+	if (reason != NULL && reasonsz > 0) {
+		n = r == 0 ? 0 : utf8_cut(why, strlen(why), reasonsz - 1);
+		memcpy(reason, why, n);
+		reason[n] = '\0';
+	}
+	json_stream_free(s);
+	return r;
 }

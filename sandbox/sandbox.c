@@ -260,11 +260,12 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
 }
 
 /*
- * Address-space caps of the parsing helpers.  promql holds an answer of up
- * to MAX_JSON_BODY plus its tokens and curl's threads; the command helpers
- * also carry the command (squeue maps Slurm's plugins).
+ * Address-space caps of the parsing helpers.  promql holds one JSON value
+ * at a time (JSON_MAX_VALUE), libcurl's buffers, the TLS libraries and a
+ * malloc arena per resolver thread (64 MiB of address space each); the
+ * command helpers also carry the command (squeue maps Slurm's plugins).
  */
-#define AS_PROMQL	((rlim_t)4 << 30)
+#define AS_PROMQL	((rlim_t)1 << 30)
 /*
  * The parent's address space, sized from what it may hold at once:
  *	4 source sinks of MAX_SINK_BYTES (caps.h)		1 GiB
