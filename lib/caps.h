@@ -32,8 +32,11 @@
  * from it.
  */
 #define MAX_SINK_BYTES		((size_t)256 * 1024 * 1024)
-/* Records one request may answer with (jobs, series, accounts). */
-#define MAX_RECORDS		2000000
+/*
+ * Entries of one hash table, and so the ceiling of --source.max-keys:
+ * distinct jobs or series of one source in one scrape.
+ */
+#define MAX_RECORDS		8000000
 
 /*
  * One value of an upstream answer, held whole while jsmn tokenizes it: an

@@ -26,11 +26,12 @@
 
 /*
  * Budgets of each source (--source.max-records, --source.max-keys).  The
- * defaults hold a site of 20 000 jobs and 100 000 series sixteen times
- * over; the key ceiling is what one hash table takes (caps.h).
+ * defaults hold 2.5 times a site sixteen times the size of one of 20 000
+ * jobs and 100 000 metadata series (1.6 million series in one answer);
+ * the key ceiling is what one hash table takes (caps.h).
  */
 #define DEF_MAX_RECORDS		4000000
-#define DEF_MAX_KEYS		2000000
+#define DEF_MAX_KEYS		4000000
 #define MAX_MAX_RECORDS		100000000
 #define MAX_MAX_KEYS		MAX_RECORDS
 

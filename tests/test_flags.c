@@ -352,14 +352,14 @@ test_numbers(void **state)
 
 	expect_ok(r, PS);
 	assert_int_equal(r->cfg.max_records, 4000000);
-	assert_int_equal(r->cfg.max_keys, 2000000);
-	expect_ok(r, PS " --source.max-records=1 --source.max-keys 2000000");
+	assert_int_equal(r->cfg.max_keys, 4000000);
+	expect_ok(r, PS " --source.max-records=1 --source.max-keys 8000000");
 	assert_int_equal(r->cfg.max_records, 1);
-	assert_int_equal(r->cfg.max_keys, 2000000);
+	assert_int_equal(r->cfg.max_keys, 8000000);
 	expect_err(r, PS " --source.max-records=0", "--source.max-records: "
 	    "invalid value \"0\": want a number from 1 to 100000000");
-	expect_err(r, PS " --source.max-keys=2000001", "--source.max-keys: "
-	    "invalid value \"2000001\": want a number from 1 to 2000000");
+	expect_err(r, PS " --source.max-keys=8000001", "--source.max-keys: "
+	    "invalid value \"8000001\": want a number from 1 to 8000000");
 }
 
 static void
@@ -912,7 +912,7 @@ test_usage(void **state)
 		"--accounts.cache-ttl", "(default 5m)", "-sandbox",
 		"(default enforce)", "-user", "(default nobody)",
 		"--source.max-records", "(default 4000000)",
-		"--source.max-keys", "(default 2000000)",
+		"--source.max-keys", "(default 4000000)",
 		"--web.systemd-socket", "--collector.min-interval",
 		"(default 5s)", "repeat for up to 16",
 	};
