@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -377,6 +378,11 @@ hrt_serve(const uint8_t *types, hrt_request_fn *fn)
 		if (*t == 0)
 			hrt_die("unexpected request 0x%02x", req.type);
 		fn(&req, deadline);
+		/*
+		 * What a large request took (its budget's keys) goes back
+		 * to the system while the helper waits for the next one.
+		 */
+		malloc_trim(0);
 	}
 }
 

@@ -577,6 +577,51 @@ json_label(struct json_ctx *c, int i, struct buf *out, const char *name,
 }
 
 /*
+ * A decimal of at most 15 significant digits without an exponent, the
+ * usual sample value, into *v without strtod(): its digits make an
+ * integer below 2^53 and the power of ten (at most 1e22) is exact too, so
+ * the one division rounds as strtod() would (Clinger's fast path).
+ * Returns 0 for anything else, left to strtod().
+ */
+static int
+json_fast_decimal(const char *s, size_t n, double *v)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+		1e22,
+	};
+	uint64_t m = 0;
+	size_t i = 0, digits = 0, frac = 0;
+	int neg = 0, point = 0, any = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	for (; i < n; i++) {
+		if (s[i] == '.' && !point) {
+			point = 1;
+			continue;
+		}
+		if (!json_is_digit(s[i]))
+			return 0;
+		any = 1;
+		frac += (size_t)point;
+		/* Leading zeros are not significant. */
+		if (m == 0 && s[i] == '0')
+			continue;
+		if (++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (!any || frac >= sizeof(pow10) / sizeof(pow10[0]))
+		return 0;
+	*v = (double)m / pow10[frac];
+	if (neg)
+		*v = -*v;
+	return 1;
+}
+
+/*
  * The sample value, a decimal string.  strtod() alone would also take
  * leading spaces, "inf", "nan(...)" and hex floats, none of which
  * Prometheus writes, so only decimal notation gets that far.  Nothing in
@@ -608,6 +653,10 @@ json_number_value(const char *s, size_t n, struct json_series *out)
 	}
 	if (n == 0)
 		return;
+	if (json_fast_decimal(s, n, &out->value)) {
+		out->value_status = JSON_VALUE_OK;
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (!json_is_digit(s[i]) && s[i] != '.' && s[i] != 'e' &&
 		    s[i] != 'E' && s[i] != '+' && s[i] != '-')
@@ -971,6 +1020,30 @@ json_window(struct json_stream *s)
 	return r;
 }
 
+/* The bytes that end a run of plain bytes inside a string. */
+static const unsigned char json_stops_string[256] = {
+	['\0'] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/*
+ * One byte of a container outside its strings: opens a string, or
+ * counts a bracket (*done when the value closes).  ERR_TOOBIG past
+ * JSON_MAX_DEPTH, counting the framer's own levels.
+ */
+static int
+json_capture_byte(struct json_stream *s, char ch, int *done)
+{
+	if (ch == '"') {
+		s->wstr = 1;
+	} else if (ch == '{' || ch == '[') {
+		if (s->level + ++s->wdepth > JSON_MAX_DEPTH)
+			return ERR_TOOBIG;
+	} else if ((ch == '}' || ch == ']') && --s->wdepth == 0) {
+		*done = 1;
+	}
+	return 0;
+}
+
 /*
  * Copies the value being captured from p[0..n) into the window, up to its
  * end.  *taken receives the bytes consumed, *done 1 when the value ended.
@@ -980,20 +1053,35 @@ static int
 json_capture(struct json_stream *s, const char *p, size_t n, size_t *taken,
     int *done)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
 	int r = 0;
 
 	*done = 0;
-	for (i = 0; i < n && !*done; i++) {
-		if (p[i] == '\0')
-			break;
-		/*
-		 * Only punctuation follows a string.  Checked here, not
-		 * left to jsmn, so that a stray quote (a bad escape shifting
-		 * every string after it) fails where it is, not as a value
-		 * that never ends.
-		 */
-		if (s->wclosed && !json_is_ws(p[i])) {
+	while (i < n && !*done && u[i] != '\0') {
+		if (s->wesc) {
+			s->wesc = 0;
+			i++;
+		} else if (s->wstr) {
+			/* Most of an answer: skipped in a tight loop. */
+			while (i < n && !json_stops_string[u[i]])
+				i++;
+			if (i == n || u[i] == '\0')
+				continue;
+			if (u[i] == '\\')
+				s->wesc = 1;
+			else if ((s->wstr = 0, s->wdepth == 0))
+				*done = 1;
+			else
+				s->wclosed = 1;
+			i++;
+		} else if (s->wclosed && !json_is_ws(p[i])) {
+			/*
+			 * Only punctuation follows a string.  Checked here,
+			 * not left to jsmn, so that a stray quote (a bad
+			 * escape shifting every string after it) fails where
+			 * it is, not as a value that never ends.
+			 */
 			s->wclosed = 0;
 			if (p[i] != ',' && p[i] != ':' && p[i] != ']' &&
 			    p[i] != '}') {
@@ -1001,39 +1089,24 @@ json_capture(struct json_stream *s, const char *p, size_t n, size_t *taken,
 				    s->off + i);
 				return ERR_JSON_INVAL;
 			}
-		}
-		if (s->wstr) {
-			if (s->wesc)
-				s->wesc = 0;
-			else if (p[i] == '\\')
-				s->wesc = 1;
-			else if (p[i] == '"' && (s->wstr = 0, s->wdepth == 0))
-				*done = 1;
-			else if (p[i] == '"')
-				s->wclosed = 1;
 		} else if (s->wprim) {
-			if (json_ends_primitive(p[i])) {
-				*done = 1;
-				break;	/* the delimiter is not ours */
-			}
-		} else if (p[i] == '"') {
-			s->wstr = 1;
-		} else if (p[i] == '{' || p[i] == '[') {
-			if (s->level + ++s->wdepth > JSON_MAX_DEPTH) {
-				json_reason(&s->c, "JSON nested deeper than "
-				    "%d levels at byte %zu", JSON_MAX_DEPTH,
-				    s->off + i);
-				return ERR_TOOBIG;
-			}
-		} else if ((p[i] == '}' || p[i] == ']') && --s->wdepth == 0) {
-			*done = 1;
+			if (json_ends_primitive(p[i]))
+				*done = 1;	/* the delimiter is not ours */
+			else
+				i++;
+		} else if ((r = json_capture_byte(s, p[i], done)) != 0) {
+			json_reason(&s->c, "JSON nested deeper than %d levels "
+			    "at byte %zu", JSON_MAX_DEPTH, s->off + i);
+			return r;
+		} else {
+			i++;
 		}
 	}
 	*taken = i;
 	if ((r = buf_append(&s->win, p, i)) == ERR_TOOBIG)
 		json_reason(&s->c, "a JSON value of more than %d bytes at "
 		    "byte %zu", JSON_MAX_VALUE, s->c.base);
-	if (r == 0 && i < n && p[i] == '\0' && !*done) {
+	if (r == 0 && i < n && u[i] == '\0' && !*done) {
 		json_reason(&s->c, "NUL byte at byte %zu", s->off + i);
 		r = ERR_JSON_INVAL;
 	}

@@ -54,6 +54,20 @@ utf8_seqlen(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Bytes of s[0..n) that are printable ASCII, the common case: checked
+ * without a call per byte.
+ */
+static size_t
+utf8_ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	return i;
+}
+
 int
 utf8_sanitize(struct buf *out, const char *s, size_t n)
 {
@@ -70,7 +84,8 @@ utf8_sanitize(struct buf *out, const char *s, size_t n)
 	 * Size the result first: one buf_space() either reserves all of it or
 	 * fails with out untouched, so no partial append has to be undone.
 	 */
-	for (i = 0; i < n; i += k > 0 ? k : 1) {
+	need = utf8_ascii_run(u, n);
+	for (i = need; i < n; i += k > 0 ? k : 1) {
 		k = utf8_seqlen(u + i, n - i);
 		need += k > 0 ? k : UTF8_REPL_LEN;
 	}
@@ -98,7 +113,7 @@ utf8_is_clean(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, k;
 
-	for (i = 0; i < n; i += k) {
+	for (i = utf8_ascii_run(u, n); i < n; i += k) {
 		k = utf8_seqlen(u + i, n - i);
 		if (k == 0)
 			return 0;

@@ -1714,6 +1714,60 @@ test_streamed_members(void **state)
 	buf_cleanup(&b);
 }
 
+/* The fast path reads every decimal it takes as strtod() does. */
+static void
+test_fast_decimal(void **state)
+{
+	static const char *const odd[] = {
+		"0", "-0", "+0", "007", "1.", ".5", "-.5", "0.000000000000000001",
+		"999999999999999", "99999999999999.9", "0.1", "0.3",
+		"123456789012345", "1.00000000000000000000",
+		"4503599627370497", "9007199254740993",
+	};
+	static const char *const refused[] = {
+		"", ".", "-", "+", "1..2", "1e5", "--1", "1-", "1234567890123456",
+		"0.12345678901234567", "1.0000000000000000000000001",
+	};
+	char s[64];
+	double v, w;
+	size_t i, k, len;
+	unsigned int seed = 12345;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		if (!json_fast_decimal(odd[i], strlen(odd[i]), &v))
+			continue;	/* left to strtod(): nothing to compare */
+		w = strtod(odd[i], NULL);
+		if (memcmp(&v, &w, sizeof(v)) != 0)
+			fail_msg("%s: %.17g, strtod %.17g", odd[i], v, w);
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (json_fast_decimal(refused[i], strlen(refused[i]), &v))
+			fail_msg("%s taken", refused[i]);
+	for (i = 0; i < 1000000; i++) {
+		/* Up to 15 digits, the point anywhere, a sign now and then. */
+		len = 0;
+		if (rand_r(&seed) % 4 == 0)
+			s[len++] = rand_r(&seed) % 2 ? '-' : '+';
+		for (k = 1 + (size_t)rand_r(&seed) % 15; k > 0; k--)
+			s[len++] = (char)('0' + rand_r(&seed) % 10);
+		if (rand_r(&seed) % 8 != 0) {
+			k = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+			k += (size_t)rand_r(&seed) % (len - k + 1);
+			memmove(s + k + 1, s + k, len - k);
+			s[k] = '.';
+			len++;
+		}
+		s[len] = '\0';
+		/* Each has a digit and at most 15: the fast path's own. */
+		if (!json_fast_decimal(s, len, &v))
+			fail_msg("%s refused", s);
+		w = strtod(s, NULL);
+		if (memcmp(&v, &w, sizeof(v)) != 0)
+			fail_msg("%s: %.17g, strtod %.17g", s, v, w);
+	}
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup_collect, \
 		    teardown_collect)
 
@@ -1759,6 +1813,7 @@ main(void)
 		T(test_memory_flat),
 		T(test_value_cap),
 		T(test_streamed_members),
+		T(test_fast_decimal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
