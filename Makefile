@@ -420,12 +420,16 @@ check-noblob:
 	PCE_BUILD=$(B)-noblob PCE_HOOKS_BUILD=$(B)-noblob PCE_NO_CURL_BLOB=1 \
 	    tests/e2e.sh upstream_tls upstream_redirects original
 
-# Figures, not tests: the join alone, then the front door under a hostile
-# local load (tests/bench_front.py says what it runs).
+# Figures, not tests: the join alone, the front door under a hostile local
+# load, then the whole exporter from 1x to 16x a large site, as root
+# (tests/bench_front.py and tests/bench_scale.py say what they run), e.g.
+# `make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'`.
 BENCH_FRONT_SECONDS ?= 30
+BENCH_SCALE_ARGS ?=
 bench: $(B)/tests/bench_join all
 	$(B)/tests/bench_join
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_front.py $(BENCH_FRONT_SECONDS)
+	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_scale.py $(BENCH_SCALE_ARGS)
 
 $(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
