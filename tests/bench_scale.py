@@ -503,6 +503,9 @@ def idle_rss(root):
 FAMILY_RE = re.compile(rb"^(cluster_(?:job|proc)_[a-z_]+)[{ ]", re.M)
 SOURCE_UP_RE = re.compile(
     rb'^cluster_exporter_source_up\{source="([a-z]+)"\} (\S+)$', re.M)
+STAGE_RE = re.compile(
+    rb'^cluster_exporter_stage_execution_seconds\{name="([^"]*)"\} (\S+)',
+    re.M)
 
 
 def metric_value(body, name):
@@ -534,6 +537,9 @@ class Scrape:
             self.elapsed = time.monotonic() - t0
             self.sampler = sampler.stop()
         self.peak = self.sampler.peak
+        # The exporter's own account of where the time went.
+        self.stages = [(n.decode(), float(v)) for n, v in STAGE_RE.findall(
+            body)]
         self.ok = metric_value(body, "cluster_exporter_scrape_ok")
         self.collections = metric_value(
             body, "cluster_exporter_collections_total")
@@ -573,6 +579,9 @@ class Scrape:
                 before.problems == self.problems:
             say("    problems as above")
             return
+        if self.stages:
+            say("    stages: " + ", ".join("%s %.3f s" % s
+                                          for s in self.stages))
         for p in self.problems:
             say("    problem: " + p)
         for line in self.log:
