@@ -420,17 +420,24 @@ check-noblob:
 	PCE_BUILD=$(B)-noblob PCE_HOOKS_BUILD=$(B)-noblob PCE_NO_CURL_BLOB=1 \
 	    tests/e2e.sh upstream_tls upstream_redirects original
 
-# Figures, not tests: the join alone, then the front door under a hostile
-# local load (tests/bench_front.py says what it runs).
+# Figures, not tests: the join alone, number formatting, then the front
+# door under a hostile local load (tests/bench_front.py says what it runs).
 BENCH_FRONT_SECONDS ?= 30
-bench: $(B)/tests/bench_join all
+bench: $(B)/tests/bench_join $(B)/tests/bench_expo all
 	$(B)/tests/bench_join
+	$(B)/tests/bench_expo
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_front.py $(BENCH_FRONT_SECONDS)
 
 $(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ \
 	    $(LIB_LIBS) $(LDLIBS)
+
+# It includes lib/expo.c, to time the old loop beside the new paths.
+$(B)/tests/bench_expo: tests/bench_expo.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(filter-out $(B)/lib/expo.o,$(LIB_OBJ)) $(LIB_LIBS) $(LDLIBS)
 
 #
 # libFuzzer targets for the parsers of untrusted bytes, built as a variant
