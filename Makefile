@@ -73,6 +73,8 @@ $(call once,GNUTLS_CFLAGS,$$(call pc,gnutls,--cflags,libgnutls28-dev))
 $(call once,GNUTLS_LIBS,$$(call pc,gnutls,--libs,libgnutls28-dev))
 $(call once,CRYPT_CFLAGS,$$(call pc,libcrypt,--cflags,libcrypt-dev))
 $(call once,CRYPT_LIBS,$$(call pc,libcrypt,--libs,libcrypt-dev))
+$(call once,ZLIB_CFLAGS,$$(call pc,zlib,--cflags,zlib1g-dev))
+$(call once,ZLIB_LIBS,$$(call pc,zlib,--libs,zlib1g-dev))
 # The exception: jsmn is a single header (libjsmn-dev) in the default
 # include path, with no .pc file upstream or in Debian.  The compiler is
 # asked for it instead, with the same kind of error.
@@ -82,13 +84,14 @@ $(call once,JSMN_CHECK,$$(if $$(shell printf '\043include <jsmn.h>\n' | \
 	libjsmn-dev (make deps installs every build dependency))))
 # Every object may include any of them: one set of flags for all.
 PKG_CFLAGS = $(MHD_CFLAGS) $(CURL_CFLAGS) $(SECCOMP_CFLAGS) $(YAML_CFLAGS) \
-	$(GNUTLS_CFLAGS) $(CRYPT_CFLAGS) $(JSMN_CHECK)
+	$(GNUTLS_CFLAGS) $(CRYPT_CFLAGS) $(ZLIB_CFLAGS) $(JSMN_CHECK)
 # The exporter's front door: TLS checks (cmd/webtls.c) and bcrypt
 # (cmd/auth.c).  No helper links them.
 WEB_LIBS = $(GNUTLS_LIBS) $(CRYPT_LIBS)
 # What the lib/ objects need at link time, wherever they are linked
-# (libyaml: lib/webcfg.c, --web.config.file).
-LIB_LIBS = $(YAML_LIBS)
+# (libyaml: lib/webcfg.c, --web.config.file; zlib: lib/gzip.c, the
+# compressed answers).
+LIB_LIBS = $(YAML_LIBS) $(ZLIB_LIBS)
 
 # Each flag below is accepted by gcc 12 and clang 14 (Debian 12), the two
 # compilers CI builds with (check-clang); where they differ, the compiler
