@@ -73,6 +73,8 @@ $(call once,GNUTLS_CFLAGS,$$(call pc,gnutls,--cflags,libgnutls28-dev))
 $(call once,GNUTLS_LIBS,$$(call pc,gnutls,--libs,libgnutls28-dev))
 $(call once,CRYPT_CFLAGS,$$(call pc,libcrypt,--cflags,libcrypt-dev))
 $(call once,CRYPT_LIBS,$$(call pc,libcrypt,--libs,libcrypt-dev))
+$(call once,ZLIB_CFLAGS,$$(call pc,zlib,--cflags,zlib1g-dev))
+$(call once,ZLIB_LIBS,$$(call pc,zlib,--libs,zlib1g-dev))
 # The exception: jsmn is a single header (libjsmn-dev) in the default
 # include path, with no .pc file upstream or in Debian.  The compiler is
 # asked for it instead, with the same kind of error.
@@ -82,13 +84,14 @@ $(call once,JSMN_CHECK,$$(if $$(shell printf '\043include <jsmn.h>\n' | \
 	libjsmn-dev (make deps installs every build dependency))))
 # Every object may include any of them: one set of flags for all.
 PKG_CFLAGS = $(MHD_CFLAGS) $(CURL_CFLAGS) $(SECCOMP_CFLAGS) $(YAML_CFLAGS) \
-	$(GNUTLS_CFLAGS) $(CRYPT_CFLAGS) $(JSMN_CHECK)
+	$(GNUTLS_CFLAGS) $(CRYPT_CFLAGS) $(ZLIB_CFLAGS) $(JSMN_CHECK)
 # The exporter's front door: TLS checks (cmd/webtls.c) and bcrypt
 # (cmd/auth.c).  No helper links them.
 WEB_LIBS = $(GNUTLS_LIBS) $(CRYPT_LIBS)
 # What the lib/ objects need at link time, wherever they are linked
-# (libyaml: lib/webcfg.c, --web.config.file).
-LIB_LIBS = $(YAML_LIBS)
+# (libyaml: lib/webcfg.c, --web.config.file; zlib: lib/gzip.c, the
+# compressed answers).
+LIB_LIBS = $(YAML_LIBS) $(ZLIB_LIBS)
 
 # Each flag below is accepted by gcc 12 and clang 14 (Debian 12), the two
 # compilers CI builds with (check-clang); where they differ, the compiler
@@ -420,14 +423,15 @@ check-noblob:
 	PCE_BUILD=$(B)-noblob PCE_HOOKS_BUILD=$(B)-noblob PCE_NO_CURL_BLOB=1 \
 	    tests/e2e.sh upstream_tls upstream_redirects original
 
-# Figures, not tests: the join alone, the front door under a hostile local
-# load, then the whole exporter from 1x to 16x a large site, as root
-# (tests/bench_front.py and tests/bench_scale.py say what they run), e.g.
-# `make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'`.
+# Figures, not tests: the join alone, number formatting, the front door
+# under a hostile local load, then the whole exporter from 1x to 16x a
+# large site, as root (tests/bench_front.py and tests/bench_scale.py say
+# what they run), e.g. `make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'`.
 BENCH_FRONT_SECONDS ?= 30
 BENCH_SCALE_ARGS ?=
-bench: $(B)/tests/bench_join all
+bench: $(B)/tests/bench_join $(B)/tests/bench_expo all
 	$(B)/tests/bench_join
+	$(B)/tests/bench_expo
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_front.py $(BENCH_FRONT_SECONDS)
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_scale.py $(BENCH_SCALE_ARGS)
 
@@ -435,6 +439,12 @@ $(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ \
 	    $(LIB_LIBS) $(LDLIBS)
+
+# It includes lib/expo.c, to time the old loop beside the new paths.
+$(B)/tests/bench_expo: tests/bench_expo.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(filter-out $(B)/lib/expo.o,$(LIB_OBJ)) $(LIB_LIBS) $(LDLIBS)
 
 #
 # libFuzzer targets for the parsers of untrusted bytes, built as a variant

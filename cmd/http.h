@@ -20,7 +20,9 @@ struct config;
  * scrape whose deadline comes first gets the original's "skipped" answer
  * (scrape_ok 0).  Every answer is the collection's exposition, byte for
  * byte the same for the scrapes that share it, followed by the
- * per-response families (metrics_write_front()).
+ * per-response families (metrics_write_front()); in gzip when the
+ * scraper's Accept-Encoding takes it, the shared part compressed once per
+ * result (gzip.h).
  *
  * Return convention: 0 or a negative ERR_* (lib/err.h); functions that
  * return a descriptor or a count return it, or a negative ERR_*.

@@ -30,8 +30,10 @@ int	expo_sample(struct buf *out, const char *name,
 int	expo_escape(struct buf *out, const char *s, size_t n);
 
 /*
- * Formats v as the shortest decimal that reads back as the same double
- * ("NaN", "+Inf", "-Inf" for the non-finite).  dst needs 32 bytes.
+ * Formats v as the first of "%.15g", "%.16g" and "%.17g" that reads back
+ * as the same double: the shortest such digits for every normal value
+ * ("NaN", "+Inf", "-Inf" for the non-finite).  dst needs 32 bytes; a
+ * shorter one gets the output cut, NUL-terminated.
  */
 void	expo_format_double(char *dst, size_t dstsz, double v);
 

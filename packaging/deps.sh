@@ -13,6 +13,8 @@ PKGS=(
 	build-essential pkg-config
 	libcurl4-openssl-dev libjsmn-dev libseccomp-dev libmicrohttpd-dev
 	libcmocka-dev libyaml-dev
+	# gzip answers (lib/gzip.c).
+	zlib1g-dev
 	# The front door's TLS checks and bcrypt (--web.config.file).
 	libgnutls28-dev libcrypt-dev
 	# The second compiler (make check-clang), libFuzzer (make fuzz) and

@@ -2205,11 +2205,15 @@ def real_prometheus(t):
     t.cleanups.append(lambda: (srv.shutdown(), srv.server_close()))
     target_port = srv.server_address[1]
     pport = free_port()
+    # Prometheus scrapes the exporter too, as sites do (gzip, by default).
+    eport = free_port()
     cfg = os.path.join(t.data, "prometheus.yml")
     write_file(cfg, "# SPDX-License-Identifier: Apache-2.0\n"
                     "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
                     "scrape_configs:\n  - job_name: lustre\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % target_port)
+                    "      - targets: ['127.0.0.1:%d']\n"
+                    "  - job_name: cluster\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:%d']\n" % (target_port, eport))
     tsdb = t.mkdir("tsdb")
     pp, plog = start_daemon(t, "prometheus", [prom, "--config.file=" + cfg, "--storage.tsdb.path=" + tsdb,
                                               "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"])
@@ -2239,7 +2243,7 @@ def real_prometheus(t):
     t.install_squeue(["101|acc_x|alice", "102|acc_y|bob", "103|acc_z|carol"])
     t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
     up_url = "http://127.0.0.1:%d" % pport
-    ex = t.exporter(up_url, timerange="1m")
+    ex = t.exporter(up_url, timerange="1m", port=eport)
     r, e = scrape(ex)
     check(scrape_ok(e) == 1.0, "scrape_ok %r, source_up %r" % (scrape_ok(e), source_up(e)))
     want = {
@@ -2253,6 +2257,16 @@ def real_prometheus(t):
     }
     assert_same(e.values(DATA_FAMILIES), want, "series from a real Prometheus (20% tolerance)", rel=0.2)
     promtool_check(r.body)
+    # Prometheus took the exporter's gzip answers.
+    deadline = time.monotonic() + 15
+    got = None
+    while time.monotonic() < deadline and not got:
+        time.sleep(0.5)
+        got = prom_query(pport, 'cluster_job_read_throughput_bytes{job="cluster",user="alice"}')
+    check(got, "Prometheus has no cluster_job_read_throughput_bytes from its scrapes of the "
+          "exporter after 15 s (up: %r)" % prom_query(pport, 'up{job="cluster"}'))
+    check("answer compressed once" in ex.stderr(),
+          "Prometheus' scrapes were not answered in gzip (no \"answer compressed once\" line)")
 
 
 # ----------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # End-to-end scenarios: the front door of a shared login node.  One shared
 # collection, fair connections, keep-alive, open-file limits, several
-# listening sockets, socket activation.  Runs inside tests/e2e.py's
-# namespace (see _load_topics there).
+# listening sockets, socket activation, gzip answers.  Runs inside
+# tests/e2e.py's namespace (see _load_topics there).
+
+import gzip
+import zlib
 
 
 def shared_part(text):
@@ -437,3 +440,127 @@ def tiny_timeout_clients(t):
     # Theirs and the scraper's: at most two per interval, plus the last.
     check(collections <= 2 * (elapsed / 5.0 + 1) + 1, "%d collections in %.1f s" % (
         collections, elapsed))
+
+
+def gunzip_member(data, what):
+    """The content of data, which must be exactly one gzip member."""
+    check(data[:2] == b"\x1f\x8b", "%s: not gzip, starts %r" % (what, data[:16]))
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data) + d.flush()
+    except zlib.error as e:
+        raise Fail("%s: zlib cannot inflate the body: %s" % (what, e))
+    check(d.eof and not d.unused_data, "%s: not one whole gzip member (end %r, %d bytes after)" % (
+        what, d.eof, len(d.unused_data)))
+    check(gzip.decompress(data) == out, "%s: Python's gzip module reads something else" % what)
+    return out
+
+
+def scrape_coded(ex, accept, what, headers=None, timeout=None):
+    """GET /metrics with Accept-Encoding: accept; (response, text, exposition,
+    gzipped).  Checks what every answer must carry, whatever its coding."""
+    h = {"Accept-Encoding": accept}
+    h.update(headers or {})
+    r = ex.request("GET", "/metrics", headers=h, timeout=timeout or (ex.timeout + 5) * SLOW)
+    check(r.status == 200, "%s: status %d, body %r" % (what, r.status, r.body[:300]))
+    check(r.header("content-type") == CONTENT_TYPE, "%s: Content-Type %r" % (
+        what, r.header("content-type")))
+    check(r.header("vary") == "Accept-Encoding", "%s: Vary %r, want Accept-Encoding" % (
+        what, r.header("vary")))
+    coding = r.header("content-encoding")
+    check(coding in (None, "gzip"), "%s: Content-Encoding %r" % (what, coding))
+    check(r.header("content-length") == str(len(r.body)), "%s: Content-Length %r for %d bytes" % (
+        what, r.header("content-length"), len(r.body)))
+    raw = gunzip_member(r.body, what) if coding == "gzip" else r.body
+    try:
+        text = raw.decode("utf-8")
+        e = parse_exposition(text)
+    except (UnicodeDecodeError, ParseError) as pe:
+        raise Fail("%s: the answer does not parse: %s" % (what, pe))
+    check(len(e.of(SCRAPE_OK)) == 1, "%s: no single %s" % (what, SCRAPE_OK))
+    return r, text, e, coding == "gzip"
+
+
+@test
+def metrics_gzip(t):
+    """A scraper that takes gzip gets one gzip member of the same shared
+    result as an identity scrape: promtool passes it, the data families
+    are equal, the shared part byte for byte; gzip;q=0 and identity get
+    plain text; every /metrics answer says Vary: Accept-Encoding; the
+    landing page and errors stay plain."""
+    up = t.upstream()
+    up.load_original()
+    t.install_original_standins(watch=True)
+    w = t.watch()
+    # Every scrape below shares the first one's collection.
+    ex = t.exporter(up, timeout=5, min_interval="60s")
+    rp, plain, ep, coded = scrape_coded(ex, "identity", "identity scrape")
+    check(not coded, "identity scrape: answered in gzip")
+    check_original(ep, "identity scrape")
+    bodies = []
+    for i in range(2):
+        what = "gzip scrape %d" % (i + 1)
+        r, text, e, coded = scrape_coded(ex, "gzip", what)
+        check(coded, "%s: Content-Encoding %r, want gzip" % (what, r.header("content-encoding")))
+        promtool_check(text.encode(), what + ": promtool")
+        check_original(e, what)
+        assert_same(e.values(DATA_FAMILIES), ep.values(DATA_FAMILIES), what + " vs identity")
+        check(shared_part(text) == shared_part(plain),
+              "%s: the shared part differs from the identity scrape's" % what)
+        bodies.append(r.body)
+        t.note("%s: %d bytes for %d plain" % (what, len(r.body), len(text)))
+    # The shared part was compressed once: both answers begin alike.
+    common = len(os.path.commonprefix(bodies))
+    check(common >= len(bodies[0]) // 3, "the two gzip answers share only %d of %d bytes" % (
+        common, len(bodies[0])))
+    for accept in ("gzip;q=0", "identity", "gzip;q=0, *", "deflate, br", "",
+                   "gzip;q=0.5, identity"):
+        r, text, e, coded = scrape_coded(ex, accept, "Accept-Encoding %r" % accept)
+        check(not coded, "Accept-Encoding %r: answered in gzip" % accept)
+        check(shared_part(text) == shared_part(plain), "Accept-Encoding %r: another result" % accept)
+    for accept in ("*", "GZIP", "x-gzip", "deflate, gzip;q=0.8, identity;q=0.2", "br ,gzip"):
+        r, text, e, coded = scrape_coded(ex, accept, "Accept-Encoding %r" % accept)
+        check(coded, "Accept-Encoding %r: answered plain" % accept)
+    # HEAD says what GET would.
+    r = ex.request("HEAD", "/metrics", headers={"Accept-Encoding": "gzip"})
+    check(r.status == 200 and r.header("content-encoding") == "gzip" and not r.body,
+          "HEAD with gzip: status %d, Content-Encoding %r, %d body bytes" % (
+              r.status, r.header("content-encoding"), len(r.body)))
+    for path, status in (("/", 200), ("/nope", 404)):
+        r = ex.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        check(r.status == status and r.header("content-encoding") is None,
+              "GET %s with gzip: status %d, Content-Encoding %r" % (
+                  path, r.status, r.header("content-encoding")))
+    check(squeue_runs(w) == 1, "squeue ran %d times; the scrapes were to share one collection"
+          % squeue_runs(w))
+
+
+@test
+def metrics_gzip_skipped(t):
+    """A scrape skipped past its deadline gets its answer in gzip too, and
+    the scrape that waited gets the collection in gzip."""
+    up = t.upstream()
+    up.load_original()
+    up.set("metadata", delay=2)
+    t.install_original_standins()
+    ex = t.exporter(up, timeout=8)
+    out = {}
+
+    def waiting():
+        try:
+            out["A"] = scrape_coded(ex, "gzip", "waiting scrape", timeout=20)
+        except BaseException as exc:
+            out["A_err"] = exc
+    th = threading.Thread(target=waiting)
+    th.start()
+    time.sleep(0.3)
+    r, text, e, coded = scrape_coded(ex, "gzip", "skipped scrape", headers={
+        "X-Prometheus-Scrape-Timeout-Seconds": "1.2"})
+    check(coded, "skipped scrape: answered plain")
+    check(scrape_ok(e) == 0.0, "skipped scrape: scrape_ok %r, want 0" % scrape_ok(e))
+    promtool_check(text.encode(), "skipped scrape: promtool")
+    th.join(30)
+    r, text, e, coded = result_of(out, "A")
+    check(coded and scrape_ok(e) == 1.0, "waiting scrape: gzip %r, scrape_ok %r" % (
+        coded, scrape_ok(e)))
+    check_original(e, "waiting scrape")
