@@ -426,7 +426,8 @@ check-noblob:
 # Figures, not tests: the join alone, number formatting, the front door
 # under a hostile local load, then the whole exporter from 1x to 16x a
 # large site, as root (tests/bench_front.py and tests/bench_scale.py say
-# what they run), e.g. `make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'`.
+# what they run).  Fewer scales:
+#	make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'
 BENCH_FRONT_SECONDS ?= 30
 BENCH_SCALE_ARGS ?=
 bench: $(B)/tests/bench_join $(B)/tests/bench_expo all
