@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,6 +55,13 @@
 #define HTTP_MIN_CONNECTIONS	8
 /* The janitor looks at deadlines at least this often. */
 #define HTTP_TICK_MS		100
+/*
+ * Freeing an answer at least this large is worth a malloc_trim(): the
+ * pages of a large scrape go back to the system between scrapes.
+ */
+#define HTTP_TRIM_AT		(1024 * 1024)
+/* What libmicrohttpd asks of a plain answer at a time. */
+#define HTTP_PLAIN_BLOCK	(64 * 1024)
 /* The overlap guard's line is logged at most once per this long. */
 #define HTTP_SKIP_LOG_S		10
 /* A failed compression is logged at most once per this long. */
@@ -137,6 +145,7 @@ static struct {
 	uint64_t		 want_budget_us;
 	struct request		*waiters;
 	unsigned long		 collections;
+	int			 trim;	/* a large result was freed */
 	unsigned long		 answers[METRICS_ANSWERS];
 	unsigned long		 rejected[METRICS_REJECTS];
 } front;
@@ -144,12 +153,17 @@ static struct {
 static pthread_mutex_t front_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t front_cv;
 
-/* Drops a reference to r (front_mu held); the last one frees it. */
+/*
+ * Drops a reference to r (front_mu held); the last one frees it, and asks
+ * the janitor to hand a large answer's memory back to the system.
+ */
 static void
 result_put(struct result *r)
 {
 	if (r == NULL || --r->refs > 0)
 		return;
+	if (r->len >= HTTP_TRIM_AT)
+		front.trim = 1;
 	pthread_mutex_destroy(&r->gz_mu);
 	gzip_part_free(r->gz);
 	free(r->body);
@@ -175,23 +189,14 @@ http_shut(int fd, void *arg)
 }
 
 /*
- * Queues an answer whose body the response takes over (freed), with the
- * configured headers and those of flags (HTTP_VARY, HTTP_GZIP).  A
- * 401 carries basic auth's challenge.
+ * Queues resp (its reference stays the caller's) with the configured
+ * headers and those of flags (HTTP_VARY, HTTP_GZIP).  A 401 carries basic
+ * auth's challenge.
  */
 static enum MHD_Result
-http_send(struct request *rq, unsigned int status, const char *type,
-    char *body, size_t len, unsigned int flags)
+http_queue(struct request *rq, unsigned int status, const char *type,
+    struct MHD_Response *resp, unsigned int flags)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result r;
-
-	resp = MHD_create_response_from_buffer(len, body,
-	    MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(body);
-		return MHD_NO;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (flags & HTTP_GZIP)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING,
@@ -212,10 +217,26 @@ http_send(struct request *rq, unsigned int status, const char *type,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
 	if (status == MHD_HTTP_UNAUTHORIZED)
-		r = MHD_queue_basic_auth_fail_response(rq->conn, HTTP_REALM,
-		    resp);
-	else
-		r = MHD_queue_response(rq->conn, status, resp);
+		return MHD_queue_basic_auth_fail_response(rq->conn,
+		    HTTP_REALM, resp);
+	return MHD_queue_response(rq->conn, status, resp);
+}
+
+/* http_queue() of an answer whose body the response takes over (freed). */
+static enum MHD_Result
+http_send(struct request *rq, unsigned int status, const char *type,
+    char *body, size_t len, unsigned int flags)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+
+	resp = MHD_create_response_from_buffer(len, body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	r = http_queue(rq, status, type, resp, flags);
 	MHD_destroy_response(resp);
 	return r;
 }
@@ -400,9 +421,35 @@ http_collector(void *arg)
 			front.wanted = 1;
 		}
 		front.waiters = pending;
+		/* Nothing may reuse it: only the scrapes it answers hold it. */
+		if (front.cfg->min_interval_ms == 0) {
+			result_put(front.latest);
+			front.latest = NULL;
+		}
 		pthread_mutex_unlock(&front_mu);
 	}
 	return NULL;
+}
+
+/*
+ * Lets go of the latest result once no scrape may reuse it any more
+ * (front_mu held): a large site's answer is not held between scrapes.
+ * Returns whether freed memory is to be handed back (malloc_trim()).
+ */
+static int
+http_drop_stale(uint64_t now)
+{
+	int trim;
+
+	if (front.latest != NULL && now >= front.latest->done_us &&
+	    now - front.latest->done_us >= front.cfg->min_interval_ms *
+	    1000ULL) {
+		result_put(front.latest);
+		front.latest = NULL;
+	}
+	trim = front.trim;
+	front.trim = 0;
+	return trim;
 }
 
 /*
@@ -415,6 +462,7 @@ http_janitor(void *arg)
 	struct request *sc, *next;
 	struct timespec ts;
 	uint64_t now, wake;
+	int trim;
 
 	(void)arg;
 	pthread_mutex_lock(&front_mu);
@@ -433,7 +481,11 @@ http_janitor(void *arg)
 			} else if (sc->deadline.at_us < wake)
 				wake = sc->deadline.at_us;
 		}
+		trim = http_drop_stale(now);
 		pthread_mutex_unlock(&front_mu);
+		/* Off the lock: it walks the whole heap. */
+		if (trim)
+			(void)malloc_trim(0);
 		conns_sweep(deadline_now_us(), http_shut, "past its deadline");
 		(void)doors_reap();
 		pthread_mutex_lock(&front_mu);
@@ -558,20 +610,81 @@ http_gzip_body(struct request *sc, const struct buf *tail, size_t *len)
 	return body;
 }
 
-/* The plain answer: the result's shared part, if any, then tail. */
-static char *
-http_plain_body(const struct result *res, const struct buf *tail,
-    size_t *len)
-{
-	struct buf b;
-	char *body = NULL;
+/*
+ * A plain answer read straight from the shared result (a reference held
+ * until the answer is sent): a large site's answer is not copied per
+ * scrape.
+ */
+struct http_plain {
+	struct result	*res;		/* NULL for a skipped scrape */
+	char		*tail;		/* the per-response part, owned */
+	size_t		 tlen;
+};
 
-	buf_init(&b, (res != NULL ? res->len : 0) + buf_len(tail));
-	if ((res == NULL || buf_append(&b, res->body, res->len) == 0) &&
-	    buf_append(&b, buf_ptr(tail), buf_len(tail)) == 0)
-		body = buf_take(&b, len);
-	buf_cleanup(&b);
-	return body;
+/* The MHD_ContentReaderCallback of a plain answer. */
+static ssize_t
+http_plain_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	const struct http_plain *a = cls;
+	size_t hlen = a->res != NULL ? a->res->len : 0, n;
+	const char *from;
+
+	if (pos >= hlen + a->tlen)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (pos < hlen) {
+		from = a->res->body + pos;
+		n = hlen - (size_t)pos;
+	} else {
+		from = a->tail + (pos - hlen);
+		n = hlen + a->tlen - (size_t)pos;
+	}
+	if (n > max)
+		n = max;
+	memcpy(out, from, n);
+	return (ssize_t)n;
+}
+
+/* The MHD_ContentReaderFreeCallback of a plain answer. */
+static void
+http_plain_free(void *cls)
+{
+	struct http_plain *a = cls;
+
+	pthread_mutex_lock(&front_mu);
+	result_put(a->res);
+	pthread_mutex_unlock(&front_mu);
+	free(a->tail);
+	free(a);
+}
+
+/* Queues sc's plain answer: its result's shared part, if any, then tail. */
+static enum MHD_Result
+http_plain_answer(struct request *sc, struct buf *tail, unsigned int flags)
+{
+	struct MHD_Response *resp;
+	struct http_plain *a;
+	enum MHD_Result r;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return MHD_NO;
+	if ((a->tail = buf_take(tail, &a->tlen)) == NULL) {
+		free(a);
+		return MHD_NO;
+	}
+	pthread_mutex_lock(&front_mu);
+	if ((a->res = sc->res) != NULL)
+		a->res->refs++;
+	pthread_mutex_unlock(&front_mu);
+	resp = MHD_create_response_from_callback((a->res != NULL ?
+	    a->res->len : 0) + a->tlen, HTTP_PLAIN_BLOCK, http_plain_read, a,
+	    http_plain_free);
+	if (resp == NULL) {
+		http_plain_free(a);
+		return MHD_NO;
+	}
+	r = http_queue(sc, MHD_HTTP_OK, CONTENT_TYPE_METRICS, resp, flags);
+	MHD_destroy_response(resp);
+	return r;
 }
 
 /*
@@ -586,6 +699,7 @@ http_metrics_answer(struct request *sc)
 	char *body = NULL;
 	size_t len = 0;
 	unsigned int flags = HTTP_VARY;
+	enum MHD_Result ret;
 	int r = 0;
 
 	if (sc->res != NULL && sc->res->ret != 0) {
@@ -600,18 +714,19 @@ http_metrics_answer(struct request *sc)
 	buf_init(&tail, HTTP_TAIL_MAX);
 	if (sc->res == NULL)
 		r = metrics_write_skipped(&tail, PCE_VERSION);
-	if (r == 0 && metrics_write_front(&tail, &f) == 0) {
-		if (http_wants_gzip(sc) &&
-		    (body = http_gzip_body(sc, &tail, &len)) != NULL)
-			flags |= HTTP_GZIP;
-		else
-			body = http_plain_body(sc->res, &tail, &len);
-	}
-	buf_cleanup(&tail);
-	if (body == NULL)
+	if (r != 0 || metrics_write_front(&tail, &f) != 0) {
+		buf_cleanup(&tail);
 		return MHD_NO;
-	return http_send(sc, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body, len,
-	    flags);
+	}
+	if (http_wants_gzip(sc) &&
+	    (body = http_gzip_body(sc, &tail, &len)) != NULL) {
+		buf_cleanup(&tail);
+		return http_send(sc, MHD_HTTP_OK, CONTENT_TYPE_METRICS, body,
+		    len, flags | HTTP_GZIP);
+	}
+	ret = http_plain_answer(sc, &tail, flags);
+	buf_cleanup(&tail);
+	return ret;
 }
 
 /*
