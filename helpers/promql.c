@@ -350,7 +350,7 @@ promql_setup(struct query *q, int source, long timeout_ms,
 	memset(q, 0, sizeof(*q));
 	q->source = source;
 	q->client = client;
-	if ((r = budget_init(&q->budget, budget)) != 0)
+	if ((r = budget_init_prints(&q->budget, budget)) != 0)
 		return r;
 	buf_init(&q->url, 16384);
 	if ((r = query_url(&q->url, promql_server, promql_range,

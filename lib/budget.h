@@ -17,7 +17,12 @@
 struct budget {
 	struct proto_budget	 limit;
 	uint32_t		 records;
-	struct hash		*keys;
+	struct hash		*keys;		/* budget_init() */
+	/* budget_init_prints(): keyed fingerprints, 0 for a free slot. */
+	uint64_t		*prints;
+	size_t			 pmask;		/* slots - 1 */
+	size_t			 pcount;
+	uint8_t			 pkey[16];
 };
 
 /*
@@ -25,6 +30,17 @@ struct budget {
  * Returns 0 or ERR_NOMEM; b is usable by budget_cleanup() either way.
  */
 int	budget_init(struct budget *b, const struct proto_budget *limit);
+
+/*
+ * The same for a producer that only needs the counts, not each key's
+ * number: a key is held as a 64-bit keyed hash (SipHash), 8 to 16 bytes
+ * a key instead of the key and its entry, so a helper's memory stays far
+ * below the parent's, which folds the records.  Two keys whose hashes
+ * collide count as one (odds of about n^2 / 2^65 for n keys): a source
+ * at its key budget might then send one key more, which the parent's
+ * exact count still refuses.  budget_count() gives *idx 0.
+ */
+int	budget_init_prints(struct budget *b, const struct proto_budget *limit);
 
 /*
  * Counts one record of key.  Returns 0 with *idx, the key's number in

@@ -111,8 +111,8 @@ hash_siphash(const uint8_t key[16], const void *data, size_t n)
  * key is still made to differ per table and per process, so collisions
  * cannot be precomputed offline, though it is no longer secret.
  */
-static void
-hash_seed(struct hash *h)
+void
+hash_seed_key(uint8_t key[16])
 {
 	static const uint8_t fixed[16] = {
 		0x5c, 0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a, 0x7c,
@@ -124,22 +124,22 @@ hash_seed(struct hash *h)
 	ssize_t r;
 
 	do {
-		r = getrandom(h->key, sizeof(h->key), GRND_NONBLOCK);
+		r = getrandom(key, 16, GRND_NONBLOCK);
 	} while (r == -1 && errno == EINTR);	/* only while the pool blocks */
-	if (r == (ssize_t)sizeof(h->key))
+	if (r == 16)
 		return;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	mix[0] = (uint64_t)ts.tv_sec;
 	mix[1] = (uint64_t)ts.tv_nsec;
 	mix[2] = (uint64_t)getpid();
-	mix[3] = (uint64_t)(uintptr_t)h;
+	mix[3] = (uint64_t)(uintptr_t)key;
 	mix[4] = ++counter;
 	a = hash_siphash(fixed, mix, sizeof(mix));
 	mix[4] ^= a;
 	b = hash_siphash(fixed, mix, sizeof(mix));
-	memcpy(h->key, &a, 8);
-	memcpy(h->key + 8, &b, 8);
+	memcpy(key, &a, 8);
+	memcpy(key + 8, &b, 8);
 }
 
 struct hash *
@@ -159,7 +159,7 @@ hash_new(size_t hint)
 	if ((h->slots = calloc(nslots, sizeof(*h->slots))) == NULL)
 		goto out;
 	h->mask = nslots - 1;
-	hash_seed(h);
+	hash_seed_key(h->key);
 	ret = h;
 	h = NULL;
  out:

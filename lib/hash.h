@@ -35,7 +35,14 @@ size_t	hash_count(const struct hash *h);
 void	hash_key_u32(unsigned char k[4], uint32_t v);
 void	hash_key_u64(unsigned char k[8], uint64_t v);
 
-/* SipHash-2-4 of data under a 16-byte key; exposed for tests. */
+/*
+ * Fills key with 16 random bytes for hash_siphash(), as every table gets
+ * its own (not secret, but still per process and call, without
+ * getrandom(2)).
+ */
+void	hash_seed_key(uint8_t key[16]);
+
+/* SipHash-2-4 of data under a 16-byte key. */
 uint64_t	hash_siphash(const uint8_t key[16], const void *data, size_t n);
 
 #endif /* HASH_H */

@@ -80,6 +80,70 @@ test_zero_budget_refused(void **state)
 	budget_cleanup(&b);
 }
 
+/* Fingerprints count as the exact table does, in far less memory. */
+static void
+test_prints(void **state)
+{
+	struct proto_budget lim = { 1000000, 200000 };
+	struct budget b;
+	unsigned char key[8];
+	uint32_t i, idx;
+	int fresh;
+
+	(void)state;
+	assert_int_equal(budget_init_prints(&b, &lim), 0);
+	for (i = 0; i < 150000; i++) {
+		hash_key_u32(key, i);
+		hash_key_u32(key + 4, i * 7u);
+		assert_int_equal(budget_count(&b, key, sizeof(key), &idx,
+		    &fresh), 0);
+		assert_int_equal(fresh, 1);
+		assert_int_equal(idx, 0);
+	}
+	/* Every key again: a record each, no new key. */
+	for (i = 0; i < 150000; i++) {
+		hash_key_u32(key, i);
+		hash_key_u32(key + 4, i * 7u);
+		assert_int_equal(budget_count(&b, key, sizeof(key), &idx,
+		    &fresh), 0);
+		assert_int_equal(fresh, 0);
+	}
+	assert_int_equal(b.pcount, 150000);
+	assert_int_equal(b.records, 300000);
+	/* At most half full, and no more than twice what that needs. */
+	assert_true(b.pmask + 1 >= 2 * b.pcount);
+	assert_true(b.pmask + 1 <= 4 * b.pcount + 1024);
+	budget_cleanup(&b);
+	budget_cleanup(&b);
+}
+
+/* The limits hold for fingerprints too. */
+static void
+test_prints_limits(void **state)
+{
+	struct proto_budget lim = { 5, 2 };
+	struct budget b;
+	uint32_t idx;
+	int fresh;
+
+	(void)state;
+	assert_int_equal(budget_init_prints(&b, &lim), 0);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), 0);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	assert_int_equal(budget_count(&b, "c", 1, &idx, &fresh), ERR_RANGE);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), 0);
+	assert_int_equal(fresh, 0);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), 0);
+	assert_int_equal(budget_count(&b, "b", 1, &idx, &fresh), ERR_TOOBIG);
+	assert_int_equal(b.records, 5);
+	budget_cleanup(&b);
+	assert_int_equal(budget_init_prints(&b, &(struct proto_budget){ 0, 1 }),
+	    ERR_INVAL);
+	assert_int_equal(budget_count(&b, "a", 1, &idx, &fresh), ERR_NOMEM);
+	budget_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -87,6 +151,8 @@ main(void)
 		cmocka_unit_test(test_records_then_refused),
 		cmocka_unit_test(test_keys_then_refused),
 		cmocka_unit_test(test_zero_budget_refused),
+		cmocka_unit_test(test_prints),
+		cmocka_unit_test(test_prints_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
