@@ -310,6 +310,18 @@ $(CMD_TESTS:%=$(B)/tests/test_%): \
 	    $(LIB_OBJ) $(SBX_OBJ) $(CMOCKA_LIBS) $(SECCOMP_LIBS) $(LIB_LIBS) \
 	    $(WEB_LIBS) -pthread $(LDLIBS)
 
+# Modules in helpers/: their tests include ../helpers/<module>.c and stand
+# in for the helper runtime (hrt_die(), hrt_quote()) themselves.
+HELPER_TESTS := command
+$(HELPER_TESTS:%=$(B)/tests/test_%): \
+    $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) -iquote helpers -DUNIT_TESTING $(ALL_CFLAGS) \
+	    $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(LIB_OBJ) $(SBX_OBJ) $(CMOCKA_LIBS) $(SECCOMP_LIBS) $(LIB_LIBS) \
+	    $(LDLIBS)
+
 # UNIT_SKIP: tests built but not run, by name (check-tsan).
 UNIT_SKIP ?=
 check-unit: $(UNIT_BIN)

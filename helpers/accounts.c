@@ -158,47 +158,123 @@ accounts_want(struct accounts_ctx *ctx, const struct proto_req *req)
 }
 
 /*
- * Runs getent over the ids of req in chunks of MAX_GETENT_KEYS.  Returns 0,
- * or an ERR_* with reason set.
+ * getent batches (of MAX_GETENT_KEYS keys) run at once.  A lookup by key
+ * mostly waits on the directory (sssd, nslcd, an LDAP server), so a few
+ * at once hide most of that wait.  Beyond a few, the gain flattens while
+ * the load grows on the one directory the whole site shares, at every
+ * scrape of every exporter, and, with NSS files, on the server's cores.
+ */
+#define ACCOUNTS_PARALLEL	4
+
+/* One request's getent batches: which run, which failed first. */
+struct accounts_run {
+	const char		*getent;
+	const char		*name;		/* "getent passwd" */
+	struct accounts_ctx	*ctx;
+	const struct proto_req	*req;
+	struct cmd_set		*set;
+	uint32_t		 next;		/* batch to start next */
+	uint32_t		 nbatches;
+	uint32_t		 failed;	/* lowest failed batch, or
+						 * UINT32_MAX */
+	int			 ret;		/* its ERR_* */
+	char			 why[512];	/* its reason */
+	char			*argv[MAX_GETENT_KEYS + 3];
+	char			 keys[MAX_GETENT_KEYS][12];
+};
+
+/*
+ * Keeps batch b's failure if no lower batch failed: the request ends with
+ * the reason of the lowest batch that failed, as when batches ran in turn
+ * and the first failure ended the request.  No batch starts after it.
+ */
+static void
+accounts_fail(struct accounts_run *run, uint32_t b, int r, const char *why)
+{
+	if (b < run->failed) {
+		run->failed = b;
+		run->ret = r;
+		snprintf(run->why, sizeof(run->why), "%s", why);
+	}
+}
+
+/*
+ * Starts getent for batch b: the ids of the request from
+ * b * MAX_GETENT_KEYS on.  A command that cannot start fails the batch.
+ */
+static void
+accounts_start(struct accounts_run *run, uint32_t b)
+{
+	const struct proto_req *req = run->req;
+	struct cmd_result res;
+	char why[512];
+	uint32_t first = b * MAX_GETENT_KEYS, j, n;
+	int r;
+
+	n = req->nids - first;
+	if (n > MAX_GETENT_KEYS)
+		n = MAX_GETENT_KEYS;
+	run->argv[0] = (char *)run->getent;
+	run->argv[1] = run->ctx->groups ? "group" : "passwd";
+	for (j = 0; j < n; j++) {
+		snprintf(run->keys[j], sizeof(run->keys[j]), "%u",
+		    proto_req_id(req, first + j));
+		run->argv[2 + j] = run->keys[j];
+	}
+	run->argv[2 + n] = NULL;
+	r = cmd_set_start(run->set, (int)b, run->getent, run->argv,
+	    accounts_line, run->ctx, &res);
+	if (r != 0) {
+		(void)cmd_explain(run->name, r, &res, 2, why, sizeof(why));
+		accounts_fail(run, b, r, why);
+	}
+}
+
+/*
+ * Runs getent over the ids of req in batches of MAX_GETENT_KEYS,
+ * ACCOUNTS_PARALLEL at once; after a failure, starts no more and waits for
+ * those running.  Returns 0, or an ERR_* with reason set.
  */
 static int
 accounts_lookup(const char *getent, struct accounts_ctx *ctx,
     const struct proto_req *req, struct deadline deadline, char *reason,
     size_t reasonsz)
 {
-	char *argv[MAX_GETENT_KEYS + 3];
-	char (*keys)[12] = NULL;
-	const char *name = ctx->groups ? "getent group" : "getent passwd";
+	struct accounts_run *run;
 	struct cmd_result res;
-	uint32_t i, j, n;
-	int r, ret = ERR_NOMEM;
+	char why[512];
+	int id, r, ret = ERR_NOMEM;
 
-	if ((keys = calloc(MAX_GETENT_KEYS, sizeof(*keys))) == NULL ||
+	if ((run = calloc(1, sizeof(*run))) == NULL ||
+	    (run->set = cmd_set_new()) == NULL ||
 	    accounts_want(ctx, req) != 0) {
 		snprintf(reason, reasonsz, "out of memory");
 		goto out;
 	}
-	argv[0] = (char *)getent;
-	argv[1] = ctx->groups ? "group" : "passwd";
-	for (i = 0; i < req->nids; i += n) {
-		n = req->nids - i;
-		if (n > MAX_GETENT_KEYS)
-			n = MAX_GETENT_KEYS;
-		for (j = 0; j < n; j++) {
-			snprintf(keys[j], sizeof(keys[j]), "%u",
-			    proto_req_id(req, i + j));
-			argv[2 + j] = keys[j];
-		}
-		argv[2 + n] = NULL;
-		r = cmd_run(getent, argv, deadline, accounts_line, ctx, &res);
+	run->getent = getent;
+	run->name = ctx->groups ? "getent group" : "getent passwd";
+	run->ctx = ctx;
+	run->req = req;
+	run->nbatches = (req->nids + MAX_GETENT_KEYS - 1) / MAX_GETENT_KEYS;
+	run->failed = UINT32_MAX;
+	for (;;) {
+		while (run->failed == UINT32_MAX &&
+		    run->next < run->nbatches &&
+		    cmd_set_running(run->set) < ACCOUNTS_PARALLEL)
+			accounts_start(run, run->next++);
+		if ((id = cmd_set_wait(run->set, deadline, &res)) < 0)
+			break;
 		/* 2 means "some key not found", which is an answer too. */
-		if ((ret = cmd_explain(name, r, &res, 2, reason,
-		    reasonsz)) != 0)
-			goto out;
+		if ((r = cmd_explain(run->name, 0, &res, 2, why,
+		    sizeof(why))) != 0)
+			accounts_fail(run, (uint32_t)id, r, why);
 	}
-	ret = 0;
+	if ((ret = run->ret) != 0)
+		snprintf(reason, reasonsz, "%s", run->why);
  out:
-	free(keys);
+	if (run != NULL)
+		cmd_set_free(run->set);
+	free(run);
 	return ret;
 }
 

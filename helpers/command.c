@@ -184,9 +184,22 @@ cmd_child(int exefd, char *const argv[], int outfd, int errfd)
 	_exit(127);
 }
 
-/* A command being run: its pipes, and where its output has got to. */
+/*
+ * A command that closed its output is waited for in steps this long: no
+ * descriptor tells when it ends (the filters allow neither pidfd_open nor
+ * signalfd).
+ */
+#define CMD_REAP_STEP_MS	2
+
+/*
+ * A command being run: its pipes, and where its output has got to.  The
+ * slot is free while pid is -1; the command has closed its output once
+ * both read ends are -1, and is then waiting to be reaped.
+ */
 struct cmd_proc {
 	const char	*path;
+	pid_t		 pid;
+	int		 id;		/* the caller's, from cmd_set_start() */
 	int		 out[2];	/* its stdout: read end, write end */
 	int		 err[2];	/* its stderr: read end, write end */
 	size_t		 total;		/* stdout bytes read so far */
@@ -194,6 +207,11 @@ struct cmd_proc {
 	struct buf	 errtext;	/* the first bytes of its stderr */
 	cmd_line_fn	*fn;
 	void		*arg;
+};
+
+struct cmd_set {
+	struct cmd_proc	 proc[CMD_SET_MAX];
+	size_t		 running;	/* slots in use */
 };
 
 /*
@@ -236,6 +254,7 @@ cmd_proc_init(struct cmd_proc *cp, const char *path, cmd_line_fn *fn,
 {
 	memset(cp, 0, sizeof(*cp));
 	cp->path = path;
+	cp->pid = -1;
 	cp->out[0] = cp->out[1] = cp->err[0] = cp->err[1] = -1;
 	lines_init(&cp->ln, MAX_LINE);
 	buf_init(&cp->errtext, MAX_CMD_STDERR);
@@ -252,7 +271,7 @@ cmd_close(int *fd)
 	*fd = -1;
 }
 
-/* Closes what is open of cp and frees its buffers. */
+/* Closes what is open of cp, frees its buffers and frees its slot. */
 static void
 cmd_proc_cleanup(struct cmd_proc *cp)
 {
@@ -262,21 +281,33 @@ cmd_proc_cleanup(struct cmd_proc *cp)
 	cmd_close(&cp->err[1]);
 	lines_cleanup(&cp->ln);
 	buf_cleanup(&cp->errtext);
+	cp->pid = -1;
+}
+
+/* 1 once cp has closed both its stdout and its stderr. */
+static int
+cmd_proc_closed(const struct cmd_proc *cp)
+{
+	return cp->out[0] == -1 && cp->err[0] == -1;
 }
 
 /*
  * Starts the command with its stdout and stderr on pipes.  Returns 0 with
- * *pid set, or ERR_SYSTEM with res->stderr_text saying why.
+ * cp->pid set, or ERR_SYSTEM with res->stderr_text saying why.
  */
 static int
-cmd_start(struct cmd_proc *cp, char *const argv[], pid_t *pid,
-    struct cmd_result *res)
+cmd_start(struct cmd_proc *cp, char *const argv[], struct cmd_result *res)
 {
 	int exefd;
+	pid_t pid;
 
 	if ((exefd = cmd_open_safe(cp->path, res->stderr_text,
 	    sizeof(res->stderr_text))) < 0)
 		return exefd;
+	/*
+	 * O_CLOEXEC: a command started later must not hold these pipes, or
+	 * this command's output would never reach end of file.
+	 */
 	if (pipe2(cp->out, O_CLOEXEC) == -1 ||
 	    pipe2(cp->err, O_CLOEXEC) == -1) {
 		snprintf(res->stderr_text, sizeof(res->stderr_text),
@@ -284,15 +315,16 @@ cmd_start(struct cmd_proc *cp, char *const argv[], pid_t *pid,
 		close(exefd);
 		return ERR_SYSTEM;
 	}
-	if ((*pid = fork()) == -1) {
+	if ((pid = fork()) == -1) {
 		snprintf(res->stderr_text, sizeof(res->stderr_text),
 		    "fork: %s", strerror(errno));
 		close(exefd);
 		return ERR_SYSTEM;
 	}
-	if (*pid == 0)
+	if (pid == 0)
 		cmd_child(exefd, argv, cp->out[1], cp->err[1]);
 	close(exefd);
+	cp->pid = pid;
 	cmd_close(&cp->out[1]);
 	cmd_close(&cp->err[1]);
 	return 0;
@@ -353,67 +385,69 @@ cmd_read(struct cmd_proc *cp, int *fd)
 }
 
 /*
- * Reads the command's stdout and stderr until both are closed.  Returns 0,
- * ERR_SYSTEM if poll() fails, or an error of cmd_read(); abandons the
- * command once the deadline passes.
+ * cmd_read(), then, once cp has closed its output, its last line if it
+ * lacks a newline.  Abandons the command (and the helper) on an error.
  */
-static int
-cmd_pump(struct cmd_proc *cp, struct deadline deadline)
+static void
+cmd_take(struct cmd_proc *cp, int *fd)
 {
-	struct pollfd pfd[2];
-	int *fd[2];		/* the slots in cp of the fds in pfd */
-	nfds_t nfds, i;
 	int r;
 
-	while (cp->out[0] != -1 || cp->err[0] != -1) {
-		if (deadline_passed(deadline))
-			cmd_abandon(cp->path, "deadline passed");
-		nfds = 0;
-		if (cp->out[0] != -1)
-			fd[nfds++] = &cp->out[0];
-		if (cp->err[0] != -1)
-			fd[nfds++] = &cp->err[0];
-		for (i = 0; i < nfds; i++) {
-			pfd[i].fd = *fd[i];
-			pfd[i].events = POLLIN;
-		}
-		if (poll(pfd, nfds, deadline_poll_ms(deadline)) == -1) {
-			/* SIGCHLD and friends may interrupt the wait. */
-			if (errno == EINTR)
-				continue;
-			return ERR_SYSTEM;
-		}
-		for (i = 0; i < nfds; i++) {
-			if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ==
-			    0)
-				continue;
-			if ((r = cmd_read(cp, fd[i])) != 0)
-				return r;
-		}
+	if ((r = cmd_read(cp, fd)) == 0 && cmd_proc_closed(cp)) {
+		lines_finish(&cp->ln);
+		r = cmd_deliver(cp);
 	}
-	return 0;
+	if (r != 0)
+		cmd_abandon(cp->path, err_str(r));
 }
 
 /*
- * Waits for the command, whose output is closed but which may linger, up
- * to the same deadline; abandons it past that.  Returns its wait status,
- * or 0 if it cannot be waited for.
+ * Lists in pfd the open pipes of s's commands, with the command of each
+ * in owner and the pipe's slot in fd (all three of 2 * CMD_SET_MAX).
+ * Returns how many; *linger is 1 when a command has closed its output
+ * and waits to be reaped, else 0.
+ */
+static nfds_t
+cmd_set_pollfds(struct cmd_set *s, struct pollfd *pfd,
+    struct cmd_proc **owner, int **fd, int *linger)
+{
+	struct cmd_proc *cp;
+	nfds_t n = 0;
+	size_t i, j;
+	int *ends[2];
+
+	*linger = 0;
+	for (i = 0; i < CMD_SET_MAX; i++) {
+		cp = &s->proc[i];
+		if (cp->pid == -1)
+			continue;
+		if (cmd_proc_closed(cp))
+			*linger = 1;
+		ends[0] = &cp->out[0];
+		ends[1] = &cp->err[0];
+		for (j = 0; j < 2; j++) {
+			if (*ends[j] == -1)
+				continue;
+			pfd[n].fd = *ends[j];
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			owner[n] = cp;
+			fd[n++] = ends[j];
+		}
+	}
+	return n;
+}
+
+/*
+ * The poll() timeout for ms left before the deadline: shortened to
+ * CMD_REAP_STEP_MS while a command is to be reaped (linger).
  */
 static int
-cmd_reap(const char *path, pid_t pid, struct deadline deadline)
+cmd_poll_ms(int ms, int linger)
 {
-	int wstatus = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &wstatus, WNOHANG);
-		if (r == pid || (r == -1 && errno != EINTR))
-			return wstatus;
-		if (deadline_passed(deadline))
-			cmd_abandon(path, "still running after closing its "
-			    "output");
-		usleep(2000);
-	}
+	if (linger && ms > CMD_REAP_STEP_MS)
+		return CMD_REAP_STEP_MS;
+	return ms;
 }
 
 /* Fills res from the wait status and the stderr the command printed. */
@@ -435,28 +469,178 @@ cmd_report(struct cmd_result *res, int wstatus, const struct buf *errtext)
 	hrt_quote(res->stderr_text, sizeof(res->stderr_text), e, n);
 }
 
+/*
+ * Reaps a command of s that has closed its output and ended, filling res
+ * from its wait status and stderr.  Returns its id, or -1 if none has
+ * ended yet.
+ */
+static int
+cmd_set_reap(struct cmd_set *s, struct cmd_result *res)
+{
+	struct cmd_proc *cp;
+	int wstatus, id;
+	size_t i;
+	pid_t r;
+
+	for (i = 0; i < CMD_SET_MAX; i++) {
+		cp = &s->proc[i];
+		if (cp->pid == -1 || !cmd_proc_closed(cp))
+			continue;
+		wstatus = 0;
+		r = waitpid(cp->pid, &wstatus, WNOHANG);
+		/* Not ended yet, or interrupted: look again later. */
+		if (r == 0 || (r == -1 && errno == EINTR))
+			continue;
+		/* Should it not be ours to wait for, it reads as exit 0. */
+		if (r == -1)
+			wstatus = 0;
+		cmd_report(res, wstatus, &cp->errtext);
+		id = cp->id;
+		cmd_proc_cleanup(cp);
+		s->running--;
+		return id;
+	}
+	return -1;
+}
+
+/*
+ * Gives up the helper at the deadline, naming a command of s that still
+ * prints if there is one, else one that has closed its output but not
+ * ended.
+ */
+static void __attribute__((noreturn))
+cmd_set_expire(const struct cmd_set *s)
+{
+	const struct cmd_proc *late = NULL;
+	size_t i;
+
+	for (i = 0; i < CMD_SET_MAX; i++) {
+		if (s->proc[i].pid == -1)
+			continue;
+		if (!cmd_proc_closed(&s->proc[i]))
+			cmd_abandon(s->proc[i].path, "deadline passed");
+		late = &s->proc[i];
+	}
+	cmd_abandon(late != NULL ? late->path : "command", "still running "
+	    "after closing its output");
+}
+
+/* Sets s up with every slot free. */
+static void
+cmd_set_init(struct cmd_set *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < CMD_SET_MAX; i++)
+		cmd_proc_init(&s->proc[i], NULL, NULL, NULL);
+}
+
+struct cmd_set *
+cmd_set_new(void)
+{
+	struct cmd_set *s;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	cmd_set_init(s);
+	return s;
+}
+
+void
+cmd_set_free(struct cmd_set *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	/* Freeing would leave it unreaped, outside any deadline. */
+	for (i = 0; i < CMD_SET_MAX; i++)
+		if (s->proc[i].pid != -1)
+			cmd_abandon(s->proc[i].path, "still running when its "
+			    "set was freed");
+	free(s);
+}
+
+size_t
+cmd_set_running(const struct cmd_set *s)
+{
+	return s->running;
+}
+
+int
+cmd_set_start(struct cmd_set *s, int id, const char *path,
+    char *const argv[], cmd_line_fn *fn, void *arg, struct cmd_result *res)
+{
+	struct cmd_proc *cp = NULL;
+	size_t i;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < CMD_SET_MAX && cp == NULL; i++)
+		if (s->proc[i].pid == -1)
+			cp = &s->proc[i];
+	if (cp == NULL || id < 0)
+		return ERR_RANGE;
+	cmd_proc_init(cp, path, fn, arg);
+	if ((r = cmd_start(cp, argv, res)) != 0) {
+		cmd_proc_cleanup(cp);
+		return r;
+	}
+	cp->id = id;
+	s->running++;
+	return 0;
+}
+
+int
+cmd_set_wait(struct cmd_set *s, struct deadline deadline,
+    struct cmd_result *res)
+{
+	struct pollfd pfd[2 * CMD_SET_MAX];
+	struct cmd_proc *owner[2 * CMD_SET_MAX];
+	int *fd[2 * CMD_SET_MAX];
+	char why[128];
+	nfds_t n, i;
+	int id, linger;
+
+	memset(res, 0, sizeof(*res));
+	if (s->running == 0)
+		return ERR_EOF;
+	for (;;) {
+		if ((id = cmd_set_reap(s, res)) >= 0)
+			return id;
+		if (deadline_passed(deadline))
+			cmd_set_expire(s);
+		n = cmd_set_pollfds(s, pfd, owner, fd, &linger);
+		if (poll(pfd, n, cmd_poll_ms(deadline_poll_ms(deadline),
+		    linger)) == -1) {
+			/* SIGCHLD and friends may interrupt the wait. */
+			if (errno == EINTR)
+				continue;
+			snprintf(why, sizeof(why), "poll: %s",
+			    strerror(errno));
+			cmd_abandon(n > 0 ? owner[0]->path : "command", why);
+		}
+		for (i = 0; i < n; i++)
+			if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) !=
+			    0)
+				cmd_take(owner[i], fd[i]);
+	}
+}
+
 int
 cmd_run(const char *path, char *const argv[], struct deadline deadline,
     cmd_line_fn *fn, void *arg, struct cmd_result *res)
 {
-	struct cmd_proc cp;
-	pid_t pid = -1;
-	int ret;
+	struct cmd_set s;
+	int r;
 
-	memset(res, 0, sizeof(*res));
-	cmd_proc_init(&cp, path, fn, arg);
-	if ((ret = cmd_start(&cp, argv, &pid, res)) != 0)
-		goto out;
-	if ((ret = cmd_pump(&cp, deadline)) == 0) {
-		lines_finish(&cp.ln);
-		ret = cmd_deliver(&cp);
-	}
-	if (ret != 0)
-		cmd_abandon(path, err_str(ret));
-	cmd_report(res, cmd_reap(path, pid, deadline), &cp.errtext);
- out:
-	cmd_proc_cleanup(&cp);
-	return ret;
+	cmd_set_init(&s);
+	if ((r = cmd_set_start(&s, 0, path, argv, fn, arg, res)) != 0)
+		return r;
+	/* One command runs: it comes back, or the helper dies. */
+	(void)cmd_set_wait(&s, deadline, res);
+	return 0;
 }
 
 int

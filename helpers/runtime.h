@@ -26,7 +26,7 @@ struct proto_req;
  * (command.h).  The parent then starts a fresh helper.  End of input is
  * the normal shutdown, and the one exit with status 0.  Not deaths: main()
  * refusing its command line (status 2) before anything else, and the
- * child of cmd_run() giving up between fork and exec.
+ * child of cmd_run() or cmd_set_start() giving up between fork and exec.
  */
 
 /*

@@ -792,8 +792,10 @@ class Watcher:
     """Records the stand-ins the exporters of a Ctx start, from /proc.
 
     Each record: kind "standin" (name, argv, env, pid, start) or "child"
-    (parent pid, cmdline, pid, start).  Records are also appended as JSON
-    lines to logs/invocations.log.
+    (parent pid, cmdline, pid, start).  "time" is when the Watcher first
+    saw it, and a stand-in's "end" when it saw it gone or a zombie (None
+    until then).  Records are also appended as JSON lines to
+    logs/invocations.log, an end as a line of kind "end".
     """
 
     def __init__(self, ctx):
@@ -821,6 +823,13 @@ class Watcher:
         with self.lock:
             return [r for r in self.records if r["kind"] == "child" and r["parent"] == parent_pid]
 
+    def intervals(self, name):
+        """(seen, end) of each run of stand-in `name`; end is None while
+        it runs."""
+        with self.lock:
+            return [(r["time"], r["end"]) for r in self.records
+                    if r["kind"] == "standin" and r["name"] == name]
+
     @staticmethod
     def _read0(path):
         try:
@@ -835,6 +844,20 @@ class Watcher:
             self.records.append(rec)
         self.log.write(json.dumps(rec) + "\n")
         self.log.flush()
+
+    def _ended(self, running, alive, now):
+        """Stamps `end` on the stand-ins of running (pid -> record) that
+        are gone from alive or zombies, and drops them from running."""
+        for pid, rec in list(running.items()):
+            st = read_stat(pid) if pid in alive else None
+            if st and st["start"] == rec["start"] and st["state"] not in ("Z", "X"):
+                continue
+            with self.lock:
+                rec["end"] = now
+            del running[pid]
+            self.log.write(json.dumps({"kind": "end", "pid": pid, "start": rec["start"],
+                                       "time": now}) + "\n")
+            self.log.flush()
 
     @staticmethod
     def _script(pid, cmd):
@@ -855,13 +878,19 @@ class Watcher:
         standin = set()     # (pid, start) recorded as stand-ins
         child = set()       # (pid, start) recorded as children
         standin_cmd = {}    # pid -> cmdline of a recorded stand-in
+        running = {}        # pid -> record of a stand-in not seen ending
         while not self._stop.is_set():
             roots = {ex.pid for ex in self.ctx.exporters if ex.proc.poll() is None}
             try:
                 pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
             except OSError:
                 pids = []
+            # Ends carry the time of the listing, before any start this
+            # round records: a run that began after another ended never
+            # seems to overlap it.
+            listed = time.time()
             alive = set(pids)
+            self._ended(running, alive, listed)
             for pid in list(known):
                 if pid not in alive:
                     del known[pid]
@@ -901,9 +930,11 @@ class Watcher:
                     env = self._read0("/proc/%d/environ" % pid) or []
                     standin.add(key)
                     standin_cmd[pid] = cmd
-                    self._add({"kind": "standin", "name": os.path.basename(script),
-                               "argv": cmd[2:], "env": env, "pid": pid, "start": key[1],
-                               "time": time.time()})
+                    rec = {"kind": "standin", "name": os.path.basename(script),
+                           "argv": cmd[2:], "env": env, "pid": pid, "start": key[1],
+                           "time": time.time(), "end": None}
+                    running[pid] = rec
+                    self._add(rec)
             self._stop.wait(0.005)
 
 

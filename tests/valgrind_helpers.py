@@ -455,27 +455,32 @@ GROUP_DB = ("root:x:0:\n"
             "hpcusers:x:500:kim\n"
             "guests:x:501:lee\n")
 
+# The key that makes the getent stand-in die of SIGSEGV, as a crashing NSS
+# module would: the batch holding it fails, the others run to their end.
+CRASH_KEY = 4000000
+
 GETENT = r"""#!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # getent stand-in: entries for numeric keys, in key order; exit 2 when a
-# key is not found.
+# key is not found; killed by SIGSEGV when a key is %d.
 case "$1" in
-passwd) f='%s' ;;
-group) f='%s' ;;
+passwd) f='%%s' ;;
+group) f='%%s' ;;
 *) echo "Unknown database: $1" >&2; exit 1 ;;
 esac
 shift
-rc=0
-for k in "$@"; do
-	line=$(awk -F: -v k="$k" '$3 == k { print; exit }' "$f")
-	if [ -n "$line" ]; then
-		printf '%%s\n' "$line"
-	else
-		rc=2
-	fi
-done
-exit $rc
-"""
+case " $* " in
+*" %d "*) kill -SEGV $$ ;;
+esac
+exec awk -F: -v keys="$*" '
+{ if (!($3 in byid)) byid[$3] = $0 }
+END {
+	n = split(keys, k, " "); rc = 0
+	for (i = 1; i <= n; i++)
+		if (k[i] in byid) print byid[k[i]]; else rc = 2
+	exit rc
+}' "$f"
+""" % (CRASH_KEY, CRASH_KEY)
 
 
 def test_accounts(h_holder):
@@ -510,9 +515,34 @@ def test_accounts(h_holder):
                   "%r" % (rnd, got, want_groups))
             check(end["records"] == len(recs), "accounts groups: END counts "
                   "%d records, %d sent" % (end["records"], len(recs)))
+        accounts_batches(h)
         return h
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def accounts_batches(h):
+    """Requests of several getent batches (1000 keys each), run side by
+    side: all answered; then one whose first batch crashes while the
+    others run, which ends the request with the crash and leaves the
+    helper serving."""
+    ids = [5689] + list(range(100000, 104500)) + [6812]
+    recs, end = h.request(req_ids(REQ_USERS, 20000, ids), 20000, {USER})
+    check(end["status"] == 0, "accounts, 5 batches: END status %d (%s)" %
+          (end["status"], end["reason"]))
+    got = sorted((r["uid"], r["name"], r["gid"]) for r in recs)
+    check(got == [(5689, "kim", 500), (6812, "lee", 501)],
+          "accounts, 5 batches: %r" % got)
+    ids = [CRASH_KEY] + list(range(200000, 203000)) + [6812]
+    recs, end = h.request(req_ids(REQ_USERS, 20000, ids), 20000, {USER})
+    check(end["status"] != 0 and "getent passwd killed by signal 11" in
+          end["reason"], "accounts, a batch crashed: END status %d (%s)" %
+          (end["status"], end["reason"]))
+    check(end["records"] == len(recs), "accounts, a batch crashed: END "
+          "counts %d records, %d sent" % (end["records"], len(recs)))
+    recs, end = h.request(req_ids(REQ_USERS, 5000, [5689]), 5000, {USER})
+    check(end["status"] == 0 and len(recs) == 1,
+          "accounts after a crashed batch: END %r, records %r" % (end, recs))
 
 
 def vector(items):
