@@ -100,6 +100,31 @@ budget_count_print(struct budget *b, const void *key, size_t klen,
 }
 
 int
+budget_init_known(struct budget *b, const struct proto_budget *limit)
+{
+	memset(b, 0, sizeof(*b));
+	if (limit->max_records == 0 || limit->max_keys == 0)
+		return ERR_INVAL;
+	b->limit = *limit;
+	return 0;
+}
+
+int
+budget_count_known(struct budget *b, int fresh)
+{
+	if (b->limit.max_records == 0)
+		return ERR_INVAL;
+	if (b->records >= b->limit.max_records)
+		return ERR_TOOBIG;
+	if (fresh && b->nkeys >= b->limit.max_keys)
+		return ERR_RANGE;
+	b->records++;
+	if (fresh)
+		b->nkeys++;
+	return 0;
+}
+
+int
 budget_count(struct budget *b, const void *key, size_t klen, uint32_t *idx,
     int *fresh)
 {

@@ -17,6 +17,7 @@
 struct budget {
 	struct proto_budget	 limit;
 	uint32_t		 records;
+	uint32_t		 nkeys;		/* budget_count_known() */
 	struct hash		*keys;		/* budget_init() */
 	/* budget_init_prints(): keyed fingerprints, 0 for a free slot. */
 	uint64_t		*prints;
@@ -43,6 +44,12 @@ int	budget_init(struct budget *b, const struct proto_budget *limit);
 int	budget_init_prints(struct budget *b, const struct proto_budget *limit);
 
 /*
+ * The same for a caller that keeps its own table of keys and counts with
+ * budget_count_known(): no table here.  Returns 0 or ERR_INVAL.
+ */
+int	budget_init_known(struct budget *b, const struct proto_budget *limit);
+
+/*
  * Counts one record of key.  Returns 0 with *idx, the key's number in
  * first-seen order, and *fresh 1 when the key is new; ERR_TOOBIG when the
  * record is one past max_records, ERR_RANGE when the key would be one past
@@ -50,6 +57,14 @@ int	budget_init_prints(struct budget *b, const struct proto_budget *limit);
  */
 int	budget_count(struct budget *b, const void *key, size_t klen,
 	    uint32_t *idx, int *fresh);
+
+/*
+ * Counts one record of a key the caller looked up itself: fresh when the
+ * key is new.  Returns 0, ERR_TOOBIG or ERR_RANGE as budget_count(), or
+ * ERR_INVAL on a budget budget_init_known() refused.  On error nothing is
+ * counted.
+ */
+int	budget_count_known(struct budget *b, int fresh);
 
 /*
  * Writes why a budget_count() error stopped the source, naming the limit

@@ -144,6 +144,35 @@ test_prints_limits(void **state)
 	budget_cleanup(&b);
 }
 
+/* A caller with its own table of keys says which records are new. */
+static void
+test_known_keys(void **state)
+{
+	struct proto_budget lim = { 4, 2 }, zero = { 3, 0 };
+	struct budget b;
+	char why[128];
+
+	(void)state;
+	assert_int_equal(budget_init_known(&b, &lim), 0);
+	assert_null(b.keys);
+	assert_int_equal(budget_count_known(&b, 1), 0);
+	assert_int_equal(budget_count_known(&b, 1), 0);
+	/* The third new key is refused; known ones still count. */
+	assert_int_equal(budget_count_known(&b, 1), ERR_RANGE);
+	assert_int_equal(budget_count_known(&b, 0), 0);
+	assert_int_equal(b.records, 3);
+	assert_int_equal(b.nkeys, 2);
+	assert_int_equal(budget_count_known(&b, 0), 0);
+	assert_int_equal(budget_count_known(&b, 0), ERR_TOOBIG);
+	assert_int_equal(b.records, 4);
+	budget_explain(&b, ERR_RANGE, why, sizeof(why));
+	assert_non_null(strstr(why, "more than 2 distinct keys"));
+	budget_cleanup(&b);
+	assert_int_equal(budget_init_known(&b, &zero), ERR_INVAL);
+	assert_int_equal(budget_count_known(&b, 0), ERR_INVAL);
+	budget_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -153,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_zero_budget_refused),
 		cmocka_unit_test(test_prints),
 		cmocka_unit_test(test_prints_limits),
+		cmocka_unit_test(test_known_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
