@@ -20,6 +20,7 @@
 #include "join.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "proto.h"
 #include "query.h"
 #include "relay.h"
@@ -505,18 +506,13 @@ static int
 commit_jobs(struct collection *col, struct join *j)
 {
 	const struct sink *s = col->in.source[SOURCE_SLURM].sink;
-	const unsigned char *body;
-	struct proto_job job;
+	const struct sink_entry *e;
 	uint32_t i;
-	size_t len;
-	double v;
 	int r;
 
 	for (i = 0; i < sink_keys(s); i++) {
-		sink_entry(s, i, &body, &len, &v);
-		if ((r = proto_get_job(body, len, &job)) != 0 ||
-		    (r = join_add_job(j, job.jobid, job.account.p,
-		    job.account.len, job.user.p, job.user.len)) != 0)
+		e = sink_entry(s, i);
+		if ((r = join_add_job(j, e->id, e->name[0], e->name[1])) != 0)
 			return r;
 	}
 	return 0;
@@ -527,31 +523,36 @@ static int
 commit_series(struct collection *col, int id, struct join *j)
 {
 	const struct sink *s = col->in.source[id].sink;
-	const unsigned char *body;
-	struct proto_series ps;
+	const struct sink_entry *e;
 	struct join_series js;
 	uint32_t i;
-	size_t len;
-	double sum;
 	int r;
 
 	for (i = 0; i < sink_keys(s); i++) {
-		sink_entry(s, i, &body, &len, &sum);
-		if ((r = proto_get_series(body, len, &ps)) != 0)
-			return r;
+		e = sink_entry(s, i);
 		memset(&js, 0, sizeof(js));
-		js.kind = ps.kind;
-		js.jobid = ps.jobid;
-		js.uid = ps.uid;
-		js.proc = ps.proc.p;
-		js.proc_len = ps.proc.len;
-		js.target = ps.target.p;
-		js.target_len = ps.target.len;
-		js.value = sum;
+		/* Only a proc series has a process name (lib/intake.h). */
+		if (e->name[0] != 0) {
+			js.kind = PROTO_KIND_PROC;
+			js.uid = (uint32_t)e->id;
+			js.proc = e->name[0];
+		} else {
+			js.kind = PROTO_KIND_JOB;
+			js.jobid = e->id;
+		}
+		js.target = e->name[1];
+		js.value = e->value;
 		if ((r = join_add_series(j, source_info(id)->query, &js)) != 0)
 			return r;
 	}
 	return 0;
+}
+
+/* The id of NUL-terminated s in the collection's names; 0 or ERR_*. */
+static int
+commit_name(struct collection *col, const char *s, uint32_t *id)
+{
+	return names_intern(col->in.names, s, strlen(s), id, NULL);
 }
 
 /* Users and groups of this collection's proc series, as far as known. */
@@ -560,7 +561,7 @@ commit_accounts(struct collection *col, struct join *j)
 {
 	const uint32_t *uids;
 	const char *name, *gname;
-	uint32_t gid;
+	uint32_t gid, uname_id, gname_id;
 	size_t n, i;
 	int r;
 
@@ -569,12 +570,14 @@ commit_accounts(struct collection *col, struct join *j)
 		if (acache_get_user(col->in.found, uids[i], col->in.now,
 		    &name, &gid) != ACACHE_HIT)
 			continue;
-		if ((r = join_add_user(j, uids[i], name, strlen(name),
-		    gid)) != 0)
+		if ((r = commit_name(col, name, &uname_id)) != 0 ||
+		    (r = join_add_user(j, uids[i], uname_id, gid)) != 0)
 			return r;
-		if (acache_get_group(col->in.found, gid, col->in.now, &gname) ==
-		    ACACHE_HIT && (r = join_add_group(j, gid, gname,
-		    strlen(gname))) != 0)
+		if (acache_get_group(col->in.found, gid, col->in.now, &gname) !=
+		    ACACHE_HIT)
+			continue;
+		if ((r = commit_name(col, gname, &gname_id)) != 0 ||
+		    (r = join_add_group(j, gid, gname_id)) != 0)
 			return r;
 	}
 	return 0;
@@ -708,7 +711,7 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	/* The helpers' log budgets are per collection. */
 	relay_scrape();
 	if (collection_init(&col, c, deadline) != 0 ||
-	    (j = join_new()) == NULL) {
+	    (j = join_new(col.in.names)) == NULL) {
 		ret = ERR_NOMEM;
 		goto out;
 	}

@@ -27,11 +27,18 @@
 /* A request frame (parent to helper): a QUERY with its settings. */
 #define PROTO_MAX_REQUEST	(PROTO_MAX_FRAME + UPCLIENT_MAX)
 /*
- * Bytes of records the parent holds for one source until it ends (after
- * folding by key): the parent's address-space limit (sandbox.c) is sized
- * from it.
+ * Bytes one source may make the parent hold until it ends: its decoded
+ * entries, one per distinct key (lib/sink.h), and the names it was the
+ * first to bring (lib/names.h).  The parent's address-space limit
+ * (sandbox.c) is sized from it.
  */
 #define MAX_SINK_BYTES		((size_t)256 * 1024 * 1024)
+/*
+ * The names of one collection: what the four record sources may bring
+ * within their MAX_SINK_BYTES, and as much again for the user and group
+ * names of the accounts source.
+ */
+#define MAX_NAMES_BYTES		(5 * MAX_SINK_BYTES)
 /*
  * Entries of one hash table, and so the ceiling of --source.max-keys:
  * distinct jobs or series of one source in one scrape.

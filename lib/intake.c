@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "err.h"
 #include "hash.h"
+#include "names.h"
 #include "proto.h"
 #include "query.h"
 #include "sink.h"
@@ -115,16 +116,42 @@ on_end(struct intake *in, struct intake_call *c, const unsigned char *body,
 	return 0;
 }
 
-/* Files body under key in src's sink; past its budget is a violation. */
+/*
+ * The id of str in the collection's names, for a record of what; the
+ * bytes it adds to the table are added to *added.  A full table fails the
+ * call as a source budget does.
+ */
+static int
+intern(struct intake *in, struct intake_call *c, const char *what,
+    const struct proto_str *str, uint32_t *id, size_t *added)
+{
+	size_t a;
+	int r;
+
+	/* Id 0 is the empty name: no lock, no hash for the absent field. */
+	if (str->len == 0) {
+		*id = 0;
+		return 0;
+	}
+	if ((r = names_intern(in->names, str->p, str->len, id, &a)) == 0) {
+		*added += a;
+		return 0;
+	}
+	if (r == ERR_OVERFLOW)
+		return violate(c, "%s: more than %zu MiB of names in one "
+		    "collection", what, (size_t)MAX_NAMES_BYTES >> 20);
+	return violate(c, "%s: interning a name: %s", what, err_str(r));
+}
+
+/* Folds e into src's sink; past its budget is a violation. */
 static int
 file_record(struct intake_call *c, struct intake_source *src,
-    const char *what, const unsigned char *key, size_t klen,
-    const unsigned char *body, size_t len, double value)
+    const char *what, const struct sink_entry *e, size_t name_bytes)
 {
 	char why[256];
 	int r;
 
-	if ((r = sink_add(src->sink, key, klen, body, len, value)) == 0)
+	if ((r = sink_add(src->sink, e, name_bytes)) == 0)
 		return 0;
 	sink_explain(src->sink, r, why, sizeof(why));
 	return violate(c, "%s: %s", what, why);
@@ -134,8 +161,9 @@ static int
 on_job(struct intake *in, struct intake_call *c, const unsigned char *body,
     size_t len)
 {
-	unsigned char key[8];
 	struct proto_job j;
+	struct sink_entry e;
+	size_t added = 0;
 	int r;
 
 	if ((r = proto_get_job(body, len, &j)) != 0)
@@ -143,35 +171,45 @@ on_job(struct intake *in, struct intake_call *c, const unsigned char *body,
 	if (j.account.len == 0 || j.user.len == 0)
 		return violate(c, "JOB %llu with an empty account or user",
 		    (unsigned long long)j.jobid);
-	hash_key_u64(key, j.jobid);
-	return file_record(c, &in->source[SOURCE_SLURM], "slurm", key,
-	    sizeof(key), body, len, 0);
+	memset(&e, 0, sizeof(e));
+	e.id = j.jobid;
+	if ((r = intern(in, c, "slurm", &j.account, &e.name[0],
+	    &added)) != 0 ||
+	    (r = intern(in, c, "slurm", &j.user, &e.name[1], &added)) != 0)
+		return r;
+	return file_record(c, &in->source[SOURCE_SLURM], "slurm", &e, added);
 }
 
 static int
 on_series(struct intake *in, struct intake_call *c,
     const unsigned char *body, size_t len)
 {
-	unsigned char key[PROTO_SERIES_KEY_MAX];
 	struct proto_series s;
 	struct intake_source *src;
+	struct sink_entry e;
+	const char *what;
+	size_t added = 0;
 	int r;
 
 	if ((r = proto_get_series(body, len, &s)) != 0)
 		return violate(c, "bad SERIES record (%s)", err_str(r));
 	src = &in->source[source_of_query(s.source)];
+	what = query_name(s.source);
 	if (src->ended)
-		return violate(c, "SERIES for %s after its SOURCE_END",
-		    query_name(s.source));
+		return violate(c, "SERIES for %s after its SOURCE_END", what);
 	if ((s.source == QUERY_METADATA) != (s.target.len > 0))
-		return violate(c, "SERIES for %s %s a target",
-		    query_name(s.source), s.target.len > 0 ? "with" :
-		    "without");
+		return violate(c, "SERIES for %s %s a target", what,
+		    s.target.len > 0 ? "with" : "without");
 	if ((s.kind == PROTO_KIND_PROC) != (s.proc.len > 0))
 		return violate(c, "SERIES of kind %u %s a process name",
 		    s.kind, s.proc.len > 0 ? "with" : "without");
-	if ((r = file_record(c, src, query_name(s.source), key,
-	    proto_series_key(&s, key), body, len, s.value)) != 0)
+	/* A job series has no process name: name[0] is 0, the empty one. */
+	memset(&e, 0, sizeof(e));
+	e.id = s.kind == PROTO_KIND_PROC ? s.uid : s.jobid;
+	e.value = s.value;
+	if ((r = intern(in, c, what, &s.proc, &e.name[0], &added)) != 0 ||
+	    (r = intern(in, c, what, &s.target, &e.name[1], &added)) != 0 ||
+	    (r = file_record(c, src, what, &e, added)) != 0)
 		return r;
 	if (s.kind == PROTO_KIND_PROC && in->on_uid != NULL)
 		in->on_uid(in->uid_arg, s.uid);
@@ -325,13 +363,14 @@ intake_init(struct intake *in, const struct proto_budget *budget,
 	in->budget = *budget;
 	in->cache = cache;
 	in->now = now;
-	if ((in->found = acache_new(FOUND_TTL_S)) == NULL)
+	if ((in->found = acache_new(FOUND_TTL_S)) == NULL ||
+	    (in->names = names_new(MAX_NAMES_BYTES)) == NULL)
 		return ERR_NOMEM;
 	for (id = 0; id < SOURCE_COUNT; id++) {
 		if (id == SOURCE_ACCOUNTS)
 			continue;
-		if ((in->source[id].sink = sink_new(budget,
-		    MAX_SINK_BYTES)) == NULL)
+		if ((in->source[id].sink = sink_new(budget, MAX_SINK_BYTES,
+		    id == SOURCE_SLURM ? SINK_BY_ID : SINK_BY_ALL)) == NULL)
 			return ERR_NOMEM;
 	}
 	return 0;
@@ -349,8 +388,10 @@ intake_cleanup(struct intake *in)
 	hash_free(in->asked);
 	hash_free(in->answered);
 	acache_free(in->found);
+	names_free(in->names);
 	in->asked = in->answered = NULL;
 	in->found = NULL;
+	in->names = NULL;
 }
 
 int

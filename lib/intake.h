@@ -14,9 +14,23 @@
  * intake_feed(), and nothing else in the parent reads helper output: it
  * splits frames (proto.c, the only code that touches framing), dispatches
  * each through the table of what the call may receive (OpenSSH's
- * mon_table), decodes it once, checks it, and files it in its source's
- * sink.  No threads and no I/O here: supervise.c moves the bytes, and the
- * tests and the fuzzer drive this module directly.
+ * mon_table), decodes it once, checks it, turns its strings into ids of
+ * the collection's names (lib/names.h) and folds it into its source's
+ * sink as a fixed-size entry.  No threads and no I/O here: supervise.c
+ * moves the bytes, and the tests and the fuzzer drive this module
+ * directly.
+ *
+ * What the sinks hold (struct sink_entry; names are ids in in->names):
+ *	slurm	id the jobid, name {account, user}.  Keyed by the jobid:
+ *		the first JOB of a job id wins.
+ *	queries	id the jobid of a job series or the uid of a proc series,
+ *		name {process name, target}, value.  A job series has
+ *		process name 0 (the empty name) and a proc series never
+ *		has (its name is not empty), so the kind needs no field;
+ *		target is 0 outside metadata.  Keyed by all three, values
+ *		summed.
+ * A source that fails is dropped with its sink; the names it brought stay
+ * in the collection's table, unused, until the collection ends.
  *
  * Any violation fails the call: intake_feed() returns ERR_INVAL with the
  * reason in the call, and the caller kills the helper.  The violations,
@@ -37,16 +51,19 @@
  *	END whose record count differs from the records of its request;
  *	    END ok for a query call while a query has no SOURCE_END
  *	records beyond the source's budget (the helper checks it first, so
- *	    more can only come from a helper that lies)
+ *	    more can only come from a helper that lies), beyond its byte
+ *	    cap, or names beyond the collection's (caps.h)
  *
  * Threads: the calls of one collection run in several threads, one kind
  * of call each (jobs, query, accounts).  Each kind touches only its own
  * part of struct intake, so no lock is needed; see the field comments.
+ * The one part they share, the names, locks itself.
  */
 
 struct acache;
 struct buf;
 struct hash;
+struct names;
 struct sink;
 
 /* What a call asks for; it decides which records are permitted. */
@@ -94,6 +111,8 @@ struct intake {
 	struct proto_budget	 budget;
 	time_t			 now;
 	struct acache		*cache;		/* borrowed; accounts calls */
+	/* Jobs and query calls, and the join after them: every label. */
+	struct names		*names;
 	/* Jobs calls: source[SOURCE_SLURM].  Query calls: the queries'. */
 	struct intake_source	 source[SOURCE_COUNT];
 	/* Query calls: told each uid of a proc series, once or more. */
@@ -106,10 +125,10 @@ struct intake {
 };
 
 /*
- * Prepares in for one collection: a sink per source but accounts, each
- * counting against budget, and the table of accounts found.  cache (may
- * be NULL) receives every account answer too.  Returns 0 or ERR_NOMEM;
- * intake_cleanup() is safe either way.
+ * Prepares in for one collection: the names table, a sink per source but
+ * accounts, each counting against budget, and the table of accounts
+ * found.  cache (may be NULL) receives every account answer too.  Returns
+ * 0 or ERR_NOMEM; intake_cleanup() is safe either way.
  */
 int	intake_init(struct intake *in, const struct proto_budget *budget,
 	    struct acache *cache, time_t now);

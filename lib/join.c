@@ -4,31 +4,23 @@
 #include <string.h>
 
 #include "join.h"
+#include "caps.h"
 #include "err.h"
 #include "hash.h"
-#include "caps.h"
+#include "index.h"
 #include "lustre.h"
+#include "names.h"
 #include "proto.h"
 #include "query.h"
 
 /*
- * Strings live in an arena of chunks that never move, so the pointers
- * handed out in join_row() stay valid until join_free(), whatever is added
- * later.  A label is at most MAX_LABEL bytes, far below a chunk.
+ * Everything here is integers: a label is an id of the collection's
+ * names, resolved to its bytes only in join_row().  Each table is an
+ * array of fixed-size entries with an index over it (lib/index.h): per
+ * distinct key the join holds 16 bytes for a job, 12 for a user, 8 for a
+ * group, 4 for a proc series' uid, each with about 16 bytes of index; 24
+ * for a series; 24 for a row, with its index while join_build() runs.
  */
-#define ARENA_CHUNK	(64 * 1024)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t		 used;
-	size_t		 size;
-	char		 data[];
-};
-
-struct arena_mark {
-	struct arena_chunk *head;
-	size_t		 used;
-};
 
 /* A growable array of fixed-size elements. */
 struct vec {
@@ -38,105 +30,60 @@ struct vec {
 };
 
 struct join_job {
-	const char	*account;
-	const char	*user;
-	uint32_t	 alen;
-	uint32_t	 ulen;
+	uint64_t	 jobid;
+	uint32_t	 account;
+	uint32_t	 user;
 };
 
 struct join_user {
-	const char	*name;
-	uint32_t	 len;
+	uint32_t	 uid;
+	uint32_t	 name;
 	uint32_t	 gid;
 };
 
 struct join_group {
-	const char	*name;
-	uint32_t	 len;
+	uint32_t	 gid;
+	uint32_t	 name;
 };
 
-/* A series as stored until join_build(). */
-struct join_ser {
+/*
+ * Series as added, job and proc series apart: each
+ * kind feeds a family of its own, so each keeps its first-seen order.
+ */
+struct join_jser {
 	uint64_t	 jobid;
 	double		 value;
-	const char	*proc;
-	const char	*target;
-	uint32_t	 proc_len;
-	uint32_t	 target_len;
-	uint32_t	 uid;
-	int		 kind;
+	uint32_t	 target;
 };
 
+struct join_pser {
+	uint32_t	 uid;
+	uint32_t	 proc;
+	uint32_t	 target;
+	double		 value;
+};
+
+/* A row: its label ids in the family's order, and the sum. */
 struct join_out {
-	const char	*v[FAMILY_MAX_LABELS];
-	uint32_t	 len[FAMILY_MAX_LABELS];
+	uint32_t	 v[FAMILY_MAX_LABELS];
 	double		 value;
 };
 
 struct join {
-	struct arena_chunk *arena;
-	struct hash	*jobs_h;
-	struct hash	*users_h;
-	struct hash	*groups_h;
-	struct hash	*puids_h;
+	struct names	*names;		/* borrowed */
+	uint32_t	 known;		/* ids below this are names' */
+	struct index	 jobs_x;	/* by jobid */
+	struct index	 users_x;	/* by uid */
+	struct index	 groups_x;	/* by gid */
+	struct index	 puids_x;	/* by uid */
 	struct vec	 jobs;		/* struct join_job */
 	struct vec	 users;		/* struct join_user */
 	struct vec	 groups;	/* struct join_group */
 	struct vec	 puids;		/* uint32_t */
-	struct vec	 series[QUERY_COUNT];	/* struct join_ser */
+	struct vec	 jser[QUERY_COUNT];	/* struct join_jser */
+	struct vec	 pser[QUERY_COUNT];	/* struct join_pser */
 	struct vec	 rows[FAMILY_COUNT];	/* struct join_out */
 };
-
-
-static struct arena_mark
-arena_mark(const struct join *j)
-{
-	struct arena_mark m;
-
-	m.head = j->arena;
-	m.used = j->arena == NULL ? 0 : j->arena->used;
-	return m;
-}
-
-/* Undoes every arena_copy() since m. */
-static void
-arena_release(struct join *j, struct arena_mark m)
-{
-	struct arena_chunk *c;
-
-	while (j->arena != m.head) {
-		c = j->arena;
-		j->arena = c->next;
-		free(c);
-	}
-	if (j->arena != NULL)
-		j->arena->used = m.used;
-}
-
-/* Returns a NUL-terminated copy of s[0..n), or NULL on ERR_NOMEM. */
-static const char *
-arena_copy(struct join *j, const char *s, size_t n)
-{
-	struct arena_chunk *c = j->arena;
-	char *p;
-	size_t size;
-
-	if (c == NULL || c->size - c->used < n + 1) {
-		size = n + 1 > ARENA_CHUNK ? n + 1 : ARENA_CHUNK;
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
-			return NULL;
-		c->next = j->arena;
-		c->used = 0;
-		c->size = size;
-		j->arena = c;
-	}
-	p = c->data + c->used;
-	if (n > 0)
-		memcpy(p, s, n);
-	p[n] = '\0';
-	c->used += n + 1;
-	return p;
-}
 
 /* Makes room for one more element of size bytes; v is unchanged on error. */
 static int
@@ -158,17 +105,26 @@ vec_reserve(struct vec *v, size_t size)
 	return 0;
 }
 
+/* Whether id was handed out by the names (their count only grows). */
+static int
+join_known(struct join *j, uint32_t id)
+{
+	if (id < j->known)
+		return 1;
+	j->known = names_count(j->names);
+	return id < j->known;
+}
+
 struct join *
-join_new(void)
+join_new(struct names *names)
 {
 	struct join *j = NULL, *ret = NULL;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL)
+	if (names == NULL || (j = calloc(1, sizeof(*j))) == NULL)
 		goto out;
-	if ((j->jobs_h = hash_new(0)) == NULL ||
-	    (j->users_h = hash_new(0)) == NULL ||
-	    (j->groups_h = hash_new(0)) == NULL ||
-	    (j->puids_h = hash_new(0)) == NULL)
+	j->names = names;
+	if (index_init(&j->jobs_x) != 0 || index_init(&j->users_x) != 0 ||
+	    index_init(&j->groups_x) != 0 || index_init(&j->puids_x) != 0)
 		goto out;
 	ret = j;
 	j = NULL;
@@ -184,203 +140,188 @@ join_free(struct join *j)
 
 	if (j == NULL)
 		return;
-	arena_release(j, (struct arena_mark){ NULL, 0 });
-	hash_free(j->jobs_h);
-	hash_free(j->users_h);
-	hash_free(j->groups_h);
-	hash_free(j->puids_h);
+	index_cleanup(&j->jobs_x);
+	index_cleanup(&j->users_x);
+	index_cleanup(&j->groups_x);
+	index_cleanup(&j->puids_x);
 	free(j->jobs.p);
 	free(j->users.p);
 	free(j->groups.p);
 	free(j->puids.p);
-	for (i = 0; i < QUERY_COUNT; i++)
-		free(j->series[i].p);
+	for (i = 0; i < QUERY_COUNT; i++) {
+		free(j->jser[i].p);
+		free(j->pser[i].p);
+	}
 	for (i = 0; i < FAMILY_COUNT; i++)
 		free(j->rows[i].p);
 	free(j);
 }
 
-/* An entry's strings (at most two): the caller's, then the arena copies. */
-struct join_strs {
-	const char	*p[2];
-	size_t		 len[2];
-	size_t		 n;
-};
-
-/*
- * The steps join_add_job(), join_add_user() and join_add_group() share:
- * checks the caps, copies the strings of s into the arena (s->p[i] then
- * points at the copy) and files element v->n, of size bytes, under key in
- * h.  Returns 0 with *el the new element for the caller to fill in; 0 with
- * *el NULL if key was filed already (the first entry wins, nothing is
- * kept); or ERR_TOOBIG / ERR_NOMEM with nothing added.
- */
-static int
-join_add_entry(struct join *j, struct vec *v, size_t size, struct hash *h,
-    const unsigned char *key, size_t klen, struct join_strs *s, void **el)
+/* The hash of a 64-bit id in x, from its fixed little-endian form. */
+static uint32_t
+id_hash(const struct index *x, uint64_t id)
 {
-	struct arena_mark m = arena_mark(j);
-	const char *copy[2];
-	uint32_t idx;
-	/* One count for both loops (gcc's analyzer cannot see it fixed). */
-	size_t i, n = s->n;
-	int ret = -1, ins;
+	unsigned char key[8];
 
-	*el = NULL;
-	for (i = 0; i < n; i++) {
-		if (s->len[i] > MAX_LABEL) {
-			ret = ERR_TOOBIG;
-			goto out;
-		}
-	}
-	if (v->n >= MAX_RECORDS) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if ((ret = vec_reserve(v, size)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((copy[i] = arena_copy(j, s->p[i], s->len[i])) == NULL) {
-			ret = ERR_NOMEM;
-			goto out;
-		}
-	}
-	if ((ret = hash_put(h, key, klen, (uint32_t)v->n, &idx, &ins)) != 0)
-		goto out;
-	if (!ins)
-		goto out;	/* the first entry of a key wins */
-	for (i = 0; i < n; i++)
-		s->p[i] = copy[i];
-	*el = (char *)v->p + v->n++ * size;
-	m = arena_mark(j);	/* keep the copies */
- out:
-	arena_release(j, m);
-	return ret;
+	hash_key_u64(key, id);
+	return index_hash(x, key, sizeof(key));
 }
 
-int
-join_add_job(struct join *j, uint64_t jobid, const char *account,
-    size_t alen, const char *user, size_t ulen)
+/*
+ * Room for one more element of size bytes in v and its index x, checking
+ * the cap first.  Returns 0, ERR_TOOBIG or ERR_NOMEM with nothing
+ * changed that a lookup could see.
+ */
+static int
+join_room(struct vec *v, size_t size, struct index *x)
 {
-	struct join_strs s = { { account, user }, { alen, ulen }, 2 };
-	struct join_job *job;
-	unsigned char key[8];
-	void *el;
 	int ret;
 
-	hash_key_u64(key, jobid);
-	if ((ret = join_add_entry(j, &j->jobs, sizeof(*job), j->jobs_h, key,
-	    sizeof(key), &s, &el)) != 0 || el == NULL)
+	if (v->n >= MAX_RECORDS)
+		return ERR_TOOBIG;
+	if ((ret = vec_reserve(v, size)) != 0 ||
+	    (ret = index_reserve(x, v->n + 1)) != 0)
 		return ret;
-	job = el;
-	job->account = s.p[0];
-	job->alen = (uint32_t)alen;
-	job->user = s.p[1];
-	job->ulen = (uint32_t)ulen;
+	return 0;
+}
+
+/* Each of the three lookups below files a new key, or keeps the first. */
+
+int
+join_add_job(struct join *j, uint64_t jobid, uint32_t account,
+    uint32_t user)
+{
+	struct join_job *job;
+	struct index_probe p;
+	uint32_t i;
+	int ret;
+
+	if (!join_known(j, account) || !join_known(j, user))
+		return ERR_INVAL;
+	if ((ret = join_room(&j->jobs, sizeof(*job), &j->jobs_x)) != 0)
+		return ret;
+	job = j->jobs.p;
+	for (i = index_first(&j->jobs_x, id_hash(&j->jobs_x, jobid), &p);
+	    i != INDEX_NONE; i = index_next(&j->jobs_x, &p))
+		if (job[i].jobid == jobid)
+			return 0;
+	index_add(&j->jobs_x, &p, (uint32_t)j->jobs.n);
+	job += j->jobs.n++;
+	job->jobid = jobid;
+	job->account = account;
+	job->user = user;
 	return 0;
 }
 
 int
-join_add_user(struct join *j, uint32_t uid, const char *name, size_t nlen,
-    uint32_t gid)
+join_add_user(struct join *j, uint32_t uid, uint32_t name, uint32_t gid)
 {
-	struct join_strs s = { { name }, { nlen }, 1 };
 	struct join_user *usr;
-	unsigned char key[4];
-	void *el;
+	struct index_probe p;
+	uint32_t i;
 	int ret;
 
-	hash_key_u32(key, uid);
-	if ((ret = join_add_entry(j, &j->users, sizeof(*usr), j->users_h, key,
-	    sizeof(key), &s, &el)) != 0 || el == NULL)
+	if (!join_known(j, name))
+		return ERR_INVAL;
+	if ((ret = join_room(&j->users, sizeof(*usr), &j->users_x)) != 0)
 		return ret;
-	usr = el;
-	usr->name = s.p[0];
-	usr->len = (uint32_t)nlen;
+	usr = j->users.p;
+	for (i = index_first(&j->users_x, id_hash(&j->users_x, uid), &p);
+	    i != INDEX_NONE; i = index_next(&j->users_x, &p))
+		if (usr[i].uid == uid)
+			return 0;
+	index_add(&j->users_x, &p, (uint32_t)j->users.n);
+	usr += j->users.n++;
+	usr->uid = uid;
+	usr->name = name;
 	usr->gid = gid;
 	return 0;
 }
 
 int
-join_add_group(struct join *j, uint32_t gid, const char *name, size_t nlen)
+join_add_group(struct join *j, uint32_t gid, uint32_t name)
 {
-	struct join_strs s = { { name }, { nlen }, 1 };
 	struct join_group *grp;
-	unsigned char key[4];
-	void *el;
+	struct index_probe p;
+	uint32_t i;
 	int ret;
 
-	hash_key_u32(key, gid);
-	if ((ret = join_add_entry(j, &j->groups, sizeof(*grp), j->groups_h,
-	    key, sizeof(key), &s, &el)) != 0 || el == NULL)
+	if (!join_known(j, name))
+		return ERR_INVAL;
+	if ((ret = join_room(&j->groups, sizeof(*grp), &j->groups_x)) != 0)
 		return ret;
-	grp = el;
-	grp->name = s.p[0];
-	grp->len = (uint32_t)nlen;
+	grp = j->groups.p;
+	for (i = index_first(&j->groups_x, id_hash(&j->groups_x, gid), &p);
+	    i != INDEX_NONE; i = index_next(&j->groups_x, &p))
+		if (grp[i].gid == gid)
+			return 0;
+	index_add(&j->groups_x, &p, (uint32_t)j->groups.n);
+	grp += j->groups.n++;
+	grp->gid = gid;
+	grp->name = name;
+	return 0;
+}
+
+/* Files proc series s: its uid once in puids, then s itself in pv. */
+static int
+join_add_proc(struct join *j, struct vec *pv, const struct join_series *s,
+    uint32_t target)
+{
+	struct join_pser *d;
+	struct index_probe p;
+	uint32_t i, *uids;
+	int ret;
+
+	if ((ret = vec_reserve(pv, sizeof(*d))) != 0 ||
+	    (ret = join_room(&j->puids, sizeof(uint32_t), &j->puids_x)) != 0)
+		return ret;
+	uids = j->puids.p;
+	for (i = index_first(&j->puids_x, id_hash(&j->puids_x, s->uid), &p);
+	    i != INDEX_NONE; i = index_next(&j->puids_x, &p))
+		if (uids[i] == s->uid)
+			break;
+	if (i == INDEX_NONE) {
+		index_add(&j->puids_x, &p, (uint32_t)j->puids.n);
+		uids[j->puids.n++] = s->uid;
+	}
+	d = (struct join_pser *)pv->p + pv->n++;
+	d->uid = s->uid;
+	d->proc = s->proc;
+	d->target = target;
+	d->value = s->value;
 	return 0;
 }
 
 int
 join_add_series(struct join *j, int source, const struct join_series *s)
 {
-	struct arena_mark m = arena_mark(j);
-	struct vec *sv;
-	struct join_ser *d;
-	const char *proc = "", *target = "";
-	size_t proc_len = 0, target_len = 0;
-	unsigned char key[4];
-	uint32_t idx;
-	int ret = -1, ins = 0;
+	struct join_jser *d;
+	struct vec *jv, *pv;
+	uint32_t target = 0;
+	int ret;
 
 	if (source < 0 || source >= QUERY_COUNT || s == NULL ||
-	    (s->kind != PROTO_KIND_JOB && s->kind != PROTO_KIND_PROC)) {
-		ret = ERR_INVAL;
-		goto out;
-	}
-	sv = &j->series[source];
+	    (s->kind != PROTO_KIND_JOB && s->kind != PROTO_KIND_PROC))
+		return ERR_INVAL;
+	jv = &j->jser[source];
+	pv = &j->pser[source];
 	/* Only the fields of the series' kind and source are kept. */
-	if (s->kind == PROTO_KIND_PROC)
-		proc_len = s->proc_len;
 	if (source == QUERY_METADATA)
-		target_len = s->target_len;
-	if (proc_len > MAX_LABEL || target_len > MAX_LABEL ||
-	    sv->n >= MAX_RECORDS) {
-		ret = ERR_TOOBIG;
-		goto out;
-	}
-	if ((ret = vec_reserve(sv, sizeof(*d))) != 0 ||
-	    (s->kind == PROTO_KIND_PROC &&
-	    (ret = vec_reserve(&j->puids, sizeof(uint32_t))) != 0))
-		goto out;
-	if ((proc_len > 0 &&
-	    (proc = arena_copy(j, s->proc, proc_len)) == NULL) ||
-	    (target_len > 0 &&
-	    (target = arena_copy(j, s->target, target_len)) == NULL)) {
-		ret = ERR_NOMEM;
-		goto out;
-	}
-	if (s->kind == PROTO_KIND_PROC) {
-		hash_key_u32(key, s->uid);
-		if ((ret = hash_put(j->puids_h, key, sizeof(key),
-		    (uint32_t)j->puids.n, &idx, &ins)) != 0)
-			goto out;
-		if (ins)
-			((uint32_t *)j->puids.p)[j->puids.n++] = s->uid;
-	}
-	d = (struct join_ser *)sv->p + sv->n++;
-	d->kind = s->kind;
-	d->jobid = s->kind == PROTO_KIND_JOB ? s->jobid : 0;
-	d->uid = s->kind == PROTO_KIND_PROC ? s->uid : 0;
-	d->proc = proc;
-	d->proc_len = (uint32_t)proc_len;
+		target = s->target;
+	if (!join_known(j, target) || (s->kind == PROTO_KIND_PROC &&
+	    !join_known(j, s->proc)))
+		return ERR_INVAL;
+	if (jv->n + pv->n >= MAX_RECORDS)
+		return ERR_TOOBIG;
+	if (s->kind == PROTO_KIND_PROC)
+		return join_add_proc(j, pv, s, target);
+	if ((ret = vec_reserve(jv, sizeof(*d))) != 0)
+		return ret;
+	d = (struct join_jser *)jv->p + jv->n++;
+	d->jobid = s->jobid;
 	d->target = target;
-	d->target_len = (uint32_t)target_len;
 	d->value = s->value;
-	m = arena_mark(j);
-	ret = 0;
- out:
-	arena_release(j, m);
-	return ret;
+	return 0;
 }
 
 const uint32_t *
@@ -393,147 +334,224 @@ join_proc_uids(const struct join *j, size_t *n)
 }
 
 /*
- * Adds value to the row of family f with the given labels, creating it in
- * first-seen order.  The key is the labels, each as a 4-byte length and
- * its bytes: no byte of a value can be mistaken for a boundary.
+ * Adds value to the row of the given label ids in rows (indexed by x),
+ * creating it in first-seen order.  A family's rows all have nl labels.
  */
 static int
-join_sum(struct vec *rows, struct hash *h, const char *const *v,
-    const uint32_t *len, size_t nl, double value)
+join_sum(struct vec *rows, struct index *x, const uint32_t *v, size_t nl,
+    double value)
 {
-	unsigned char key[FAMILY_MAX_LABELS * (4 + MAX_LABEL)];
+	unsigned char key[FAMILY_MAX_LABELS * 4];
 	struct join_out *o;
-	size_t i, klen = 0;
-	uint32_t idx;
-	int ret = -1, ins;
+	struct index_probe p;
+	size_t k;
+	uint32_t i;
+	int ret;
 
-	for (i = 0; i < nl; i++) {
-		hash_key_u32(key + klen, len[i]);
-		klen += 4;
-		if (len[i] > 0)
-			memcpy(key + klen, v[i], len[i]);
-		klen += len[i];
+	if ((ret = join_room(rows, sizeof(*o), x)) != 0)
+		return ret;
+	for (k = 0; k < nl; k++)
+		hash_key_u32(key + 4 * k, v[k]);
+	o = rows->p;
+	for (i = index_first(x, index_hash(x, key, 4 * nl), &p);
+	    i != INDEX_NONE; i = index_next(x, &p))
+		if (memcmp(o[i].v, v, nl * sizeof(*v)) == 0)
+			break;
+	if (i == INDEX_NONE) {
+		index_add(x, &p, (uint32_t)rows->n);
+		i = (uint32_t)rows->n++;
+		memset(&o[i], 0, sizeof(o[i]));
+		memcpy(o[i].v, v, nl * sizeof(*v));
 	}
-	if ((ret = vec_reserve(rows, sizeof(*o))) != 0)
-		goto out;
-	if ((ret = hash_put(h, key, klen, (uint32_t)rows->n, &idx, &ins)) != 0)
-		goto out;
-	o = (struct join_out *)rows->p + idx;
-	if (ins) {
-		memset(o, 0, sizeof(*o));
-		for (i = 0; i < nl; i++) {
-			o->v[i] = v[i];
-			o->len[i] = len[i];
+	o[i].value += value;
+	return 0;
+}
+
+/* What join_build() works with for one source. */
+struct join_pass {
+	struct join_stats st;
+	struct index	 x;		/* the family's rows */
+	uint8_t		*mdt;		/* by target id: 0 unknown, 1, 2 */
+	uint32_t	 nmdt;
+	int		 meta;
+};
+
+/* Whether target id is an MDT; looked at once per id, then remembered. */
+static int
+pass_is_mdt(const struct join *j, struct join_pass *p, uint32_t target)
+{
+	const char *s;
+	size_t len;
+
+	if (target >= p->nmdt)
+		return 0;	/* join_add_series() checked: cannot happen */
+	if (p->mdt[target] == 0) {
+		s = names_str(j->names, target, &len);
+		p->mdt[target] = lustre_is_mdt_target(s, len) ? 1 : 2;
+	}
+	return p->mdt[target] == 1;
+}
+
+/* The job of jobid, or NULL. */
+static const struct join_job *
+find_job(const struct join *j, uint64_t jobid)
+{
+	const struct join_job *job = j->jobs.p;
+	struct index_probe p;
+	uint32_t i;
+
+	for (i = index_first(&j->jobs_x, id_hash(&j->jobs_x, jobid), &p);
+	    i != INDEX_NONE; i = index_next(&j->jobs_x, &p))
+		if (job[i].jobid == jobid)
+			return &job[i];
+	return NULL;
+}
+
+/* The user of uid, or NULL. */
+static const struct join_user *
+find_user(const struct join *j, uint32_t uid)
+{
+	const struct join_user *usr = j->users.p;
+	struct index_probe p;
+	uint32_t i;
+
+	for (i = index_first(&j->users_x, id_hash(&j->users_x, uid), &p);
+	    i != INDEX_NONE; i = index_next(&j->users_x, &p))
+		if (usr[i].uid == uid)
+			return &usr[i];
+	return NULL;
+}
+
+/* The group of gid, or NULL. */
+static const struct join_group *
+find_group(const struct join *j, uint32_t gid)
+{
+	const struct join_group *grp = j->groups.p;
+	struct index_probe p;
+	uint32_t i;
+
+	for (i = index_first(&j->groups_x, id_hash(&j->groups_x, gid), &p);
+	    i != INDEX_NONE; i = index_next(&j->groups_x, &p))
+		if (grp[i].gid == gid)
+			return &grp[i];
+	return NULL;
+}
+
+/* Sums source's job series into family f: account, [target,] user. */
+static int
+build_jobs(struct join *j, int source, int f, struct join_pass *p)
+{
+	const struct join_jser *ser = j->jser[source].p;
+	const struct join_job *job;
+	uint32_t v[FAMILY_MAX_LABELS];
+	size_t i, nl;
+	int ret;
+
+	for (i = 0; i < j->jser[source].n; i++, ser++) {
+		if (p->meta && !pass_is_mdt(j, p, ser->target)) {
+			p->st.not_mdt++;
+			continue;
 		}
-		rows->n++;
+		if ((job = find_job(j, ser->jobid)) == NULL) {
+			p->st.no_job++;
+			continue;
+		}
+		nl = 0;
+		v[nl++] = job->account;
+		if (p->meta)
+			v[nl++] = ser->target;
+		v[nl++] = job->user;
+		if ((ret = join_sum(&j->rows[f], &p->x, v, nl,
+		    ser->value)) != 0)
+			return ret;
 	}
-	o->value += value;
-	ret = 0;
- out:
-	return ret;
+	return 0;
+}
+
+/*
+ * Sums source's proc series into family f: group_name, proc_name,
+ * [target,] user_name.
+ */
+static int
+build_procs(struct join *j, int source, int f, struct join_pass *p)
+{
+	const struct join_pser *ser = j->pser[source].p;
+	const struct join_user *usr;
+	const struct join_group *grp;
+	uint32_t v[FAMILY_MAX_LABELS];
+	size_t i, nl;
+	int ret;
+
+	for (i = 0; i < j->pser[source].n; i++, ser++) {
+		if (p->meta && !pass_is_mdt(j, p, ser->target)) {
+			p->st.not_mdt++;
+			continue;
+		}
+		if ((usr = find_user(j, ser->uid)) == NULL) {
+			p->st.no_user++;
+			continue;
+		}
+		if ((grp = find_group(j, usr->gid)) == NULL) {
+			p->st.no_group++;
+			continue;
+		}
+		nl = 0;
+		v[nl++] = grp->name;
+		v[nl++] = ser->proc;
+		if (p->meta)
+			v[nl++] = ser->target;
+		v[nl++] = usr->name;
+		if ((ret = join_sum(&j->rows[f], &p->x, v, nl,
+		    ser->value)) != 0)
+			return ret;
+	}
+	return 0;
 }
 
 int
 join_build(struct join *j, int source, struct join_stats *st)
 {
-	struct join_stats s;
-	struct hash *hj = NULL, *hp = NULL;
-	const struct join_ser *ser;
-	const struct join_job *job;
-	const struct join_user *usr;
-	const struct join_group *grp;
-	const char *v[FAMILY_MAX_LABELS];
-	uint32_t len[FAMILY_MAX_LABELS], idx;
-	unsigned char key[8];
-	size_t i, nl;
-	int ret = -1, meta, fj, fp;
+	struct join_pass p;
+	int ret = -1, fj, fp;
 
-	memset(&s, 0, sizeof(s));
+	memset(&p, 0, sizeof(p));
 	if (st != NULL)
 		memset(st, 0, sizeof(*st));
-	if (source < 0 || source >= QUERY_COUNT) {
-		ret = ERR_INVAL;
-		goto out;
-	}
+	if (source < 0 || source >= QUERY_COUNT)
+		return ERR_INVAL;
 	/* enum source_family pairs JOB_x and PROC_x per source, in order. */
 	fj = source * 2;
 	fp = source * 2 + 1;
-	meta = source == QUERY_METADATA;
+	p.meta = source == QUERY_METADATA;
 	j->rows[fj].n = 0;
 	j->rows[fp].n = 0;
-	if ((hj = hash_new(0)) == NULL || (hp = hash_new(0)) == NULL) {
-		ret = ERR_NOMEM;
-		goto out;
-	}
-
-	ser = j->series[source].p;
-	for (i = 0; i < j->series[source].n; i++, ser++) {
-		if (meta && !lustre_is_mdt_target(ser->target,
-		    ser->target_len)) {
-			s.not_mdt++;
-			continue;
-		}
-		nl = 0;
-		if (ser->kind == PROTO_KIND_JOB) {
-			hash_key_u64(key, ser->jobid);
-			if (hash_get(j->jobs_h, key, 8, &idx) != 0) {
-				s.no_job++;
-				continue;
-			}
-			job = (const struct join_job *)j->jobs.p + idx;
-			/* account, [target,] user */
-			v[nl] = job->account;
-			len[nl++] = job->alen;
-			if (meta) {
-				v[nl] = ser->target;
-				len[nl++] = ser->target_len;
-			}
-			v[nl] = job->user;
-			len[nl++] = job->ulen;
-			ret = join_sum(&j->rows[fj], hj, v, len, nl,
-			    ser->value);
-		} else {
-			hash_key_u32(key, ser->uid);
-			if (hash_get(j->users_h, key, 4, &idx) != 0) {
-				s.no_user++;
-				continue;
-			}
-			usr = (const struct join_user *)j->users.p + idx;
-			hash_key_u32(key, usr->gid);
-			if (hash_get(j->groups_h, key, 4, &idx) != 0) {
-				s.no_group++;
-				continue;
-			}
-			grp = (const struct join_group *)j->groups.p + idx;
-			/* group_name, proc_name, [target,] user_name */
-			v[nl] = grp->name;
-			len[nl++] = grp->len;
-			v[nl] = ser->proc;
-			len[nl++] = ser->proc_len;
-			if (meta) {
-				v[nl] = ser->target;
-				len[nl++] = ser->target_len;
-			}
-			v[nl] = usr->name;
-			len[nl++] = usr->len;
-			ret = join_sum(&j->rows[fp], hp, v, len, nl,
-			    ser->value);
-		}
-		if (ret != 0)
+	if (p.meta) {
+		p.nmdt = names_count(j->names);
+		if ((p.mdt = calloc(p.nmdt, 1)) == NULL) {
+			ret = ERR_NOMEM;
 			goto out;
+		}
 	}
-	s.rows = j->rows[fj].n + j->rows[fp].n;
+	/* An index per family, freed between them: rows never mix. */
+	if ((ret = index_init(&p.x)) != 0 ||
+	    (ret = build_jobs(j, source, fj, &p)) != 0)
+		goto out;
+	index_cleanup(&p.x);
+	if ((ret = index_init(&p.x)) != 0 ||
+	    (ret = build_procs(j, source, fp, &p)) != 0)
+		goto out;
+	p.st.rows = j->rows[fj].n + j->rows[fp].n;
 	if (st != NULL)
-		*st = s;
+		*st = p.st;
 	ret = 0;
  out:
-	if (ret != 0 && source >= 0 && source < QUERY_COUNT) {
+	if (ret != 0) {
 		/* No half-summed families. */
-		j->rows[source * 2].n = 0;
-		j->rows[source * 2 + 1].n = 0;
+		j->rows[fj].n = 0;
+		j->rows[fp].n = 0;
 	}
-	hash_free(hj);
-	hash_free(hp);
+	index_cleanup(&p.x);
+	free(p.mdt);
 	return ret;
 }
 
@@ -556,9 +574,7 @@ join_row(const struct join *j, int family, size_t i, struct join_row *row)
 		return;
 	o = (const struct join_out *)j->rows[family].p + i;
 	row->nlabels = source_family(family)->nlabels;
-	for (k = 0; k < row->nlabels; k++) {
-		row->values[k] = o->v[k];
-		row->lens[k] = o->len[k];
-	}
+	for (k = 0; k < row->nlabels; k++)
+		row->values[k] = names_str(j->names, o->v[k], &row->lens[k]);
 	row->value = o->value;
 }

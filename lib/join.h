@@ -10,22 +10,23 @@
 /*
  * The join of one scrape: squeue jobs, accounts and Lustre series in, summed
  * rows per output family out, in O(jobs + accounts + series) through hash
- * tables.  All strings are copied in; rows are in first-seen order.
+ * tables.  Every label comes in as an id of the collection's names
+ * (lib/names.h): jobs, users, groups and series are held as integers, and
+ * rows are summed under the tuple of their label ids, so no label byte is
+ * hashed or compared here.  Rows are in first-seen order.
  *
  * A job series whose jobid is not a known job, a proc series whose uid or
  * primary gid is unknown, and a metadata series whose target is not an MDT
  * are skipped and counted in struct join_stats.
  */
 
-/* One input series (mirrors the SERIES record). */
+/* One input series (a query sink's entry, lib/intake.h). */
 struct join_series {
 	int		 kind;		/* PROTO_KIND_JOB or PROTO_KIND_PROC */
-	uint64_t	 jobid;
-	uint32_t	 uid;
-	const char	*proc;
-	size_t		 proc_len;
-	const char	*target;	/* metadata only */
-	size_t		 target_len;
+	uint64_t	 jobid;		/* kind JOB */
+	uint32_t	 uid;		/* kind PROC */
+	uint32_t	 proc;		/* kind PROC: process name id */
+	uint32_t	 target;	/* metadata: target id */
 	double		 value;
 };
 
@@ -46,21 +47,26 @@ struct join_stats {
 };
 
 struct join;
+struct names;
 
-struct join	*join_new(void);
+/*
+ * A join over ids of names (borrowed: it must outlive the join and its
+ * rows; the join only reads it).  NULL on ERR_NOMEM.
+ */
+struct join	*join_new(struct names *names);
 void		 join_free(struct join *j);
 
 /*
- * Inputs.  Return 0, ERR_NOMEM, ERR_TOOBIG (MAX_RECORDS, MAX_LABEL) or,
- * for a bad source or kind, ERR_INVAL.  A job id, uid or gid given twice
- * keeps its first entry.  source is enum query_source.
+ * Inputs, labels as name ids.  Return 0, ERR_NOMEM, ERR_TOOBIG
+ * (MAX_RECORDS) or ERR_INVAL: an id the names never handed out, or a bad
+ * source or kind.  A job id, uid or gid given twice keeps its first entry.
+ * source is enum query_source.
  */
-int	join_add_job(struct join *j, uint64_t jobid, const char *account,
-	    size_t alen, const char *user, size_t ulen);
-int	join_add_user(struct join *j, uint32_t uid, const char *name,
-	    size_t nlen, uint32_t gid);
-int	join_add_group(struct join *j, uint32_t gid, const char *name,
-	    size_t nlen);
+int	join_add_job(struct join *j, uint64_t jobid, uint32_t account,
+	    uint32_t user);
+int	join_add_user(struct join *j, uint32_t uid, uint32_t name,
+	    uint32_t gid);
+int	join_add_group(struct join *j, uint32_t gid, uint32_t name);
 int	join_add_series(struct join *j, int source,
 	    const struct join_series *s);
 
@@ -80,7 +86,7 @@ int	join_build(struct join *j, int source, struct join_stats *st);
 
 /*
  * Rows of a family after join_build(); row i in 0..join_rows()-1.  The
- * label strings are NUL-terminated and live until join_free().
+ * label strings are NUL-terminated and live as long as the names.
  */
 size_t	join_rows(const struct join *j, int family);
 void	join_row(const struct join *j, int family, size_t i,

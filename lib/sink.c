@@ -5,34 +5,43 @@
 #include <string.h>
 
 #include "sink.h"
-#include "buf.h"
 #include "err.h"
+#include "hash.h"
+#include "index.h"
 
 struct sink {
-	struct budget	 budget;
-	struct buf	 bodies;	/* u32 length, then the body; per key */
-	size_t		*offs;		/* entry -> offset in bodies */
-	double		*values;	/* entry -> sum */
+	struct budget	 budget;	/* counted with the index's answers */
+	struct index	 index;		/* of ents, by key */
+	struct sink_entry *ents;	/* in first-seen order */
 	uint32_t	 n;
 	uint32_t	 alloc;
+	int		 keying;
+	size_t		 bytes;		/* entries and names held */
 	size_t		 max_bytes;
 };
 
-struct sink *
-sink_new(const struct proto_budget *limit, size_t max_bytes)
-{
-	struct sink *s;
+/* Longest key: id and both names. */
+#define SINK_KEY_MAX	16
 
+struct sink *
+sink_new(const struct proto_budget *limit, size_t max_bytes, int keying)
+{
+	struct sink *s = NULL, *ret = NULL;
+
+	if (keying != SINK_BY_ID && keying != SINK_BY_ALL)
+		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if (budget_init(&s->budget, limit) != 0) {
-		budget_cleanup(&s->budget);
-		free(s);
-		return NULL;
-	}
+		goto out;
+	s->keying = keying;
 	s->max_bytes = max_bytes;
-	buf_init(&s->bodies, max_bytes);
-	return s;
+	if (budget_init_known(&s->budget, limit) != 0 ||
+	    index_init(&s->index) != 0)
+		goto out;
+	ret = s;
+	s = NULL;
+ out:
+	sink_free(s);
+	return ret;
 }
 
 void
@@ -41,63 +50,89 @@ sink_free(struct sink *s)
 	if (s == NULL)
 		return;
 	budget_cleanup(&s->budget);
-	buf_cleanup(&s->bodies);
-	free(s->offs);
-	free(s->values);
+	index_cleanup(&s->index);
+	free(s->ents);
 	free(s);
 }
 
+/* Room for one more entry, in the array and the index. */
 static int
 sink_grow(struct sink *s)
 {
 	uint32_t na = s->alloc == 0 ? 256 : s->alloc * 2;
-	size_t *o;
-	double *v;
+	struct sink_entry *e;
+	int r;
 
-	/* na stays far below SIZE_MAX / 8: it counts budgeted keys. */
+	/* At the key budget no entry is added: known keys need no room. */
+	if (s->n >= s->budget.limit.max_keys)
+		return 0;
+	if ((r = index_reserve(&s->index, (size_t)s->n + 1)) != 0)
+		return r;
+	if (s->n < s->alloc)
+		return 0;
+	/* na stays far below SIZE_MAX / 24: it counts budgeted keys. */
 	if (na < s->alloc)
 		return ERR_NOMEM;
 	/* realloc, not reallocarray: cmocka's test allocator wraps realloc. */
-	if ((o = realloc(s->offs, na * sizeof(*o))) == NULL)
+	if ((e = realloc(s->ents, (size_t)na * sizeof(*e))) == NULL)
 		return ERR_NOMEM;
-	s->offs = o;
-	if ((v = realloc(s->values, na * sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	s->values = v;
+	s->ents = e;
 	s->alloc = na;
 	return 0;
 }
 
-int
-sink_add(struct sink *s, const void *key, size_t klen, const void *body,
-    size_t blen, double value)
+/* Whether a and b have one key. */
+static int
+sink_same(const struct sink *s, const struct sink_entry *a,
+    const struct sink_entry *b)
 {
-	uint32_t idx, len = (uint32_t)blen;
-	size_t mark = buf_len(&s->bodies);
-	int r, fresh;
+	return a->id == b->id && (s->keying == SINK_BY_ID ||
+	    (a->name[0] == b->name[0] && a->name[1] == b->name[1]));
+}
 
-	if (blen > UINT32_MAX)
-		return ERR_OVERFLOW;
+/* The hash of e's key, from its fixed little-endian form. */
+static uint32_t
+sink_hash(const struct sink *s, const struct sink_entry *e)
+{
+	unsigned char key[SINK_KEY_MAX];
+	size_t klen = 8;
+
+	hash_key_u64(key, e->id);
+	if (s->keying == SINK_BY_ALL) {
+		hash_key_u32(key + 8, e->name[0]);
+		hash_key_u32(key + 12, e->name[1]);
+		klen = 16;
+	}
+	return index_hash(&s->index, key, klen);
+}
+
+int
+sink_add(struct sink *s, const struct sink_entry *e, size_t name_bytes)
+{
+	struct index_probe p;
+	uint32_t i;
+	int r;
+
 	/* Room first, so that a refused record leaves no trace. */
-	if (s->n == s->alloc && (r = sink_grow(s)) != 0)
+	if ((r = sink_grow(s)) != 0)
 		return r;
-	if (buf_len(&s->bodies) + sizeof(len) + blen > s->max_bytes)
+	if (name_bytes > s->max_bytes || s->bytes + sizeof(*e) >
+	    s->max_bytes - name_bytes)
 		return ERR_OVERFLOW;
-	if ((r = budget_count(&s->budget, key, klen, &idx, &fresh)) != 0)
+	for (i = index_first(&s->index, sink_hash(s, e), &p);
+	    i != INDEX_NONE; i = index_next(&s->index, &p))
+		if (sink_same(s, &s->ents[i], e))
+			break;
+	if ((r = budget_count_known(&s->budget, i == INDEX_NONE)) != 0)
 		return r;
-	if (!fresh) {
-		s->values[idx] += value;
+	s->bytes += name_bytes;
+	if (i != INDEX_NONE) {
+		s->ents[i].value += e->value;
 		return 0;
 	}
-	if (buf_append(&s->bodies, &len, sizeof(len)) != 0 ||
-	    buf_append(&s->bodies, body, blen) != 0) {
-		/* Cannot happen below max_bytes; keep the sink whole anyway. */
-		buf_truncate(&s->bodies, mark);
-		return ERR_NOMEM;
-	}
-	s->offs[idx] = mark;
-	s->values[idx] = value;
-	s->n = idx + 1;
+	index_add(&s->index, &p, s->n);
+	s->ents[s->n++] = *e;
+	s->bytes += sizeof(*e);
 	return 0;
 }
 
@@ -113,18 +148,10 @@ sink_keys(const struct sink *s)
 	return s->n;
 }
 
-void
-sink_entry(const struct sink *s, uint32_t i, const unsigned char **body,
-    size_t *blen, double *value)
+const struct sink_entry *
+sink_entry(const struct sink *s, uint32_t i)
 {
-	const unsigned char *p;
-	uint32_t len;
-
-	p = (const unsigned char *)buf_ptr(&s->bodies) + s->offs[i];
-	memcpy(&len, p, sizeof(len));
-	*body = p + sizeof(len);
-	*blen = len;
-	*value = s->values[i];
+	return i < s->n ? &s->ents[i] : NULL;
 }
 
 void

@@ -268,14 +268,18 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
 #define AS_PROMQL	((rlim_t)1 << 30)
 /*
  * The parent's address space, sized from what it may hold at once:
- *	4 source sinks of MAX_SINK_BYTES (caps.h)		1 GiB
- *	their copies in the join while it is built		1 GiB
+ *	4 source sinks of MAX_SINK_BYTES (caps.h): entries and the
+ *	    names they brought, and beyond it the index and growth
+ *	    slack of at most MAX_RECORDS entries (< 140 MiB) each	1.6 GiB
+ *	the accounts' names (the rest of MAX_NAMES_BYTES)	0.25 GiB
+ *	the join, as the sinks are committed and freed: the	less than
+ *	    entries again and its rows, 24 bytes each		the sinks
  *	the exposition, far below MAX_EXPOSITION in practice	0.5 GiB
  *	2 malloc arenas (M_ARENA_MAX, main.c), 64 MiB each	128 MiB
  *	thread stacks: HTTP and main at the default 8 MiB,
  *	collection and supervisor threads at 256 KiB		< 64 MiB
  *	code, libraries (libmicrohttpd, GnuTLS, libseccomp)	< 128 MiB
- * so about 2.8 GiB at worst; 4 GiB leaves a margin, and a source that
+ * so about 2.7 GiB at worst; 4 GiB leaves a margin, and a source that
  * would need more fails on its own budget long before.
  */
 #define AS_PARENT	((rlim_t)4 << 30)

@@ -10,6 +10,8 @@
  *	- a refused chunk leaves the call violated with a reason, for good;
  *	- no more ENDs are taken than requests were made;
  *	- no sink holds more records or keys than its budget;
+ *	- every name an entry holds is one the collection's names handed
+ *	  out, and a job's account and user are not empty;
  *	- a query counts as ok only once its SOURCE_END came.
  */
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include "caps.h"
 #include "err.h"
 #include "intake.h"
+#include "names.h"
 #include "proto.h"
 #include "sink.h"
 #include "source.h"
@@ -29,6 +32,24 @@
 #define FUZZ_IDS	32
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The names of every entry of src's sink were handed out. */
+static void
+check_entries(const struct intake *in, int id)
+{
+	const struct sink *s = in->source[id].sink;
+	const struct sink_entry *e;
+	uint32_t i, k, n = names_count(in->names);
+
+	for (i = 0; i < sink_keys(s); i++) {
+		e = sink_entry(s, i);
+		for (k = 0; k < 2; k++)
+			if (e->name[k] >= n)
+				__builtin_trap();
+		if (id == SOURCE_SLURM && (e->name[0] == 0 || e->name[1] == 0))
+			__builtin_trap();
+	}
+}
 
 static void
 check_invariants(const struct intake *in, const struct intake_call *c,
@@ -47,6 +68,8 @@ check_invariants(const struct intake *in, const struct intake_call *c,
 		if (s->sink != NULL && (sink_records(s->sink) > FUZZ_RECORDS ||
 		    sink_keys(s->sink) > FUZZ_KEYS))
 			__builtin_trap();
+		if (s->sink != NULL)
+			check_entries(in, id);
 		if (s->ok && !s->ended)
 			__builtin_trap();
 	}

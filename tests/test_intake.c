@@ -70,6 +70,12 @@ setup_small(void **state)
 }
 
 static int
+setup_keys(void **state)
+{
+	return setup_budget(state, 100, 2);
+}
+
+static int
 teardown(void **state)
 {
 	struct fx *f = *state;
@@ -162,11 +168,22 @@ put_empty_queries(struct fx *f)
 		put_source_end(f, q, 0, 0);
 }
 
+/* The name of id in the collection's names, as a C string. */
+static const char *
+name_of(const struct fx *f, uint32_t id)
+{
+	const char *p = names_str(f->in.names, id, NULL);
+
+	assert_non_null(p);
+	return p;
+}
+
 static void
 test_jobs_ok(void **state)
 {
 	struct fx *f = *state;
 	const struct sink *s = f->in.source[SOURCE_SLURM].sink;
+	const struct sink_entry *e0, *e1;
 
 	call(f, INTAKE_JOBS, 1);
 	put_job(f, 1, "acc", "alice");
@@ -180,6 +197,15 @@ test_jobs_ok(void **state)
 	assert_int_equal(buf_len(&f->bytes), 0);
 	assert_int_equal(sink_keys(s), 2);
 	assert_int_equal(intake_close(&f->c, &f->bytes), 0);
+	/* Decoded once, names interned: the first JOB of a job id wins. */
+	e0 = sink_entry(s, 0);
+	e1 = sink_entry(s, 1);
+	assert_true(e0->id == 1 && e1->id == 2);
+	assert_string_equal(name_of(f, e0->name[0]), "acc");
+	assert_string_equal(name_of(f, e0->name[1]), "alice");
+	assert_string_equal(name_of(f, e1->name[1]), "bob");
+	/* One account, one id. */
+	assert_int_equal(e0->name[0], e1->name[0]);
 }
 
 static void
@@ -407,6 +433,7 @@ static void
 test_query_ok_and_uids(void **state)
 {
 	struct fx *f = *state;
+	const struct sink_entry *e;
 
 	call(f, INTAKE_QUERY, 1);
 	put_series(f, QUERY_METADATA, PROTO_KIND_PROC, 0, 1001, "cp",
@@ -425,6 +452,45 @@ test_query_ok_and_uids(void **state)
 	assert_int_equal(sink_keys(f->in.source[SOURCE_METADATA].sink), 1);
 	assert_int_equal(f->nuids, 2);
 	assert_int_equal(f->uids[0], 1001);
+	/* A proc series: the uid, its process name and target as ids. */
+	e = sink_entry(f->in.source[SOURCE_METADATA].sink, 0);
+	assert_true(e->id == 1001 && e->value == 5);
+	assert_string_equal(name_of(f, e->name[0]), "cp");
+	assert_string_equal(name_of(f, e->name[1]), "fs-MDT0000");
+	/* A job series: the jobid, no process name, no target on read. */
+	e = sink_entry(f->in.source[SOURCE_READ].sink, 0);
+	assert_true(e->id == 9 && e->value == 4);
+	assert_int_equal(e->name[0], 0);
+	assert_int_equal(e->name[1], 0);
+}
+
+/*
+ * Series differing in one field only are kept apart: a job id equal to a
+ * uid, another target, another process name.
+ */
+static void
+test_series_keys(void **state)
+{
+	struct fx *f = *state;
+	const struct sink *s;
+
+	call(f, INTAKE_QUERY, 1);
+	put_series(f, QUERY_METADATA, PROTO_KIND_JOB, 7, 0, "", "fs-MDT0000",
+	    1);
+	put_series(f, QUERY_METADATA, PROTO_KIND_PROC, 0, 7, "cp",
+	    "fs-MDT0000", 2);
+	put_series(f, QUERY_METADATA, PROTO_KIND_PROC, 0, 7, "cp",
+	    "fs-MDT0001", 4);
+	put_series(f, QUERY_METADATA, PROTO_KIND_PROC, 0, 7, "cpx",
+	    "fs-MDT0001", 8);
+	put_series(f, QUERY_METADATA, PROTO_KIND_JOB, 7, 0, "", "fs-MDT0000",
+	    16);
+	assert_int_equal(feed(f), 0);
+	s = f->in.source[SOURCE_METADATA].sink;
+	assert_int_equal(sink_records(s), 5);
+	assert_int_equal(sink_keys(s), 4);
+	assert_true(sink_entry(s, 0)->value == 17);
+	assert_true(sink_entry(s, 3)->value == 8);
 }
 
 static void
@@ -565,6 +631,56 @@ test_over_budget(void **state)
 }
 
 static void
+test_over_key_budget(void **state)
+{
+	struct fx *f = *state;
+
+	call(f, INTAKE_QUERY, 1);
+	put_series(f, QUERY_READ, PROTO_KIND_JOB, 1, 0, "", "", 1);
+	put_series(f, QUERY_READ, PROTO_KIND_JOB, 2, 0, "", "", 1);
+	put_series(f, QUERY_READ, PROTO_KIND_JOB, 1, 0, "", "", 1);
+	put_series(f, QUERY_READ, PROTO_KIND_JOB, 3, 0, "", "", 1);
+	expect_violation(f, "read: more than 2 distinct keys, its budget "
+	    "(--source.max-keys)");
+	assert_int_equal(sink_keys(f->in.source[SOURCE_READ].sink), 2);
+}
+
+/* The byte cap counts what a source holds: entries and new names. */
+static void
+test_over_byte_budget(void **state)
+{
+	struct fx *f = *state;
+	struct proto_budget b = { 100, 100 };
+	struct intake_source *src = &f->in.source[SOURCE_SLURM];
+
+	sink_free(src->sink);
+	assert_non_null(src->sink = sink_new(&b, 2 * sizeof(struct
+	    sink_entry) + 2 * NAMES_COST(3), SINK_BY_ID));
+	call(f, INTAKE_JOBS, 1);
+	put_job(f, 1, "acc", "bob");
+	put_job(f, 2, "acc", "bob");
+	put_job(f, 3, "acc", "bob");
+	expect_violation(f, "slurm: more than 0 MiB of records, its byte "
+	    "budget");
+	assert_int_equal(sink_keys(src->sink), 2);
+}
+
+/* The names of a collection are bounded too. */
+static void
+test_names_full(void **state)
+{
+	struct fx *f = *state;
+
+	names_free(f->in.names);
+	assert_non_null(f->in.names = names_new(NAMES_COST(3)));
+	call(f, INTAKE_JOBS, 1);
+	put_job(f, 1, "acc", "bob");
+	expect_violation(f, "slurm: more than 1280 MiB of names in one "
+	    "collection");
+	assert_int_equal(sink_keys(f->in.source[SOURCE_SLURM].sink), 0);
+}
+
+static void
 test_violation_sticks(void **state)
 {
 	struct fx *f = *state;
@@ -621,6 +737,11 @@ main(void)
 		T(test_bytes_after_end),
 		cmocka_unit_test_setup_teardown(test_over_budget, setup_small,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_over_key_budget,
+		    setup_keys, teardown),
+		T(test_over_byte_budget),
+		T(test_names_full),
+		T(test_series_keys),
 		T(test_violation_sticks),
 		T(test_empty_query_call),
 	};

@@ -28,6 +28,59 @@
 #include "join_add.h"
 
 /*
+ * The names a join reads, fresh for every test, and the join.  Each test
+ * makes and frees the join itself (open_join(), close_join()): cmocka
+ * counts what join.c allocated by the end of the test function as leaked.
+ */
+struct fx {
+	struct names	*nm;
+	struct join	*j;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	if ((f->nm = names_new(MAX_NAMES_BYTES)) == NULL) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+/* The fixture of state, with a new join. */
+static struct fx *
+open_join(void **state)
+{
+	struct fx *f = *state;
+
+	assert_non_null(f->j = join_new(f->nm));
+	return f;
+}
+
+static void
+close_join(struct fx *f)
+{
+	join_free(f->j);
+	f->j = NULL;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	join_free(f->j);
+	names_free(f->nm);
+	free(f);
+	return 0;
+}
+
+/*
  * The original's test data, as in tests/fixtures/original/: squeue.txt,
  * passwd.txt, group.txt, and the metadata.json / read.json results as
  * (jobid, target, value).  There is no write data (an empty vector).
@@ -127,17 +180,15 @@ static const struct expect_row orig_expected[] = {
  * all digits is a job, else the uid follows the last dot.
  */
 static void
-sample_series(const struct lustre_sample *x, struct join_series *s)
+sample_series(struct names *nm, const struct lustre_sample *x,
+    struct join_series *s)
 {
 	const char *dot;
 	size_t n = strlen(x->jobid);
 
 	memset(s, 0, sizeof(*s));
 	s->value = x->value;
-	if (x->target != NULL) {
-		s->target = x->target;
-		s->target_len = strlen(x->target);
-	}
+	s->target = name_id(nm, x->target);
 	if (strspn(x->jobid, "0123456789") == n) {
 		s->kind = PROTO_KIND_JOB;
 		s->jobid = strtoull(x->jobid, NULL, 10);
@@ -146,13 +197,12 @@ sample_series(const struct lustre_sample *x, struct join_series *s)
 	dot = strrchr(x->jobid, '.');
 	assert_non_null(dot);
 	s->kind = PROTO_KIND_PROC;
-	s->proc = x->jobid;
-	s->proc_len = (size_t)(dot - x->jobid);
+	s->proc = name_idn(nm, x->jobid, (size_t)(dot - x->jobid));
 	s->uid = (uint32_t)strtoul(dot + 1, NULL, 10);
 }
 
 static void
-add_job_series(struct join *j, int source, uint64_t id, const char *target,
+add_job_series(struct fx *f, int source, uint64_t id, const char *target,
     double value)
 {
 	struct join_series s;
@@ -160,27 +210,24 @@ add_job_series(struct join *j, int source, uint64_t id, const char *target,
 	memset(&s, 0, sizeof(s));
 	s.kind = PROTO_KIND_JOB;
 	s.jobid = id;
-	s.target = target;
-	s.target_len = target == NULL ? 0 : strlen(target);
+	s.target = name_id(f->nm, target);
 	s.value = value;
-	assert_int_equal(join_add_series(j, source, &s), 0);
+	assert_int_equal(join_add_series(f->j, source, &s), 0);
 }
 
 static void
-add_proc_series(struct join *j, int source, const char *proc, size_t plen,
+add_proc_series(struct fx *f, int source, const char *proc, size_t plen,
     uint32_t uid, const char *target, double value)
 {
 	struct join_series s;
 
 	memset(&s, 0, sizeof(s));
 	s.kind = PROTO_KIND_PROC;
-	s.proc = proc;
-	s.proc_len = plen;
+	s.proc = name_idn(f->nm, proc, plen);
 	s.uid = uid;
-	s.target = target;
-	s.target_len = target == NULL ? 0 : strlen(target);
+	s.target = name_id(f->nm, target);
 	s.value = value;
-	assert_int_equal(join_add_series(j, source, &s), 0);
+	assert_int_equal(join_add_series(f->j, source, &s), 0);
 }
 
 static int
@@ -221,41 +268,40 @@ assert_family(const struct join *j, int f, const struct expect_row *exp,
 }
 
 static void
-load_original(struct join *j)
+load_original(struct fx *f)
 {
 	struct join_series s;
 	size_t i;
 
 	for (i = 0; i < sizeof(orig_squeue) / sizeof(orig_squeue[0]); i++)
-		add_job(j, orig_squeue[i].id, orig_squeue[i].account,
-		    orig_squeue[i].user);
+		add_job(f->nm, f->j, orig_squeue[i].id,
+		    orig_squeue[i].account, orig_squeue[i].user);
 	for (i = 0; i < sizeof(orig_passwd) / sizeof(orig_passwd[0]); i++)
-		add_user(j, orig_passwd[i].uid, orig_passwd[i].name,
+		add_user(f->nm, f->j, orig_passwd[i].uid, orig_passwd[i].name,
 		    orig_passwd[i].gid);
 	for (i = 0; i < sizeof(orig_group) / sizeof(orig_group[0]); i++)
-		add_group(j, orig_group[i].gid, orig_group[i].name);
+		add_group(f->nm, f->j, orig_group[i].gid, orig_group[i].name);
 	for (i = 0; i < sizeof(orig_metadata) / sizeof(orig_metadata[0]);
 	    i++) {
-		sample_series(&orig_metadata[i], &s);
-		assert_int_equal(join_add_series(j, QUERY_METADATA, &s), 0);
+		sample_series(f->nm, &orig_metadata[i], &s);
+		assert_int_equal(join_add_series(f->j, QUERY_METADATA, &s), 0);
 	}
 	for (i = 0; i < sizeof(orig_read) / sizeof(orig_read[0]); i++) {
-		sample_series(&orig_read[i], &s);
-		assert_int_equal(join_add_series(j, QUERY_READ, &s), 0);
+		sample_series(f->nm, &orig_read[i], &s);
+		assert_int_equal(join_add_series(f->j, QUERY_READ, &s), 0);
 	}
 }
 
 static void
 test_original_testdata(void **state)
 {
-	struct join *j;
+	struct fx *f = open_join(state);
+	struct join *j = f->j;
 	struct join_stats st;
 	const uint32_t *uids;
-	size_t n, f;
+	size_t n, fam;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	load_original(j);
+	load_original(f);
 
 	/* Proc uids to ask the accounts helper about, OST ones included. */
 	uids = join_proc_uids(j, &n);
@@ -279,8 +325,8 @@ test_original_testdata(void **state)
 	assert_int_equal(join_build(j, QUERY_WRITE, &st), 0);
 	assert_int_equal(st.rows, 0);
 
-	for (f = 0; f < FAMILY_COUNT; f++)
-		assert_family(j, (int)f, orig_expected,
+	for (fam = 0; fam < FAMILY_COUNT; fam++)
+		assert_family(j, (int)fam, orig_expected,
 		    sizeof(orig_expected) / sizeof(orig_expected[0]));
 	assert_int_equal(join_rows(j, FAMILY_PROC_READ), 0);
 	assert_int_equal(join_rows(j, FAMILY_JOB_WRITE), 0);
@@ -290,7 +336,7 @@ test_original_testdata(void **state)
 	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
 	assert_family(j, FAMILY_JOB_READ, orig_expected,
 	    sizeof(orig_expected) / sizeof(orig_expected[0]));
-	join_free(j);
+	close_join(f);
 }
 
 static void
@@ -305,41 +351,41 @@ test_summing(void **state)
 		{ FAMILY_PROC_WRITE, { "staff", "cp", "carol" }, 4 },
 		{ FAMILY_PROC_WRITE, { "staff", "my.app", "dave" }, 16 },
 	};
-	struct join *j;
+	struct fx *f = open_join(state);
 	struct join_stats st;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	add_job(j, 1, "p1", "alice");
-	add_job(j, 2, "p1", "alice");
-	add_job(j, 3, "p2", "alice");
-	add_job(j, 4, "p2", "alice");
-	add_job(j, 5, "p1", "bob");
-	add_user(j, 1000, "carol", 100);
-	add_user(j, 1001, "carol", 100);
-	add_user(j, 1002, "dave", 100);
-	add_group(j, 100, "staff");
+	add_job(f->nm, f->j, 1, "p1", "alice");
+	add_job(f->nm, f->j, 2, "p1", "alice");
+	add_job(f->nm, f->j, 3, "p2", "alice");
+	add_job(f->nm, f->j, 4, "p2", "alice");
+	add_job(f->nm, f->j, 5, "p1", "bob");
+	add_user(f->nm, f->j, 1000, "carol", 100);
+	add_user(f->nm, f->j, 1001, "carol", 100);
+	add_user(f->nm, f->j, 1002, "dave", 100);
+	add_group(f->nm, f->j, 100, "staff");
 
-	add_job_series(j, QUERY_WRITE, 1, NULL, 1);
-	add_job_series(j, QUERY_WRITE, 2, NULL, 2);
-	add_job_series(j, QUERY_WRITE, 1, NULL, 4);
-	add_job_series(j, QUERY_WRITE, 3, NULL, 8);
-	add_job_series(j, QUERY_WRITE, 4, NULL, 16);
-	add_job_series(j, QUERY_WRITE, 5, NULL, 32);
-	add_job_series(j, QUERY_WRITE, 2, NULL, 64);
-	add_proc_series(j, QUERY_WRITE, "rsync", 5, 1000, NULL, 1);
-	add_proc_series(j, QUERY_WRITE, "rsync", 5, 1001, NULL, 2);
-	add_proc_series(j, QUERY_WRITE, "cp", 2, 1000, NULL, 4);
-	add_proc_series(j, QUERY_WRITE, "rsync", 5, 1000, NULL, 8);
-	add_proc_series(j, QUERY_WRITE, "my.app", 6, 1002, NULL, 16);
+	add_job_series(f, QUERY_WRITE, 1, NULL, 1);
+	add_job_series(f, QUERY_WRITE, 2, NULL, 2);
+	add_job_series(f, QUERY_WRITE, 1, NULL, 4);
+	add_job_series(f, QUERY_WRITE, 3, NULL, 8);
+	add_job_series(f, QUERY_WRITE, 4, NULL, 16);
+	add_job_series(f, QUERY_WRITE, 5, NULL, 32);
+	add_job_series(f, QUERY_WRITE, 2, NULL, 64);
+	add_proc_series(f, QUERY_WRITE, "rsync", 5, 1000, NULL, 1);
+	add_proc_series(f, QUERY_WRITE, "rsync", 5, 1001, NULL, 2);
+	add_proc_series(f, QUERY_WRITE, "cp", 2, 1000, NULL, 4);
+	add_proc_series(f, QUERY_WRITE, "rsync", 5, 1000, NULL, 8);
+	add_proc_series(f, QUERY_WRITE, "my.app", 6, 1002, NULL, 16);
 
-	assert_int_equal(join_build(j, QUERY_WRITE, &st), 0);
+	assert_int_equal(join_build(f->j, QUERY_WRITE, &st), 0);
 	assert_int_equal(st.rows, 6);
-	assert_family(j, FAMILY_JOB_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
-	assert_family(j, FAMILY_PROC_WRITE, exp, sizeof(exp) / sizeof(exp[0]));
+	assert_family(f->j, FAMILY_JOB_WRITE, exp,
+	    sizeof(exp) / sizeof(exp[0]));
+	assert_family(f->j, FAMILY_PROC_WRITE, exp,
+	    sizeof(exp) / sizeof(exp[0]));
 	/* Other sources are untouched. */
-	assert_int_equal(join_rows(j, FAMILY_JOB_READ), 0);
-	join_free(j);
+	assert_int_equal(join_rows(f->j, FAMILY_JOB_READ), 0);
+	close_join(f);
 }
 
 static void
@@ -349,42 +395,41 @@ test_unknown_ids(void **state)
 		{ FAMILY_PROC_METADATA, { "grp", "ls", "fs-MDT0000", "known" },
 		    3 },
 	};
-	struct join *j;
+	struct fx *f = open_join(state);
 	struct join_stats st;
 	const uint32_t *uids;
 	size_t n;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	add_user(j, 10, "known", 1);
-	add_user(j, 11, "nogroup", 2);	/* gid 2 has no group entry */
-	add_group(j, 1, "grp");
+	add_user(f->nm, f->j, 10, "known", 1);
+	add_user(f->nm, f->j, 11, "nogroup", 2);	/* gid 2: no group */
+	add_group(f->nm, f->j, 1, "grp");
 
-	add_proc_series(j, QUERY_METADATA, "ls", 2, 10, "fs-MDT0000", 3);
-	add_proc_series(j, QUERY_METADATA, "ls", 2, 12, "fs-MDT0000", 5);
-	add_proc_series(j, QUERY_METADATA, "ls", 2, 11, "fs-MDT0000", 7);
-	add_proc_series(j, QUERY_METADATA, "ls", 2, 12, "fs-MDT0001", 1);
+	add_proc_series(f, QUERY_METADATA, "ls", 2, 10, "fs-MDT0000", 3);
+	add_proc_series(f, QUERY_METADATA, "ls", 2, 12, "fs-MDT0000", 5);
+	add_proc_series(f, QUERY_METADATA, "ls", 2, 11, "fs-MDT0000", 7);
+	add_proc_series(f, QUERY_METADATA, "ls", 2, 12, "fs-MDT0001", 1);
 	/* Not an MDT: counted as such, not as an unknown uid. */
-	add_proc_series(j, QUERY_METADATA, "ls", 2, 12, "fs-OST0000", 1);
-	add_job_series(j, QUERY_METADATA, 77, "fs-MDT0000", 9);
-	add_job_series(j, QUERY_METADATA, 77, "fs-MDT000", 9);
+	add_proc_series(f, QUERY_METADATA, "ls", 2, 12, "fs-OST0000", 1);
+	add_job_series(f, QUERY_METADATA, 77, "fs-MDT0000", 9);
+	add_job_series(f, QUERY_METADATA, 77, "fs-MDT000", 9);
 
-	assert_int_equal(join_build(j, QUERY_METADATA, &st), 0);
+	assert_int_equal(join_build(f->j, QUERY_METADATA, &st), 0);
 	assert_int_equal(st.rows, 1);
 	assert_int_equal(st.no_user, 2);
 	assert_int_equal(st.no_group, 1);
 	assert_int_equal(st.no_job, 1);
 	assert_int_equal(st.not_mdt, 2);
-	assert_family(j, FAMILY_PROC_METADATA, exp, sizeof(exp) / sizeof(exp[0]));
-	assert_int_equal(join_rows(j, FAMILY_JOB_METADATA), 0);
+	assert_family(f->j, FAMILY_PROC_METADATA, exp,
+	    sizeof(exp) / sizeof(exp[0]));
+	assert_int_equal(join_rows(f->j, FAMILY_JOB_METADATA), 0);
 
 	/* Unknown uids are listed too: they are what to look up. */
-	uids = join_proc_uids(j, &n);
+	uids = join_proc_uids(f->j, &n);
 	assert_int_equal(n, 3);
 	assert_int_equal(uids[0], 10);
 	assert_int_equal(uids[1], 12);
 	assert_int_equal(uids[2], 11);
-	join_free(j);
+	close_join(f);
 }
 
 static void
@@ -404,30 +449,29 @@ test_adversarial_labels(void **state)
 	};
 	static const size_t lens[] = { 11, 11, 8, 6, 1, 2, 1, 3, 3, 0 };
 	const size_t nnames = sizeof(names) / sizeof(names[0]);
-	struct join *j;
+	struct fx *f = open_join(state);
+	struct join *j = f->j;
 	struct join_row row;
 	struct join_stats st;
 	size_t i;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	add_user(j, 1, "u", 1);
-	add_group(j, 1, "g");
+	add_user(f->nm, j, 1, "u", 1);
+	add_group(f->nm, j, 1, "g");
 	for (i = 0; i < nnames; i++)
-		add_proc_series(j, QUERY_READ, names[i], lens[i], 1, NULL,
+		add_proc_series(f, QUERY_READ, names[i], lens[i], 1, NULL,
 		    (double)(i + 1));
 	/* Fields that would collide under "a|b" joining must not. */
-	add_job(j, 1, "ab", "c");
-	add_job(j, 2, "a", "bc");
-	add_job(j, 3, "a|b", "c");
-	add_job(j, 4, "a", "b|c");
-	assert_int_equal(join_add_job(j, 5, "a\x01\x00\x00\x00", 5, "b", 1),
-	    0);
-	add_job_series(j, QUERY_READ, 1, NULL, 1);
-	add_job_series(j, QUERY_READ, 2, NULL, 2);
-	add_job_series(j, QUERY_READ, 3, NULL, 4);
-	add_job_series(j, QUERY_READ, 4, NULL, 8);
-	add_job_series(j, QUERY_READ, 5, NULL, 16);
+	add_job(f->nm, j, 1, "ab", "c");
+	add_job(f->nm, j, 2, "a", "bc");
+	add_job(f->nm, j, 3, "a|b", "c");
+	add_job(f->nm, j, 4, "a", "b|c");
+	assert_int_equal(join_add_job(j, 5, name_idn(f->nm,
+	    "a\x01\x00\x00\x00", 5), name_id(f->nm, "b")), 0);
+	add_job_series(f, QUERY_READ, 1, NULL, 1);
+	add_job_series(f, QUERY_READ, 2, NULL, 2);
+	add_job_series(f, QUERY_READ, 3, NULL, 4);
+	add_job_series(f, QUERY_READ, 4, NULL, 8);
+	add_job_series(f, QUERY_READ, 5, NULL, 16);
 
 	assert_int_equal(join_build(j, QUERY_READ, &st), 0);
 	assert_int_equal(st.rows, nnames + 5);
@@ -438,6 +482,7 @@ test_adversarial_labels(void **state)
 		assert_int_equal(row.lens[0], 1);
 		assert_int_equal(row.lens[1], lens[i]);
 		assert_memory_equal(row.values[1], names[i], lens[i]);
+		assert_int_equal(row.values[1][lens[i]], '\0');
 		assert_int_equal(row.lens[2], 1);
 		assert_true(row.value == (double)(i + 1));
 	}
@@ -448,7 +493,8 @@ test_adversarial_labels(void **state)
 	}
 	join_row(j, FAMILY_JOB_READ, 4, &row);
 	assert_int_equal(row.lens[0], 5);
-	join_free(j);
+	assert_memory_equal(row.values[0], "a\x01\x00\x00\x00", 5);
+	close_join(f);
 }
 
 static void
@@ -458,62 +504,56 @@ test_duplicates_first_kept(void **state)
 		{ FAMILY_JOB_READ, { "first", "u" }, 3 },
 		{ FAMILY_PROC_READ, { "g1", "p", "n1" }, 5 },
 	};
-	struct join *j;
+	struct fx *f = open_join(state);
+	struct join *j = f->j;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	add_job(j, 9, "first", "u");
-	add_job(j, 9, "second", "v");
-	add_user(j, 7, "n1", 1);
-	add_user(j, 7, "n2", 2);
-	add_group(j, 1, "g1");
-	add_group(j, 1, "g2");
-	add_group(j, 2, "g3");
+	add_job(f->nm, j, 9, "first", "u");
+	add_job(f->nm, j, 9, "second", "v");
+	add_user(f->nm, j, 7, "n1", 1);
+	add_user(f->nm, j, 7, "n2", 2);
+	add_group(f->nm, j, 1, "g1");
+	add_group(f->nm, j, 1, "g2");
+	add_group(f->nm, j, 2, "g3");
 	assert_int_equal(j->jobs.n, 1);
 	assert_int_equal(j->users.n, 1);
 	assert_int_equal(j->groups.n, 2);
-	add_job_series(j, QUERY_READ, 9, NULL, 3);
-	add_proc_series(j, QUERY_READ, "p", 1, 7, NULL, 5);
+	add_job_series(f, QUERY_READ, 9, NULL, 3);
+	add_proc_series(f, QUERY_READ, "p", 1, 7, NULL, 5);
 	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
 	assert_family(j, FAMILY_JOB_READ, exp, sizeof(exp) / sizeof(exp[0]));
 	assert_family(j, FAMILY_PROC_READ, exp, sizeof(exp) / sizeof(exp[0]));
-	join_free(j);
+	close_join(f);
 }
 
 static void
 test_invalid_and_caps(void **state)
 {
-	struct join *j;
+	struct fx *f = open_join(state);
+	struct join *j = f->j;
 	struct join_series s;
 	struct join_row row;
 	struct join_stats st;
-	char big[MAX_LABEL + 1];
-	uint32_t i;
+	uint32_t i, bad, u = name_id(f->nm, "u");
 
-	(void)state;
-	memset(big, 'x', sizeof(big));
-	assert_non_null(j = join_new());
-
-	assert_int_equal(join_add_job(j, 1, big, MAX_LABEL + 1, "u", 1),
-	    ERR_TOOBIG);
-	assert_int_equal(join_add_job(j, 1, "a", 1, big, MAX_LABEL + 1),
-	    ERR_TOOBIG);
-	assert_int_equal(join_add_user(j, 1, big, MAX_LABEL + 1, 1),
-	    ERR_TOOBIG);
-	assert_int_equal(join_add_group(j, 1, big, MAX_LABEL + 1),
-	    ERR_TOOBIG);
-	/* The largest allowed label is fine. */
-	assert_int_equal(join_add_job(j, 1, big, MAX_LABEL, "u", 1), 0);
+	/* Ids the names never handed out are refused, in every field. */
+	bad = names_count(f->nm);
+	assert_null(join_new(NULL));
+	assert_int_equal(join_add_job(j, 1, bad, u), ERR_INVAL);
+	assert_int_equal(join_add_job(j, 1, u, bad), ERR_INVAL);
+	assert_int_equal(join_add_user(j, 1, bad, 1), ERR_INVAL);
+	assert_int_equal(join_add_group(j, 1, bad), ERR_INVAL);
+	assert_int_equal(j->jobs.n + j->users.n + j->groups.n, 0);
+	/* Once handed out, the same id is fine. */
+	assert_int_equal(name_id(f->nm, "late"), bad);
+	assert_int_equal(join_add_job(j, 1, bad, u), 0);
 
 	memset(&s, 0, sizeof(s));
 	s.kind = PROTO_KIND_PROC;
-	s.proc = big;
-	s.proc_len = MAX_LABEL + 1;
-	assert_int_equal(join_add_series(j, QUERY_READ, &s), ERR_TOOBIG);
-	s.proc_len = 1;
-	s.target = big;
-	s.target_len = MAX_LABEL + 1;
-	assert_int_equal(join_add_series(j, QUERY_METADATA, &s), ERR_TOOBIG);
+	s.proc = bad + 1;
+	assert_int_equal(join_add_series(j, QUERY_READ, &s), ERR_INVAL);
+	s.proc = u;
+	s.target = bad + 1;
+	assert_int_equal(join_add_series(j, QUERY_METADATA, &s), ERR_INVAL);
 	/* A target outside metadata is ignored, so not refused. */
 	assert_int_equal(join_add_series(j, QUERY_READ, &s), 0);
 	s.kind = 3;
@@ -535,42 +575,44 @@ test_invalid_and_caps(void **state)
 
 	/* MAX_RECORDS per table; a refused add changes nothing. */
 	for (i = 0; i < MAX_RECORDS; i++)
-		assert_int_equal(join_add_group(j, i, "g", 1), 0);
-	assert_int_equal(join_add_group(j, MAX_RECORDS, "g", 1), ERR_TOOBIG);
+		assert_int_equal(join_add_group(j, i, u), 0);
+	assert_int_equal(join_add_group(j, MAX_RECORDS, u), ERR_TOOBIG);
 	assert_int_equal(j->groups.n, MAX_RECORDS);
-	s.kind = PROTO_KIND_JOB;
-	s.target_len = 0;
-	for (i = 0; i < MAX_RECORDS; i++)
-		assert_int_equal(join_add_series(j, QUERY_WRITE, &s), 0);
-	assert_int_equal(join_add_series(j, QUERY_WRITE, &s), ERR_TOOBIG);
-	assert_int_equal(j->series[QUERY_WRITE].n, MAX_RECORDS);
-	join_free(j);
+	/* Job and proc series of a source count together. */
+	s.target = 0;
+	assert_int_equal(j->pser[QUERY_READ].n, 1);
+	for (i = 0; i < MAX_RECORDS - 1; i++)
+		assert_int_equal(join_add_series(j, QUERY_READ, &s), 0);
+	assert_int_equal(join_add_series(j, QUERY_READ, &s), ERR_TOOBIG);
+	assert_int_equal(j->jser[QUERY_READ].n, MAX_RECORDS - 1);
+	assert_int_equal(join_add_series(j, QUERY_WRITE, &s), 0);
+	close_join(f);
 }
 
-/* Row pointers survive later additions (the arena never moves). */
+/* Row strings survive later additions (the names never move). */
 static void
 test_pointers_stable(void **state)
 {
-	struct join *j;
+	struct fx *f = open_join(state);
 	struct join_row row;
 	char name[32];
-	uint32_t i;
+	uint32_t i, id;
 	int n;
 
-	(void)state;
-	assert_non_null(j = join_new());
-	add_job(j, 1, "acct", "user");
-	add_job_series(j, QUERY_READ, 1, NULL, 1);
-	assert_int_equal(join_build(j, QUERY_READ, NULL), 0);
-	join_row(j, FAMILY_JOB_READ, 0, &row);
+	add_job(f->nm, f->j, 1, "acct", "user");
+	add_job_series(f, QUERY_READ, 1, NULL, 1);
+	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
+	join_row(f->j, FAMILY_JOB_READ, 0, &row);
 	for (i = 2; i < 20000; i++) {
 		n = snprintf(name, sizeof(name), "account-%u", i);
-		assert_int_equal(join_add_job(j, i, name, (size_t)n, name,
-		    (size_t)n), 0);
+		id = name_idn(f->nm, name, (size_t)n);
+		assert_int_equal(join_add_job(f->j, i, id, id), 0);
 	}
 	assert_string_equal(row.values[0], "acct");
 	assert_string_equal(row.values[1], "user");
-	join_free(j);
+	join_row(f->j, FAMILY_JOB_READ, 0, &row);
+	assert_string_equal(row.values[0], "acct");
+	close_join(f);
 }
 
 /*
@@ -585,8 +627,9 @@ test_pointers_stable(void **state)
 #define SCALE_PROCS	13
 
 static void
-scale_series(uint32_t k, struct join_series *s, char *proc, size_t procsz)
+scale_series(struct names *nm, uint32_t k, struct join_series *s)
 {
+	char proc[64];
 	int n;
 
 	memset(s, 0, sizeof(*s));
@@ -594,9 +637,8 @@ scale_series(uint32_t k, struct join_series *s, char *proc, size_t procsz)
 	if (k % 10 == 9) {
 		s->kind = PROTO_KIND_PROC;
 		s->uid = 5000 + k / 10 % SCALE_UIDS;
-		n = snprintf(proc, procsz, "proc\"%u", k % SCALE_PROCS);
-		s->proc = proc;
-		s->proc_len = (size_t)n;
+		n = snprintf(proc, sizeof(proc), "proc\"%u", k % SCALE_PROCS);
+		s->proc = name_idn(nm, proc, (size_t)n);
 	} else {
 		s->kind = PROTO_KIND_JOB;
 		if (k % 97 == 0)
@@ -612,43 +654,42 @@ test_scale(void **state)
 	static double pair_sum[SCALE_PAIRS];
 	static double proc_sum[SCALE_UIDS][SCALE_PROCS];
 	static int pair_order[SCALE_PAIRS];
-	struct join *j;
+	struct fx *f = open_join(state);
+	struct join *j = f->j;
 	struct join_series s;
 	struct join_stats st;
 	struct join_row row;
-	char name[64], proc[64];
+	char name[64];
 	uint32_t i, p, u, q;
 	size_t nuids, npairs = 0, nproc = 0, nojob = 0;
 	const uint32_t *uids;
 	char *end;
 	int n;
 
-	(void)state;
 	memset(pair_sum, 0, sizeof(pair_sum));
 	memset(proc_sum, 0, sizeof(proc_sum));
 	memset(pair_order, 0xff, sizeof(pair_order));
-	assert_non_null(j = join_new());
 	/* Account i % 50 goes with user i % 500: 500 distinct pairs. */
 	for (i = 0; i < SCALE_JOBS; i++) {
 		n = snprintf(name, sizeof(name), "acct%u", i % 50);
-		q = (uint32_t)snprintf(proc, sizeof(proc), "user%u",
-		    i % SCALE_PAIRS);
-		assert_int_equal(join_add_job(j, 1000000 + i, name,
-		    (size_t)n, proc, q), 0);
+		p = name_idn(f->nm, name, (size_t)n);
+		n = snprintf(name, sizeof(name), "user%u", i % SCALE_PAIRS);
+		q = name_idn(f->nm, name, (size_t)n);
+		assert_int_equal(join_add_job(j, 1000000 + i, p, q), 0);
 	}
 	for (i = 0; i < SCALE_UIDS; i++) {
 		n = snprintf(name, sizeof(name), "puser%u", i);
-		assert_int_equal(join_add_user(j, 5000 + i, name, (size_t)n,
-		    100 + i % 7), 0);
+		assert_int_equal(join_add_user(j, 5000 + i, name_idn(f->nm,
+		    name, (size_t)n), 100 + i % 7), 0);
 	}
 	for (i = 0; i < 7; i++) {
 		n = snprintf(name, sizeof(name), "grp%u", i);
-		assert_int_equal(join_add_group(j, 100 + i, name,
-		    (size_t)n), 0);
+		assert_int_equal(join_add_group(j, 100 + i, name_idn(f->nm,
+		    name, (size_t)n)), 0);
 	}
 
 	for (i = 0; i < SCALE_SERIES; i++) {
-		scale_series(i, &s, proc, sizeof(proc));
+		scale_series(f->nm, i, &s);
 		assert_int_equal(join_add_series(j, QUERY_READ, &s), 0);
 		if (s.kind == PROTO_KIND_PROC) {
 			proc_sum[s.uid - 5000][i % SCALE_PROCS] += s.value;
@@ -696,18 +737,18 @@ test_scale(void **state)
 		assert_string_equal(row.values[0], name);
 		assert_true(row.value == proc_sum[u][q]);
 	}
-	join_free(j);
+	close_join(f);
 }
 
 /*
  * Fails each allocation of join.c in turn over a whole scrape: every
  * call either works or returns ERR_NOMEM having changed nothing, so
- * retrying it gives the same rows as a run without failures.
+ * retrying it gives the same rows as a run without failures.  The names
+ * are shared (names.c has its own test of failures).
  */
 static int
-torture_step(struct join *j, int step)
+torture_step(struct names *nm, struct join *j, int step)
 {
-	static const char *const tgt = "fs-MDT0000";
 	struct join_series s;
 	char name[600];
 	int k = step % 1000;
@@ -716,20 +757,20 @@ torture_step(struct join *j, int step)
 	memset(&s, 0, sizeof(s));
 	switch (step / 1000) {
 	case 0:
-		/* Long names fill arena chunks quickly. */
-		return join_add_job(j, (uint64_t)k, name, 500, "u", 1);
+		snprintf(name, sizeof(name), "acct%d", k % 7);
+		return join_add_job(j, (uint64_t)k, name_id(nm, name),
+		    name_id(nm, "u"));
 	case 1:
-		return join_add_user(j, (uint32_t)k, name, 400, 1);
+		snprintf(name, sizeof(name), "user%d", k);
+		return join_add_user(j, (uint32_t)k, name_id(nm, name), 1);
 	case 2:
-		return join_add_group(j, (uint32_t)k, "g", 1);
+		return join_add_group(j, (uint32_t)k, name_id(nm, "g"));
 	case 3:
 		s.kind = k % 2 ? PROTO_KIND_PROC : PROTO_KIND_JOB;
 		s.jobid = (uint64_t)k;
 		s.uid = (uint32_t)(k % 50);
-		s.proc = name;
-		s.proc_len = 300 + (size_t)k % 3;
-		s.target = tgt;
-		s.target_len = strlen(tgt);
+		s.proc = name_idn(nm, name, 300 + (size_t)k % 3);
+		s.target = name_id(nm, k % 5 ? "fs-MDT0000" : "fs-MDT0001");
 		s.value = k;
 		return join_add_series(j, QUERY_METADATA, &s);
 	default:
@@ -744,7 +785,7 @@ static const int torture_phases[][2] = {
 
 /* Returns 1 if an injected failure was hit. */
 static int
-torture_run(struct join *j)
+torture_run(struct names *nm, struct join *j)
 {
 	size_t t;
 	int step, r, hit = 0;
@@ -754,9 +795,9 @@ torture_run(struct join *j)
 		for (step = torture_phases[t][0];
 		    step < torture_phases[t][0] + torture_phases[t][1];
 		    step++) {
-			if ((r = torture_step(j, step)) == ERR_NOMEM) {
+			if ((r = torture_step(nm, j, step)) == ERR_NOMEM) {
 				hit = 1;
-				r = torture_step(j, step);
+				r = torture_step(nm, j, step);
 			}
 			assert_int_equal(r, 0);
 		}
@@ -767,36 +808,37 @@ torture_run(struct join *j)
 static void
 test_alloc_failures(void **state)
 {
-	struct join *ref, *j;
+	struct fx *f = open_join(state);
+	struct join *ref = f->j, *j;
 	struct join_row a, b;
 	const uint32_t *ua, *ub;
-	size_t i, na, nb;
+	size_t i, k2, na, nb;
 	long k;
-	int f, hits = 0;
+	int fam, hits = 0;
 
-	(void)state;
-	assert_non_null(ref = join_new());
-	assert_int_equal(torture_run(ref), 0);
+	assert_int_equal(torture_run(f->nm, ref), 0);
 	assert_true(join_rows(ref, FAMILY_JOB_METADATA) > 0);
 	assert_true(join_rows(ref, FAMILY_PROC_METADATA) > 0);
 
 	for (k = 0; k < 200; k++) {
 		fail_at = k;
-		if ((j = join_new()) == NULL) {
+		if ((j = join_new(f->nm)) == NULL) {
 			hits++;
 			continue;
 		}
-		hits += torture_run(j);
+		hits += torture_run(f->nm, j);
 		fail_at = -1;
-		for (f = 0; f < FAMILY_COUNT; f++) {
-			assert_int_equal(join_rows(j, f), join_rows(ref, f));
-			for (i = 0; i < join_rows(j, f); i++) {
-				join_row(j, f, i, &a);
-				join_row(ref, f, i, &b);
+		for (fam = 0; fam < FAMILY_COUNT; fam++) {
+			assert_int_equal(join_rows(j, fam),
+			    join_rows(ref, fam));
+			for (i = 0; i < join_rows(j, fam); i++) {
+				join_row(j, fam, i, &a);
+				join_row(ref, fam, i, &b);
 				assert_true(a.value == b.value);
-				assert_int_equal(a.lens[1], b.lens[1]);
-				assert_memory_equal(a.values[1], b.values[1],
-				    a.lens[1]);
+				assert_int_equal(a.nlabels, b.nlabels);
+				for (k2 = 0; k2 < a.nlabels; k2++)
+					assert_ptr_equal(a.values[k2],
+					    b.values[k2]);
 			}
 		}
 		ua = join_proc_uids(j, &na);
@@ -805,24 +847,26 @@ test_alloc_failures(void **state)
 		assert_memory_equal(ua, ub, na * sizeof(*ua));
 		join_free(j);
 	}
-	/* join_new, arena chunks, arrays and build rows were all hit. */
+	/* join_new, arrays, hash tables and build rows were all hit. */
 	assert_true(hits >= 20);
-	join_free(ref);
+	close_join(f);
 }
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_original_testdata),
-		cmocka_unit_test(test_summing),
-		cmocka_unit_test(test_unknown_ids),
-		cmocka_unit_test(test_adversarial_labels),
-		cmocka_unit_test(test_duplicates_first_kept),
-		cmocka_unit_test(test_invalid_and_caps),
-		cmocka_unit_test(test_pointers_stable),
-		cmocka_unit_test(test_scale),
-		cmocka_unit_test(test_alloc_failures),
+		T(test_original_testdata),
+		T(test_summing),
+		T(test_unknown_ids),
+		T(test_adversarial_labels),
+		T(test_duplicates_first_kept),
+		T(test_invalid_and_caps),
+		T(test_pointers_stable),
+		T(test_scale),
+		T(test_alloc_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

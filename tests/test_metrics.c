@@ -57,6 +57,7 @@ struct doc {
 
 /* One scrape's inputs and output, built fresh for every test. */
 struct fx {
+	struct names	*nm;
 	struct join	*j;
 	struct metrics_scrape s;
 	struct buf	 out;
@@ -64,8 +65,8 @@ struct fx {
 };
 
 static void
-add_series(struct join *j, int source, int kind, uint64_t id,
-    const char *proc, const char *target, double value)
+add_series(struct names *nm, struct join *j, int source, int kind,
+    uint64_t id, const char *proc, const char *target, double value)
 {
 	struct join_series s;
 
@@ -75,11 +76,9 @@ add_series(struct join *j, int source, int kind, uint64_t id,
 		s.jobid = id;
 	else {
 		s.uid = (uint32_t)id;
-		s.proc = proc;
-		s.proc_len = strlen(proc);
+		s.proc = name_id(nm, proc);
 	}
-	s.target = target;
-	s.target_len = target == NULL ? 0 : strlen(target);
+	s.target = name_id(nm, target);
 	s.value = value;
 	assert_int_equal(join_add_series(j, source, &s), 0);
 }
@@ -92,35 +91,35 @@ add_series(struct join *j, int source, int kind, uint64_t id,
  * job that are dropped, and the hostile process name in two families.
  */
 static void
-load_join(struct join *j)
+load_join(struct names *nm, struct join *j)
 {
 	int src;
 
-	add_job(j, 101, "acc_a", "u1");
-	add_job(j, 102, "acc_b", "u2");
-	add_job(j, 103, "acc_a", "u1");
-	add_user(j, 1000, "kim", 500);
-	add_user(j, 1001, "lee", 501);
-	add_group(j, 500, "hpc");
-	add_group(j, 501, "guests");
+	add_job(nm, j, 101, "acc_a", "u1");
+	add_job(nm, j, 102, "acc_b", "u2");
+	add_job(nm, j, 103, "acc_a", "u1");
+	add_user(nm, j, 1000, "kim", 500);
+	add_user(nm, j, 1001, "lee", 501);
+	add_group(nm, j, 500, "hpc");
+	add_group(nm, j, 501, "guests");
 
-	add_series(j, QUERY_METADATA, JOB, 101, NULL, "fs-MDT0000", 5);
-	add_series(j, QUERY_METADATA, JOB, 103, NULL, "fs-MDT0000", 2);
-	add_series(j, QUERY_METADATA, JOB, 102, NULL, "fs-MDT0001", 3);
-	add_series(j, QUERY_METADATA, JOB, 101, NULL, "fs-OST0000", 9);
-	add_series(j, QUERY_METADATA, PROC, 1000, "cp", "fs-MDT0000", 1);
-	add_series(j, QUERY_METADATA, PROC, 1001, hostile, "fs-MDT0001", 4);
+	add_series(nm, j, QUERY_METADATA, JOB, 101, NULL, "fs-MDT0000", 5);
+	add_series(nm, j, QUERY_METADATA, JOB, 103, NULL, "fs-MDT0000", 2);
+	add_series(nm, j, QUERY_METADATA, JOB, 102, NULL, "fs-MDT0001", 3);
+	add_series(nm, j, QUERY_METADATA, JOB, 101, NULL, "fs-OST0000", 9);
+	add_series(nm, j, QUERY_METADATA, PROC, 1000, "cp", "fs-MDT0000", 1);
+	add_series(nm, j, QUERY_METADATA, PROC, 1001, hostile, "fs-MDT0001", 4);
 
-	add_series(j, QUERY_READ, JOB, 101, NULL, NULL, 100);
-	add_series(j, QUERY_READ, JOB, 102, NULL, NULL, 200);
-	add_series(j, QUERY_READ, JOB, 103, NULL, NULL, 50);
-	add_series(j, QUERY_READ, JOB, 999, NULL, NULL, 1);
-	add_series(j, QUERY_READ, PROC, 1001, hostile, NULL, 10);
-	add_series(j, QUERY_READ, PROC, 1000, "cp", NULL, 20);
+	add_series(nm, j, QUERY_READ, JOB, 101, NULL, NULL, 100);
+	add_series(nm, j, QUERY_READ, JOB, 102, NULL, NULL, 200);
+	add_series(nm, j, QUERY_READ, JOB, 103, NULL, NULL, 50);
+	add_series(nm, j, QUERY_READ, JOB, 999, NULL, NULL, 1);
+	add_series(nm, j, QUERY_READ, PROC, 1001, hostile, NULL, 10);
+	add_series(nm, j, QUERY_READ, PROC, 1000, "cp", NULL, 20);
 
-	add_series(j, QUERY_WRITE, JOB, 102, NULL, NULL, 300);
-	add_series(j, QUERY_WRITE, PROC, 1000, "dd", NULL, 7);
-	add_series(j, QUERY_WRITE, PROC, 1000, "dd", NULL, 3);
+	add_series(nm, j, QUERY_WRITE, JOB, 102, NULL, NULL, 300);
+	add_series(nm, j, QUERY_WRITE, PROC, 1000, "dd", NULL, 7);
+	add_series(nm, j, QUERY_WRITE, PROC, 1000, "dd", NULL, 3);
 
 	for (src = 0; src < QUERY_COUNT; src++)
 		assert_int_equal(join_build(j, src, NULL), 0);
@@ -136,7 +135,9 @@ setup_fx(void **state)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
-	if ((f->j = join_new()) == NULL) {
+	if ((f->nm = names_new(MAX_NAMES_BYTES)) == NULL ||
+	    (f->j = join_new(f->nm)) == NULL) {
+		names_free(f->nm);
 		free(f);
 		return -1;
 	}
@@ -157,6 +158,7 @@ teardown_fx(void **state)
 	struct fx *f = *state;
 
 	join_free(f->j);
+	names_free(f->nm);
 	buf_cleanup(&f->out);
 	free(f);
 	return 0;
@@ -524,7 +526,7 @@ test_families(void **state)
 {
 	struct fx *f = *state;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
 	/*
@@ -553,7 +555,7 @@ test_values(void **state)
 	char key[256];
 	size_t i;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
 
 	assert_sample(d, "cluster_job_metadata_operations{account=\"acc_a\","
@@ -615,7 +617,7 @@ test_scrape_ok(void **state)
 	char key[128];
 	int i, k;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
@@ -657,7 +659,7 @@ test_hostile_labels(void **state)
 	const struct doc_sample *s;
 	size_t i, n = 0;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
 	assert_full_shape(d, f->j);
 
@@ -687,14 +689,16 @@ test_hostile_labels(void **state)
 
 	/* Every label of every family escapes the same way. */
 	join_free(f->j);
-	assert_non_null(f->j = join_new());
-	add_job(f->j, 7, hostile, bs);
-	add_user(f->j, 2000, q, 600);
-	add_group(f->j, 600, nl);
-	add_series(f->j, QUERY_METADATA, JOB, 7, NULL, "x\"\n\\-MDT0000", 1);
-	add_series(f->j, QUERY_METADATA, PROC, 2000, bs, "fs-MDT0000", 2);
-	add_series(f->j, QUERY_WRITE, JOB, 7, NULL, NULL, 3);
-	add_series(f->j, QUERY_WRITE, PROC, 2000, hostile, NULL, 4);
+	assert_non_null(f->j = join_new(f->nm));
+	add_job(f->nm, f->j, 7, hostile, bs);
+	add_user(f->nm, f->j, 2000, q, 600);
+	add_group(f->nm, f->j, 600, nl);
+	add_series(f->nm, f->j, QUERY_METADATA, JOB, 7, NULL,
+	    "x\"\n\\-MDT0000", 1);
+	add_series(f->nm, f->j, QUERY_METADATA, PROC, 2000, bs, "fs-MDT0000",
+	    2);
+	add_series(f->nm, f->j, QUERY_WRITE, JOB, 7, NULL, NULL, 3);
+	add_series(f->nm, f->j, QUERY_WRITE, PROC, 2000, hostile, NULL, 4);
 	for (i = 0; i < QUERY_COUNT; i++)
 		assert_int_equal(join_build(f->j, (int)i, NULL), 0);
 	write_and_parse(f, f->j);
@@ -765,7 +769,7 @@ test_null_join(void **state)
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
 	/* A join without series reads the same. */
-	assert_non_null(empty = join_new());
+	assert_non_null(empty = join_new(f->nm));
 	for (src = 0; src < QUERY_COUNT; src++)
 		assert_int_equal(join_build(empty, src, NULL), 0);
 	write_and_parse(f, empty);
@@ -781,7 +785,7 @@ test_no_duplicates(void **state)
 	struct fx *f = *state;
 	int src;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	for (src = 0; src < QUERY_COUNT; src++)
 		assert_int_equal(join_build(f->j, src, NULL), 0);
 	write_and_parse(f, f->j);
@@ -789,8 +793,8 @@ test_no_duplicates(void **state)
 	assert_int_equal(f->doc.lines, 67);
 
 	/* The same series again only changes the sums. */
-	add_series(f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
-	add_series(f->j, QUERY_READ, JOB, 103, NULL, NULL, 1);
+	add_series(f->nm, f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
+	add_series(f->nm, f->j, QUERY_READ, JOB, 103, NULL, NULL, 1);
 	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
@@ -808,7 +812,7 @@ test_cap(void **state)
 	size_t full, cap;
 	int r;
 
-	load_join(f->j);
+	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
 	full = buf_len(&f->out);
 	for (cap = 0; cap <= full; cap++) {
