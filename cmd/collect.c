@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,12 @@
 
 /* Ids per accounts request, so that a request frame stays small. */
 #define IDS_PER_REQUEST	8000
+
+/*
+ * How long after a collection its memory is handed back: by then http.c
+ * has published the result and let go of the one before (see trim_later).
+ */
+#define TRIM_DELAY_MS	500
 
 /* Uids of proc series, handed from the promql call to the accounts thread. */
 struct feeder {
@@ -192,6 +199,64 @@ feeder_take(struct feeder *f, struct deadline deadline, uint32_t *out,
 	f->taken += k;
 	pthread_mutex_unlock(&f->mu);
 	return k;
+}
+
+/* -- handing memory back ------------------------------------------------- */
+
+/*
+ * A collection frees its scratch state (sinks, names, join) when it ends,
+ * but glibc keeps the freed pages, so the parent would stay as large as
+ * its largest scrape.  malloc_trim() gives them back, off the path of the
+ * answer: a thread of its own trims TRIM_DELAY_MS after each collection,
+ * once the result is published and the previous one dropped.  malloc's
+ * state is the process's, hence one trimmer for the process.
+ */
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 pending;
+	int		 started;	/* the collector thread's only */
+} trimmer = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+
+/* The trimmer thread: one trim per wake-up, a little after it. */
+static void *
+run_trimmer(void *arg)
+{
+	struct timespec delay = { 0, TRIM_DELAY_MS * 1000000L };
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&trimmer.mu);
+		while (!trimmer.pending)
+			pthread_cond_wait(&trimmer.cv, &trimmer.mu);
+		trimmer.pending = 0;
+		pthread_mutex_unlock(&trimmer.mu);
+		/* No EINTR to retry: this thread blocks every signal. */
+		(void)nanosleep(&delay, NULL);
+		(void)malloc_trim(0);
+	}
+	return NULL;
+}
+
+/*
+ * Asks for a trim after this collection.  The thread starts on first use,
+ * in the collector thread, so that it inherits the parent's filter.
+ */
+static void
+trim_later(void)
+{
+	if (!trimmer.started) {
+		if (threads_start(NULL, run_trimmer, NULL) != 0) {
+			/* No thread: trim now, before the answer. */
+			(void)malloc_trim(0);
+			return;
+		}
+		trimmer.started = 1;
+	}
+	pthread_mutex_lock(&trimmer.mu);
+	trimmer.pending = 1;
+	pthread_cond_signal(&trimmer.cv);
+	pthread_mutex_unlock(&trimmer.mu);
 }
 
 int
@@ -749,5 +814,6 @@ collect_scrape(struct collector *c, struct deadline deadline,
 		pthread_join(accounts_tid, NULL);
 	join_free(j);
 	collection_cleanup(&col);
+	trim_later();
 	return ret;
 }

@@ -277,7 +277,7 @@ sbx_limit(int resource, rlim_t value, const char *name, char *err,
  *	the exposition, far below MAX_EXPOSITION in practice	0.5 GiB
  *	2 malloc arenas (M_ARENA_MAX, main.c), 64 MiB each	128 MiB
  *	thread stacks: HTTP and main at the default 8 MiB,
- *	collection and supervisor threads at 256 KiB		< 64 MiB
+ *	collection, supervisor and trimmer threads at 256 KiB	< 64 MiB
  *	code, libraries (libmicrohttpd, GnuTLS, libseccomp)	< 128 MiB
  * so about 2.7 GiB at worst; 4 GiB leaves a margin, and a source that
  * would need more fails on its own budget long before.

@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -117,6 +119,42 @@ probe_basics(void)
 	if (m == MAP_FAILED || munmap(m, 4096) != 0)
 		return 3;
 	free(malloc(1 << 20));
+	return EXIT_OK;
+}
+
+/* Frees every other block of a heap, trims, then frees the rest. */
+static void *
+trim_heap(void *arg)
+{
+	void *p[64];
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < 64; i++)
+		p[i] = malloc(32 * 1024);
+	for (i = 0; i < 64; i += 2)
+		free(p[i]);
+	(void)malloc_trim(0);
+	for (i = 1; i < 64; i += 2)
+		free(p[i]);
+	return NULL;
+}
+
+/*
+ * What the parent does after each collection (cmd/collect.c): malloc_trim
+ * over the main heap and a thread's arena (madvise MADV_DONTNEED inside a
+ * heap, brk or a PROT_NONE mapping at its end).
+ */
+static int
+probe_trim(void)
+{
+	pthread_t t;
+
+	trim_heap(NULL);
+	if (pthread_create(&t, NULL, trim_heap, NULL) != 0 ||
+	    pthread_join(t, NULL) != 0)
+		return 1;
+	(void)malloc_trim(0);
 	return EXIT_OK;
 }
 
@@ -315,6 +353,7 @@ test_everyday_calls_allowed(void **state)
 	for (k = 0; k < 4; k++)
 		expect_exit(all_helpers[k], SANDBOX_ENFORCE, probe_basics,
 		    EXIT_OK);
+	expect_exit(SBX_PARENT, SANDBOX_ENFORCE, probe_trim, EXIT_OK);
 }
 
 static void
