@@ -43,6 +43,9 @@
 
 /* Ids per accounts request, so that a request frame stays small. */
 #define IDS_PER_REQUEST	8000
+/* The uids the accounts thread waits for, at most FEED_LINGER_MS. */
+#define FEED_BATCH	MAX_GETENT_KEYS
+#define FEED_LINGER_MS	50
 
 /*
  * How long after a collection its memory is handed back: by then http.c
@@ -157,7 +160,9 @@ feeder_push(struct feeder *f, uint32_t uid)
 			f->alloc = na;
 		}
 		f->ids[f->n++] = uid;
-		pthread_cond_signal(&f->cv);
+		/* The taker waits for the first uid, then for a batch. */
+		if (f->n - f->taken == 1 || f->n - f->taken == FEED_BATCH)
+			pthread_cond_signal(&f->cv);
 	}
  out:
 	pthread_mutex_unlock(&f->mu);
@@ -183,12 +188,25 @@ feeder_take(struct feeder *f, struct deadline deadline, uint32_t *out,
     size_t max)
 {
 	struct timespec ts;
+	uint64_t linger;
 	size_t k = 0;
 
 	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
 	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
 	pthread_mutex_lock(&f->mu);
 	while (f->taken == f->n && !f->closed)
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &ts) == ETIMEDOUT)
+			break;
+	/*
+	 * A getent run costs about as much for one key as for a thousand:
+	 * while more uids may come, a short wait for a full batch saves runs.
+	 */
+	linger = deadline_now_us() + FEED_LINGER_MS * 1000ULL;
+	if (linger > deadline.at_us)
+		linger = deadline.at_us;
+	ts.tv_sec = (time_t)(linger / 1000000);
+	ts.tv_nsec = (long)(linger % 1000000) * 1000;
+	while (f->n - f->taken < FEED_BATCH && !f->closed)
 		if (pthread_cond_timedwait(&f->cv, &f->mu, &ts) == ETIMEDOUT)
 			break;
 	k = f->n - f->taken;

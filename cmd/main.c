@@ -63,6 +63,8 @@ static struct collector collector;
 /* argv and environment of each helper, kept for the spawner's lifetime. */
 /* Fixed arguments, then "path:DIR" and "port:N" for Landlock's rules. */
 #define HELPER_ARGS	(5 + FLAGS_MAX_READ_PATHS + UPSTREAM_ALLOW_MAX)
+/* Allocations from this size on are mappings of their own (main()). */
+#define MAIN_MMAP_THRESHOLD	(256 * 1024)
 static char *helper_argv[HELPER_COUNT][HELPER_ARGS];
 static char read_args[FLAGS_MAX_READ_PATHS][FLAGS_MAX_STR + 8];
 static char promql_args[UPSTREAM_ALLOW_MAX][FLAGS_MAX_STR + 8];
@@ -379,6 +381,14 @@ start_process(int argc, char **argv)
 	 * 64 MiB of address space, which RLIMIT_AS counts (sandbox.c).
 	 */
 	(void)mallopt(M_ARENA_MAX, 2);
+	/*
+	 * A large site's buffers (the exposition, the sinks, the join) are
+	 * mappings of their own: realloc() moves them with mremap() instead
+	 * of copying through a second buffer, and free() gives them back at
+	 * once.  A fixed threshold also stops glibc from raising it to the
+	 * largest buffer freed, which would put the next scrape's on the heap.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
 	info_f("starting prometheus-cluster-exporter %s (upstream %s, "
 	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
 	    cfg.timerange, cfg.timeout_s);

@@ -408,18 +408,20 @@ def comm(pid):
 
 
 def tree_now(root):
-    """(summed RSS in bytes, [(pid, parent, depth)]) of root's tree."""
+    """(summed RSS in bytes, [(pid, parent, depth, rss)]) of root's
+    tree."""
     total = 0
     found = []
     stack = [(root, 0, 0)]
     while stack:
         pid, parent, depth = stack.pop()
         try:
-            total += rss_of(pid)
+            rss = rss_of(pid)
             tids = os.listdir("/proc/%d/task" % pid)
         except (OSError, ValueError, IndexError):
             continue        # gone meanwhile
-        found.append((pid, parent, depth))
+        total += rss
+        found.append((pid, parent, depth, rss))
         for tid in tids:
             try:
                 kids = _read("/proc/%d/task/%s/children" % (pid, tid))
@@ -442,6 +444,8 @@ class Sampler(threading.Thread):
         self.root = root
         self.sums = []
         self.seen = {}
+        self.top = 0
+        self.at_peak = []       # (pid, RSS) at the highest sum
         self._done = threading.Event()
 
     def run(self):
@@ -449,8 +453,11 @@ class Sampler(threading.Thread):
         while True:
             t0 = time.monotonic()
             total, procs = tree_now(self.root)
+            if total > self.top:
+                self.top = total
+                self.at_peak = [(pid, rss) for pid, _, _, rss in procs]
             self.sums.append(total)
-            for pid, parent, depth in procs:
+            for pid, parent, depth, _ in procs:
                 self.seen[pid] = (parent, depth)
             if self._done.wait(max(0.0, SAMPLE_S -
                                    (time.monotonic() - t0))):
@@ -471,6 +478,16 @@ class Sampler(threading.Thread):
     def peak(self):
         return max(self.sums) if self.sums else 0
 
+    def peak_parts(self):
+        """Each process's RSS at the peak ("name MB, ..."), commands
+        summed by name."""
+        parts = {}
+        for pid, rss in self.at_peak:
+            name = comm(pid) or "?"
+            parts[name] = parts.get(name, 0) + rss
+        return ", ".join("%s %.1f" % (n, b / MB) for n, b in sorted(
+            parts.items(), key=lambda kv: -kv[1]))
+
     def commands_of(self, helper):
         """Pids seen as children of the helper named helper."""
         helpers = [p for p, (_, d) in self.seen.items()
@@ -488,11 +505,9 @@ def idle_rss(root):
     time.sleep(IDLE_SAMPLE_S)
     s.stop()
     parts = []
-    for pid, _, _ in sorted(tree_now(root)[1], key=lambda p: (p[2], p[0])):
-        try:
-            parts.append("%s %.1f" % (comm(pid), rss_of(pid) / MB))
-        except (OSError, ValueError, IndexError):
-            continue
+    for pid, _, _, rss in sorted(tree_now(root)[1],
+                                 key=lambda p: (p[2], p[0])):
+        parts.append("%s %.1f" % (comm(pid), rss / MB))
     return statistics.median(s.sums), ", ".join(parts)
 
 
@@ -579,6 +594,7 @@ class Scrape:
                 before.problems == self.problems:
             say("    problems as above")
             return
+        say("    at the peak (MB): " + self.sampler.peak_parts())
         if self.stages:
             say("    stages: " + ", ".join("%s %.3f s" % s
                                           for s in self.stages))
