@@ -379,6 +379,15 @@ start_process(int argc, char **argv)
 	 * 64 MiB of address space, which RLIMIT_AS counts (sandbox.c).
 	 */
 	(void)mallopt(M_ARENA_MAX, 2);
+	/*
+	 * A fixed trim threshold, and with it a fixed mmap threshold (glibc's
+	 * default, 128 KiB): a large buffer is mapped and unmapped on its
+	 * own, and a heap's free top goes back when a chunk next to it is
+	 * freed.  Otherwise glibc raises both after the first large free,
+	 * and the free top of a thread's arena, which malloc_trim() leaves
+	 * alone, stays resident between scrapes.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 	info_f("starting prometheus-cluster-exporter %s (upstream %s, "
 	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
 	    cfg.timerange, cfg.timeout_s);
