@@ -385,10 +385,13 @@ start_process(int argc, char **argv)
 	 * A large site's buffers (the exposition, the sinks, the join) are
 	 * mappings of their own: realloc() moves them with mremap() instead
 	 * of copying through a second buffer, and free() gives them back at
-	 * once.  A fixed threshold also stops glibc from raising it to the
-	 * largest buffer freed, which would put the next scrape's on the heap.
+	 * once.  Fixed thresholds also stop glibc from raising them after
+	 * the first large free, which would put the next scrape's buffers on
+	 * the heap and leave the free top of a thread's arena, which
+	 * malloc_trim() leaves alone, resident between scrapes.
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	(void)mallopt(M_TRIM_THRESHOLD, MAIN_MMAP_THRESHOLD);
 	info_f("starting prometheus-cluster-exporter %s (upstream %s, "
 	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
 	    cfg.timerange, cfg.timeout_s);
