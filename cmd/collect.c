@@ -714,6 +714,7 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 			    err_str(r));
 			col->run[id].up = 0;
 		}
+		join_release(j, si->query);
 		col->stage_seconds[si->build_stage] =
 		    deadline_seconds_since(t);
 		if (st.no_job + st.no_user + st.no_group > 0)

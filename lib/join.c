@@ -555,6 +555,17 @@ join_build(struct join *j, int source, struct join_stats *st)
 	return ret;
 }
 
+void
+join_release(struct join *j, int source)
+{
+	if (source < 0 || source >= QUERY_COUNT)
+		return;
+	free(j->jser[source].p);
+	free(j->pser[source].p);
+	memset(&j->jser[source], 0, sizeof(j->jser[source]));
+	memset(&j->pser[source], 0, sizeof(j->pser[source]));
+}
+
 size_t
 join_rows(const struct join *j, int family)
 {

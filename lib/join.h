@@ -85,6 +85,13 @@ const uint32_t	*join_proc_uids(const struct join *j, size_t *n);
 int	join_build(struct join *j, int source, struct join_stats *st);
 
 /*
+ * Frees the series of source once its families are built: a large
+ * site's series are not held while the exposition is written.  A later
+ * join_build() of source finds none.
+ */
+void	join_release(struct join *j, int source);
+
+/*
  * Rows of a family after join_build(); row i in 0..join_rows()-1.  The
  * label strings are NUL-terminated and live as long as the names.
  */

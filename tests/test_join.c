@@ -385,6 +385,15 @@ test_summing(void **state)
 	    sizeof(exp) / sizeof(exp[0]));
 	/* Other sources are untouched. */
 	assert_int_equal(join_rows(f->j, FAMILY_JOB_READ), 0);
+	/* Released, the series are gone; the rows built from them stay. */
+	join_release(f->j, QUERY_WRITE);
+	join_release(f->j, -1);
+	assert_family(f->j, FAMILY_JOB_WRITE, exp,
+	    sizeof(exp) / sizeof(exp[0]));
+	assert_family(f->j, FAMILY_PROC_WRITE, exp,
+	    sizeof(exp) / sizeof(exp[0]));
+	assert_int_equal(join_build(f->j, QUERY_WRITE, &st), 0);
+	assert_int_equal(st.rows, 0);
 	close_join(f);
 }
 
