@@ -672,6 +672,7 @@ def run_scale(ex, sc, args, state, notes):
         scrapes.append(s)
         cold["scrape"] = s
         cold["runs"] = len(s.sampler.commands_of("accounts"))
+        cold["uids"] = len(sc.uids)
         cold["idle_after"], parts = idle_rss(ex.pid)
         say("  idle after the cold scrape: %s (%s)" % (
             fmt_mb(cold["idle_after"]), parts))
@@ -756,6 +757,7 @@ def bench(t, args, rows, notes):
         rows.append(row)
         up.bodies = {}
         del sc
+    state["cold"]["uids_end"] = len(state["asked"])
     last_idle = idle_rss(ex.pid)
     say("  idle after the %dx scrapes: %s (%s)" % (
         rows[-1]["k"], fmt_mb(last_idle[0]), last_idle[1]))
@@ -841,9 +843,16 @@ def print_results(args, rows, cold, idle, load):
         share = cold["idle_after"] - cold["idle_fresh"]
         say("accounts cache share (estimate): idle tree after the cold 1x "
             "scrape %s - idle tree of the fresh exporter before any scrape "
-            "%s = %s; it also counts what the exporter keeps of its last "
-            "collection" % (fmt_mb(cold["idle_after"]),
-                            fmt_mb(cold["idle_fresh"]), fmt_mb(share)))
+            "%s = %s for %s uids; it also counts what the exporter keeps of "
+            "its last collection" % (fmt_mb(cold["idle_after"]),
+                                     fmt_mb(cold["idle_fresh"]),
+                                     fmt_mb(share), fmt_int(cold["uids"])))
+        if cold.get("uids_end", 0) > cold["uids"]:
+            # The cache holds every uid of the run by its end.
+            share = share * cold["uids_end"] / cold["uids"]
+            say("  at the end the cache holds %s uids: share %s, "
+                "extrapolated from 1x" % (fmt_int(cold["uids_end"]),
+                                         fmt_mb(share)))
     else:
         say("cold accounts cache: not measured (1x is not among the scales)")
     what = ("idle RSS of the tree after the %dx scrapes%s (median of %g s "
