@@ -134,6 +134,9 @@ FORTIFY	:= -D_FORTIFY_SOURCE=2
 HARDEN	= $(FORTIFY) -fstack-protector-strong -fPIE $(AUTOINIT) \
 	  -fno-strict-aliasing
 HARDEN_LD = -pie -Wl,-z,relro,-z,now,-z,noexecstack
+# Every program links the libraries of lib/; each loads only those it
+# uses (a helper's resident memory counts every library it maps).
+AS_NEEDED_LD = -Wl,--as-needed
 
 #
 # Sanitizers, one tree each.  Fortified string and I/O functions
@@ -181,10 +184,11 @@ ALL_CPPFLAGS = -iquote lib -iquote sandbox -D_GNU_SOURCE -DJSMN_STRICT \
 	-DJSMN_PARENT_LINKS -DPCE_VERSION='"$(VERSION)"' $(HOOKS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SAN) $(PREFIX_MAP) $(PKG_CFLAGS) -MMD -MP \
 	$(CFLAGS)
-ALL_LDFLAGS = $(HARDEN_LD) $(SAN) $(LDFLAGS)
+ALL_LDFLAGS = $(HARDEN_LD) $(AS_NEEDED_LD) $(SAN) $(LDFLAGS)
 
 LIB_SRC	:= $(sort $(wildcard lib/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o)
+LIB_AR	:= $(B)/libpce.a
 SBX_SRC	:= $(sort $(wildcard sandbox/*.c))
 SBX_OBJ	:= $(SBX_SRC:%.c=$(B)/%.o)
 CMD_SRC	:= $(sort $(wildcard cmd/*.c))
@@ -277,13 +281,20 @@ $(MANPAGE): $(EXPORTER) packaging/manpage.py
 	$(Q)/usr/bin/python3 packaging/manpage.py $(EXPORTER) $(VERSION) > $@.tmp
 	$(Q)mv $@.tmp $@
 
+# Helpers link lib/ and sandbox/ as an archive: only the objects they use,
+# so with --as-needed they load no library of the parent's (libyaml,
+# zlib), whose pages would count in every helper's resident memory.
+$(LIB_AR): $(LIB_OBJ) $(SBX_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcsD $@ $^
+
 $(B)/helpers/promql: $(B)/helpers/promql.o $(B)/helpers/upconn.o $(HRT_OBJ) \
-    $(LIB_OBJ) $(SBX_OBJ)
+    $(LIB_AR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(SECCOMP_LIBS) \
 	    $(LIB_LIBS) $(LDLIBS)
 
-$(B)/helpers/%: $(B)/helpers/%.o $(HRT_OBJ) $(LIB_OBJ) $(SBX_OBJ)
+$(B)/helpers/%: $(B)/helpers/%.o $(HRT_OBJ) $(LIB_AR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(LIB_LIBS) $(LDLIBS)
 
