@@ -453,16 +453,18 @@ check-noblob:
 #	make bench BENCH_SCALE_ARGS='--scales 1,2,4 --reps 1'
 BENCH_FRONT_SECONDS ?= 30
 BENCH_SCALE_ARGS ?=
-bench: $(B)/tests/bench_join $(B)/tests/bench_expo all
+bench: $(B)/tests/bench_join $(B)/tests/bench_expo $(B)/tests/bench_json all
 	$(B)/tests/bench_join
 	$(B)/tests/bench_expo
+	$(B)/tests/bench_json
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_front.py $(BENCH_FRONT_SECONDS)
 	PCE_BUILD=$(B) /usr/bin/python3 tests/bench_scale.py $(BENCH_SCALE_ARGS)
 
 # Compiled and linked in one step, so its dependency file lists headers as
 # prerequisites too: only sources and objects go to the compiler (and so
 # for policy_dump below).
-$(B)/tests/bench_join: tests/bench_join.c $(LIB_OBJ)
+$(B)/tests/bench_join $(B)/tests/bench_json: $(B)/tests/bench_%: \
+    tests/bench_%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ \
 	    $(filter %.c %.o,$^) $(LIB_LIBS) $(LDLIBS)
