@@ -632,16 +632,18 @@ class Upstream:
         self.url = "%s://%s:%d" % (scheme, bind, self.port)
         ctx.cleanups.append(self.stop)
 
-    def set(self, source, body=None, status=None, delay=None, truncate=None):
+    def set(self, source, body=None, status=None, delay=None, truncate=None, trickle=None, gzip=False):
         base = os.path.join(self.dir, source)
         if body is not None:
             write_file(base + ".json", body)
-        for ext, v in (("status", status), ("delay", delay), ("truncate", truncate)):
+        for ext, v in (("status", status), ("delay", delay), ("truncate", truncate), ("trickle", trickle)):
             if v is not None:
                 write_file("%s.%s" % (base, ext), "%s\n" % v)
+        if gzip:
+            write_file(base + ".gzip", "")
 
     def clear(self, source, *exts):
-        for ext in exts or ("json", "status", "delay", "truncate"):
+        for ext in exts or ("json", "status", "delay", "truncate", "trickle", "gzip"):
             try:
                 os.unlink(os.path.join(self.dir, "%s.%s" % (source, ext)))
             except FileNotFoundError:

@@ -80,3 +80,40 @@ def json_invalid_utf8(t):
     r, e = scrape(ex, what="scrape after the odd answer")
     check_original(e, "scrape after the odd answer")
     check(scrape_ok(e) == 1.0, "scrape_ok %r after the odd answer" % scrape_ok(e))
+
+
+@test
+def json_streamed_answers(t):
+    """Answers are read as their bytes arrive: in small chunks of chunked
+    transfer coding, gzip-compressed, whatever the cut; one value larger
+    than the reader holds (JSON_MAX_VALUE, 256 KiB) fails its source
+    alone, with the reason."""
+    up = t.upstream()
+    up.load_original()
+    up.set("metadata", trickle=7)
+    up.set("read", trickle=13, gzip=True)
+    big = "x" * (300 * 1024)
+    up.set("write", '{"status":"success","data":{"resultType":"vector","result":['
+           '{"metric":{"jobid":"1","note":"%s"},"value":[1,"1"]}]}}' % big, trickle=4096)
+    t.install_original_standins()
+    ex = t.exporter(up)
+    r, e = scrape(ex, what="scrape of answers in pieces")
+    ups = source_up(e)
+    check(ups.get("metadata") == 1.0 and ups.get("read") == 1.0,
+          "source_up %r, want metadata and read up; exporter log:\n%s" % (ups, tail(ex.stderr())))
+    check(ups.get("write") == 0.0 and scrape_ok(e) == 0.0,
+          "source_up %r, scrape_ok %r: want write down for its 300 KiB value" % (ups, scrape_ok(e)))
+    promtool_check(r.body)
+    for fams, what in ((META_FAMILIES, "metadata in 7-byte chunks"),
+                       (READ_FAMILIES, "read gzip-compressed in 13-byte chunks")):
+        assert_same(e.values(fams), expected_subset(fams), what)
+    check(not e.values(WRITE_FAMILIES), "write families from a failed source: %r" % e.values(WRITE_FAMILIES))
+    log = ex.stderr()
+    check("a JSON value of more than 262144 bytes" in log,
+          "no log line names the value cap; log:\n%s" % tail(log))
+    # A value within the cap is an odd label, not a failure.
+    up.set("write", '{"status":"success","data":{"resultType":"vector","result":['
+           '{"metric":{"jobid":"1","note":"%s"},"value":[1,"1"]}]}}' % ("x" * (200 * 1024)))
+    r, e = scrape(ex, what="scrape with a 200 KiB value")
+    check(source_up(e).get("write") == 1.0 and scrape_ok(e) == 1.0,
+          "source_up %r with a value under the cap" % source_up(e))

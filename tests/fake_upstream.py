@@ -23,6 +23,10 @@ between scrapes:
     DIR/<source>.delay     seconds (float) to sleep before answering
     DIR/<source>.truncate  N: announce the full Content-Length, send only
                            N bytes, then close the connection
+    DIR/<source>.trickle   N: send the body with chunked transfer coding,
+                           in pieces of N bytes, each flushed on its own
+    DIR/<source>.gzip      present: the body goes gzip-compressed
+                           (Content-Encoding: gzip), whatever was asked
 
     DIR/<source>.redirect  a Location URL (absolute, or a path on this
                            server), optionally a status on a second line
@@ -50,6 +54,7 @@ file and rename) once the socket listens.  SIGTERM exits 0.
 """
 
 import argparse
+import gzip
 import http.server
 import json
 import os
@@ -105,9 +110,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # keep stderr quiet
         pass
 
-    def _send(self, status, body, ctype="application/json", truncate=None):
+    def _send_pieces(self, status, body, size, gz):
+        """body in chunked transfer coding, size bytes a chunk."""
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        for i in range(0, len(body), size):
+            piece = body[i:i + size]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _send(self, status, body, ctype="application/json", truncate=None,
+              gz=False):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         if truncate is not None:
             self.send_header("Connection", "close")
@@ -215,6 +239,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             delay = read_num(base + ".delay", float)
             status = read_num(base + ".status", int)
             truncate = read_num(base + ".truncate", int)
+            trickle = read_num(base + ".trickle", int)
         except ValueError as e:
             self._error(500, "internal", "fake upstream: bad control file: %s" % e)
             return
@@ -224,7 +249,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._record(path, query, source, status or 200)
         if delay:
             time.sleep(delay)
-        self._send(status or 200, body, truncate=truncate)
+        gz = os.path.exists(base + ".gzip")
+        if gz:
+            body = gzip.compress(body)
+        if trickle:
+            self._send_pieces(status or 200, body, trickle, gz)
+        else:
+            self._send(status or 200, body, truncate=truncate, gz=gz)
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
