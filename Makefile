@@ -134,8 +134,10 @@ FORTIFY	:= -D_FORTIFY_SOURCE=2
 HARDEN	= $(FORTIFY) -fstack-protector-strong -fPIE $(AUTOINIT) \
 	  -fno-strict-aliasing
 HARDEN_LD = -pie -Wl,-z,relro,-z,now,-z,noexecstack
-# Every program links the libraries of lib/; each loads only those it
-# uses (a helper's resident memory counts every library it maps).
+# Helpers load only the libraries they use (a helper's resident memory
+# counts every library it maps).  Not for the exporter: under ASan,
+# libasan's crypt() interceptor would satisfy the link and libcrypt,
+# whose crypt_r() it calls, would be left out.
 AS_NEEDED_LD = -Wl,--as-needed
 
 #
@@ -184,7 +186,7 @@ ALL_CPPFLAGS = -iquote lib -iquote sandbox -D_GNU_SOURCE -DJSMN_STRICT \
 	-DJSMN_PARENT_LINKS -DPCE_VERSION='"$(VERSION)"' $(HOOKS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SAN) $(PREFIX_MAP) $(PKG_CFLAGS) -MMD -MP \
 	$(CFLAGS)
-ALL_LDFLAGS = $(HARDEN_LD) $(AS_NEEDED_LD) $(SAN) $(LDFLAGS)
+ALL_LDFLAGS = $(HARDEN_LD) $(SAN) $(LDFLAGS)
 
 LIB_SRC	:= $(sort $(wildcard lib/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o)
@@ -291,12 +293,13 @@ $(LIB_AR): $(LIB_OBJ) $(SBX_OBJ)
 $(B)/helpers/promql: $(B)/helpers/promql.o $(B)/helpers/upconn.o $(HRT_OBJ) \
     $(LIB_AR)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(SECCOMP_LIBS) \
-	    $(LIB_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(AS_NEEDED_LD) -o $@ $^ $(CURL_LIBS) \
+	    $(SECCOMP_LIBS) $(LIB_LIBS) $(LDLIBS)
 
 $(B)/helpers/%: $(B)/helpers/%.o $(HRT_OBJ) $(LIB_AR)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(LIB_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(AS_NEEDED_LD) -o $@ $^ $(SECCOMP_LIBS) \
+	    $(LIB_LIBS) $(LDLIBS)
 
 # A unit test includes its module's .c to reach statics, so that module's
 # object stays out of the link (chrony, cmocka uptime example).
