@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -55,11 +54,6 @@
 #define HTTP_MIN_CONNECTIONS	8
 /* The janitor looks at deadlines at least this often. */
 #define HTTP_TICK_MS		100
-/*
- * Freeing an answer at least this large is worth a malloc_trim(): the
- * pages of a large scrape go back to the system between scrapes.
- */
-#define HTTP_TRIM_AT		(1024 * 1024)
 /* What libmicrohttpd asks of a plain answer at a time. */
 #define HTTP_PLAIN_BLOCK	(64 * 1024)
 /* The overlap guard's line is logged at most once per this long. */
@@ -145,7 +139,6 @@ static struct {
 	uint64_t		 want_budget_us;
 	struct request		*waiters;
 	unsigned long		 collections;
-	int			 trim;	/* a large result was freed */
 	unsigned long		 answers[METRICS_ANSWERS];
 	unsigned long		 rejected[METRICS_REJECTS];
 } front;
@@ -154,16 +147,15 @@ static pthread_mutex_t front_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t front_cv;
 
 /*
- * Drops a reference to r (front_mu held); the last one frees it, and asks
- * the janitor to hand a large answer's memory back to the system.
+ * Drops a reference to r (front_mu held); the last one frees it.  A large
+ * answer is a mapping of its own (main.c's M_MMAP_THRESHOLD): freeing it
+ * gives its pages back without a trim.
  */
 static void
 result_put(struct result *r)
 {
 	if (r == NULL || --r->refs > 0)
 		return;
-	if (r->len >= HTTP_TRIM_AT)
-		front.trim = 1;
 	pthread_mutex_destroy(&r->gz_mu);
 	gzip_part_free(r->gz);
 	free(r->body);
@@ -434,22 +426,16 @@ http_collector(void *arg)
 /*
  * Lets go of the latest result once no scrape may reuse it any more
  * (front_mu held): a large site's answer is not held between scrapes.
- * Returns whether freed memory is to be handed back (malloc_trim()).
  */
-static int
+static void
 http_drop_stale(uint64_t now)
 {
-	int trim;
-
 	if (front.latest != NULL && now >= front.latest->done_us &&
 	    now - front.latest->done_us >= front.cfg->min_interval_ms *
 	    1000ULL) {
 		result_put(front.latest);
 		front.latest = NULL;
 	}
-	trim = front.trim;
-	front.trim = 0;
-	return trim;
 }
 
 /*
@@ -462,7 +448,6 @@ http_janitor(void *arg)
 	struct request *sc, *next;
 	struct timespec ts;
 	uint64_t now, wake;
-	int trim;
 
 	(void)arg;
 	pthread_mutex_lock(&front_mu);
@@ -481,11 +466,8 @@ http_janitor(void *arg)
 			} else if (sc->deadline.at_us < wake)
 				wake = sc->deadline.at_us;
 		}
-		trim = http_drop_stale(now);
+		http_drop_stale(now);
 		pthread_mutex_unlock(&front_mu);
-		/* Off the lock: it walks the whole heap. */
-		if (trim)
-			(void)malloc_trim(0);
 		conns_sweep(deadline_now_us(), http_shut, "past its deadline");
 		(void)doors_reap();
 		pthread_mutex_lock(&front_mu);

@@ -1622,6 +1622,34 @@ test_memory_flat(void **state)
 	json_stream_free(js);
 }
 
+/* An element of more tokens than the array holds makes it grow. */
+static void
+test_tokens_grow(void **state)
+{
+	struct collect *c = *state;
+	struct json_stream *js;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, HEAD "{\"metric\":{\"jobid\":\"7\""),
+	    0);
+	/* 2 tokens a label: four times the first array. */
+	for (i = 0; i < 2 * JSON_TOKENS_START; i++)
+		assert_int_equal(buf_appendf(&b, ",\"l%zu\":\"v\"", i), 0);
+	assert_int_equal(buf_puts(&b, "},\"value\":[1,\"3\"]}" TAIL), 0);
+	c->n = 0;
+	js = json_stream_new(collect_fn, c);
+	assert_non_null(js);
+	assert_int_equal(json_stream_feed(js, buf_ptr(&b), buf_len(&b)), 0);
+	assert_int_equal(json_stream_end(js), 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->rec[0].jobid, "7");
+	assert_true(js->c.tokalloc >= 4 * JSON_TOKENS_START);
+	json_stream_free(js);
+	buf_cleanup(&b);
+}
+
 /* One value may be JSON_MAX_VALUE bytes; the answer has no cap. */
 static void
 test_value_cap(void **state)
@@ -1811,6 +1839,7 @@ main(void)
 		T(test_chunked),
 		T(test_streams),
 		T(test_memory_flat),
+		T(test_tokens_grow),
 		T(test_value_cap),
 		T(test_streamed_members),
 		T(test_fast_decimal),
