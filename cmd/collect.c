@@ -87,6 +87,21 @@ struct collection {
 static void	source_end(struct collection *, int, uint64_t, const char *,
     ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * The line of a failed source: what sites alert on, so its words stay and
+ * the details are fields.  seconds < 0: not timed.
+ */
+static void
+source_failed(int id, double seconds, const char *why)
+{
+	char dur[32];
+
+	snprintf(dur, sizeof(dur), "%.3fs", seconds);
+	error_kv(LOG_FIELDS({ "source", source_name(id) },
+	    { "duration", seconds >= 0 ? dur : NULL }, { "err", why }),
+	    "source failed");
+}
+
 /* Records a source's outcome and time; fmt NULL means it is up. */
 static void
 source_end(struct collection *col, int id, uint64_t start_us,
@@ -102,7 +117,7 @@ source_end(struct collection *col, int id, uint64_t start_us,
 	va_start(ap, fmt);
 	vsnprintf(run->reason, sizeof(run->reason), fmt, ap);
 	va_end(ap);
-	error_f("source %s failed: %s", source_name(id), run->reason);
+	source_failed(id, run->seconds, run->reason);
 }
 
 /* -- the feeder ----------------------------------------------------------- */
@@ -678,15 +693,14 @@ commit_all(struct collection *col, struct join *j)
 		r = id == SOURCE_SLURM ? commit_jobs(col, j) :
 		    commit_series(col, id, j);
 		if (r != 0) {
-			error_f("source %s failed: %s", source_name(id),
-			    err_str(r));
+			source_failed(id, -1, err_str(r));
 			col->run[id].up = 0;
 		}
 		sink_free(col->in.source[id].sink);
 		col->in.source[id].sink = NULL;
 	}
 	if ((r = commit_accounts(col, j)) != 0) {
-		error_f("source accounts failed: %s", err_str(r));
+		source_failed(SOURCE_ACCOUNTS, -1, err_str(r));
 		col->run[SOURCE_ACCOUNTS].up = 0;
 	}
 }
@@ -710,17 +724,18 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 		t = deadline_now_us();
 		memset(&st, 0, sizeof(st));
 		if ((r = join_build(j, si->query, &st)) != 0) {
-			error_f("building %s metrics: %s", si->name,
-			    err_str(r));
+			error_kv(LOG_FIELDS({ "source", si->name },
+			    { "err", err_str(r) }), "building metrics failed");
 			col->run[id].up = 0;
 		}
 		join_release(j, si->query);
 		col->stage_seconds[si->build_stage] =
 		    deadline_seconds_since(t);
 		if (st.no_job + st.no_user + st.no_group > 0)
-			debug_f("%s: %zu series of jobs not in squeue, %zu of "
+			debug_kv(LOG_FIELDS({ "source", si->name }),
+			    "%zu series of jobs not in squeue, %zu of "
 			    "unknown uids, %zu of unknown gids skipped",
-			    si->name, st.no_job, st.no_user, st.no_group);
+			    st.no_job, st.no_user, st.no_group);
 	}
 	for (id = 0; id < SOURCE_COUNT; id++)
 		m.source_up[id] = col->run[id].up;
@@ -733,8 +748,34 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 	}
 	m.duration_seconds = deadline_seconds_since(col->start_us);
 	if ((r = metrics_write(out, &m, j, PCE_VERSION)) != 0)
-		error_f("writing the exposition: %s", err_str(r));
+		error_kv(LOG_FIELDS({ "err", err_str(r) }),
+		    "writing the exposition failed");
 	return r;
+}
+
+/* One debug line per collection: how long, and which sources failed. */
+static void
+collect_done_line(const struct collection *col, uint64_t start)
+{
+	char dur[32], failed[128];
+	size_t o = 0;
+	int id, n;
+
+	if (LOG_LEVEL_DEBUG > log_current_level)
+		return;
+	failed[0] = '\0';
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		if (col->run[id].up)
+			continue;
+		n = snprintf(failed + o, sizeof(failed) - o, "%s%s",
+		    o > 0 ? "," : "", source_name(id));
+		if (n < 0 || (size_t)n >= sizeof(failed) - o)
+			break;
+		o += (size_t)n;
+	}
+	snprintf(dur, sizeof(dur), "%.3fs", deadline_seconds_since(start));
+	debug_kv(LOG_FIELDS({ "duration", dur },
+	    { "failed", o > 0 ? failed : NULL }), "collection done");
 }
 
 /* Uids of proc series go to the accounts thread as they arrive. */
@@ -825,7 +866,7 @@ collect_scrape(struct collector *c, struct deadline deadline,
 	for (i = 0; i < SOURCE_COUNT; i++)
 		if (!col.run[i].up)
 			*all_up = 0;
-	debug_f("scrape done in %.3f s", deadline_seconds_since(start));
+	collect_done_line(&col, start);
  out:
 	if (slurm_thread)
 		pthread_join(slurm_tid, NULL);

@@ -118,8 +118,9 @@ resolve_command(const char *flag, const char *given, const char *name,
 		(void)snprintf(out, outsz, "%s", given);
 		if (access(out, X_OK) == 0)
 			return 0;
-		error_f("%s=%s: %s; the %s source fails until it can be run",
-		    flag, given, strerror(errno), src);
+		error_kv(LOG_FIELDS({ "source", src }, { "path", given },
+		    { "err", strerror(errno) }), "%s: the source fails until "
+		    "it can be run", flag);
 		return -1;
 	}
 	if (find_in_path(name, out, outsz) == 0)
@@ -129,8 +130,9 @@ resolve_command(const char *flag, const char *given, const char *name,
 	if (path == NULL || path[0] != '/' || (size_t)snprintf(out, outsz,
 	    "%.*s/%s", (int)strcspn(path, ":"), path, name) >= outsz)
 		(void)snprintf(out, outsz, "/usr/bin/%s", name);
-	error_f("%s not found in PATH; the %s source fails until %s exists "
-	    "(or set %s)", name, src, out, flag);
+	error_kv(LOG_FIELDS({ "source", src }, { "path", out },
+	    { "err", "not found in PATH" } ), "%s: the source fails until it "
+	    "exists (or set %s)", name, flag);
 	return -1;
 }
 
@@ -139,10 +141,11 @@ static void
 warn_unreachable(const char *name, const char *path)
 {
 	if (path[0] != '\0' && access(path, X_OK) != 0)
-		error_f("%s at %s cannot be run by user %s (%s); its source "
-		    "will fail until the file and its directories are "
-		    "accessible, or choose another -user", name, path,
-		    cfg.user, strerror(errno));
+		error_kv(LOG_FIELDS({ "path", path }, { "user", cfg.user },
+		    { "err", strerror(errno) }), "%s cannot be run by the "
+		    "user: its source will fail until the file and its "
+		    "directories are accessible, or choose another -user",
+		    name);
 }
 
 /* "NAME=value" from our environment in env_store[i], or NULL. */
@@ -362,7 +365,7 @@ start_process(int argc, char **argv)
 {
 	extern char **environ;
 	const char *pw;
-	char err[1024];
+	char err[1024], timeout[16];
 	size_t len;
 
 	(void)argc;
@@ -392,9 +395,11 @@ start_process(int argc, char **argv)
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
 	(void)mallopt(M_TRIM_THRESHOLD, MAIN_MMAP_THRESHOLD);
-	info_f("starting prometheus-cluster-exporter %s (upstream %s, "
-	    "timerange %s, timeout %us)", PCE_VERSION, "configured",
-	    cfg.timerange, cfg.timeout_s);
+	snprintf(timeout, sizeof(timeout), "%us", cfg.timeout_s);
+	info_kv(LOG_FIELDS({ "version", version_number() },
+	    { "revision", version_revision() },
+	    { "branch", version_branch() }, { "timerange", cfg.timerange },
+	    { "timeout", timeout }), "starting prometheus-cluster-exporter");
 	if (cfg.sandbox_mode == SANDBOX_OFF)
 		warn_f("SANDBOX IS OFF (-sandbox=off): no process runs under "
 		    "a seccomp filter, Landlock or memory-deny-write-execute; "
@@ -601,7 +606,8 @@ main(int argc, char **argv)
 		_exit(1);
 	}
 	sig = wait_for_stop();
-	info_f("received %s, shutting down", sigabbrev_np(sig));
+	info_kv(LOG_FIELDS({ "signal", sigabbrev_np(sig) }),
+	    "shutting down");
 	/*
 	 * Killing the helpers first ends any collection in flight at once
 	 * (its reads see EOF); the HTTP threads are not waited for, so the

@@ -225,11 +225,11 @@ relay_scrape(void)
 	for (i = 0; i < RELAY_MAX_HELPERS; i++) {
 		s = &relay_slots[i];
 		if (s->dropped_lines > 0)
-			warn_f("helper %s: %lu log lines (%lu bytes) past its "
+			warn_kv(LOG_FIELDS({ "helper", s->name }),
+			    "%lu log lines (%lu bytes) past the helper's "
 			    "budget of %d lines and %d bytes per collection "
-			    "dropped", s->name, s->dropped_lines,
-			    s->dropped_bytes, RELAY_MAX_LINES,
-			    RELAY_MAX_BYTES);
+			    "dropped", s->dropped_lines, s->dropped_bytes,
+			    RELAY_MAX_LINES, RELAY_MAX_BYTES);
 		s->lines = s->bytes = 0;
 		s->dropped_lines = s->dropped_bytes = 0;
 	}

@@ -98,7 +98,7 @@ sup_describe(int wstatus, char *out, size_t outsz)
 static int
 sup_start(struct helper *h, struct deadline deadline)
 {
-	char err[256];
+	char err[256], pid[24];
 	int r, log_fd;
 
 	r = spawn_helper(sup_spawner, h->id, deadline, &h->pid, &h->to_fd,
@@ -106,8 +106,9 @@ sup_start(struct helper *h, struct deadline deadline)
 	if (r == ERR_EOF)
 		sup_lost_spawner();
 	if (r != 0) {
-		error_f("helper %s: %s", h->name, r == ERR_TIMEOUT ?
-		    "the spawner did not answer in time" : err);
+		error_kv(LOG_FIELDS({ "helper", h->name }, { "err",
+		    r == ERR_TIMEOUT ? "the spawner did not answer in time" :
+		    err }), "helper not started");
 		h->pid = -1;
 		h->to_fd = h->from_fd = -1;
 		return r == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_SYSTEM;
@@ -116,12 +117,15 @@ sup_start(struct helper *h, struct deadline deadline)
 	/* Never block on a helper: both ends are polled with a deadline. */
 	if (fcntl(h->to_fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(h->from_fd, F_SETFL, O_NONBLOCK) == -1)
-		warn_f("helper %s: O_NONBLOCK: %s", h->name, strerror(errno));
+		warn_kv(LOG_FIELDS({ "helper", h->name },
+		    { "err", strerror(errno) }), "O_NONBLOCK failed");
 	buf_reset(&h->in);
 	h->dead = 0;
 	__atomic_store_n(&h->exited_pid, 0, __ATOMIC_SEQ_CST);
 	h->started_us = deadline_now_us();
-	debug_f("helper %s started, pid %d", h->name, (int)h->pid);
+	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
+	debug_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid }),
+	    "helper started");
 	return 0;
 }
 
@@ -153,6 +157,7 @@ static void
 sup_bury(struct helper *h, const char *why, int on_purpose)
 {
 	uint64_t now = deadline_now_us();
+	char pid[24];
 
 	if (h->to_fd != -1)
 		close(h->to_fd);
@@ -165,15 +170,16 @@ sup_bury(struct helper *h, const char *why, int on_purpose)
 	h->dead = 1;
 	__atomic_add_fetch(&h->restarts, 1, __ATOMIC_SEQ_CST);
 	sup_backoff(h, !on_purpose && now - h->started_us < SUP_QUICK_US);
+	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
 	if (h->quick_deaths >= 2) {
-		error_f("helper %s (pid %d) %s; it died %u times in a row "
+		error_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid },
+		    { "err", why }), "helper lost; it died %u times in a row "
 		    "within %llu s of its start: next start in %llu s",
-		    h->name, (int)h->pid, why, h->quick_deaths,
-		    SUP_QUICK_US / 1000000ULL,
+		    h->quick_deaths, SUP_QUICK_US / 1000000ULL,
 		    (h->next_start_us - now) / 1000000ULL);
 	} else
-		error_f("helper %s (pid %d) %s; restarting", h->name,
-		    (int)h->pid, why);
+		error_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid },
+		    { "err", why }), "helper lost; restarting");
 	sup_poke();
 }
 
@@ -184,7 +190,7 @@ sup_bury(struct helper *h, const char *why, int on_purpose)
 static int
 sup_reap(struct helper *h, struct deadline deadline)
 {
-	char how[96];
+	char how[96], pid[24];
 	int wstatus = 0, r;
 
 	if (h->pid <= 0)
@@ -192,14 +198,16 @@ sup_reap(struct helper *h, struct deadline deadline)
 	r = spawn_kill(sup_spawner, h->id, h->pid, deadline, &wstatus);
 	if (r == ERR_EOF)
 		sup_lost_spawner();
+	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
 	if (r == ERR_TIMEOUT) {
-		warn_f("helper %s (pid %d): the spawner did not answer in "
-		    "time; trying again", h->name, (int)h->pid);
+		warn_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid }),
+		    "the spawner did not answer in time; trying again");
 		return r;
 	}
 	if (r == 0) {
 		sup_describe(wstatus, how, sizeof(how));
-		info_f("helper %s (pid %d) %s", h->name, (int)h->pid, how);
+		info_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid },
+		    { "status", how }), "helper ended");
 	}
 	/* ERR_NOTFOUND: the spawner holds no such instance any more. */
 	h->pid = -1;

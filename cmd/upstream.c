@@ -141,8 +141,9 @@ upstream_reload(void)
 		return;
 	up_reloads++;
 	if (up_load(&p, err, sizeof(err)) != 0) {
-		error_f("upstream configuration not reloaded (SIGHUP %lu), "
-		    "the previous one stays: %s", up_reloads, err);
+		error_kv(LOG_FIELDS({ "file", up_path }, { "err", err }),
+		    "upstream configuration not reloaded (SIGHUP %lu), the "
+		    "previous one stays", up_reloads);
 		return;
 	}
 	pthread_mutex_lock(&up_mu);
@@ -150,8 +151,8 @@ upstream_reload(void)
 	up_cfg = p;
 	pthread_mutex_unlock(&up_mu);
 	promcfg_free(&old);
-	info_f("upstream configuration reloaded (SIGHUP %lu) from %s",
-	    up_reloads, up_path);
+	info_kv(LOG_FIELDS({ "file", up_path }),
+	    "upstream configuration reloaded (SIGHUP %lu)", up_reloads);
 }
 
 /*

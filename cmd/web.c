@@ -138,9 +138,10 @@ web_start(const char *path, char *err, size_t errsz)
 	if ((r = web_load(&n, err, errsz)) != 0)
 		return r;
 	if ((r = web_apply(&n, 1, err, errsz)) == 0)
-		info_f("web configuration %s: %s, %zu basic auth user%s",
-		    web_path, n.cfg.tls.enabled ? "TLS" : "plain HTTP",
-		    n.cfg.nusers, n.cfg.nusers == 1 ? "" : "s");
+		info_kv(LOG_FIELDS({ "file", web_path }),
+		    "web configuration: %s, %zu basic auth user%s",
+		    n.cfg.tls.enabled ? "TLS" : "plain HTTP", n.cfg.nusers,
+		    n.cfg.nusers == 1 ? "" : "s");
 	webcfg_free(&n.cfg);
 	return r;
 }
@@ -159,15 +160,17 @@ web_reload(void)
 	web_reloads++;
 	if (web_load(&n, err, sizeof(err)) != 0 ||
 	    web_apply(&n, 0, err, sizeof(err)) != 0) {
-		error_f("web configuration not reloaded (SIGHUP %lu), the "
-		    "previous one stays: %s", web_reloads, err);
+		error_kv(LOG_FIELDS({ "file", web_path }, { "err", err }),
+		    "web configuration not reloaded (SIGHUP %lu), the "
+		    "previous one stays", web_reloads);
 		webtls_free(n.tls);
 		webcfg_free(&n.cfg);
 		return;
 	}
-	info_f("web configuration reloaded (SIGHUP %lu) from %s: %s, %zu "
-	    "basic auth user%s", web_reloads, web_path, n.cfg.tls.enabled ?
-	    "TLS" : "plain HTTP", n.cfg.nusers, n.cfg.nusers == 1 ? "" : "s");
+	info_kv(LOG_FIELDS({ "file", web_path }),
+	    "web configuration reloaded (SIGHUP %lu): %s, %zu basic auth "
+	    "user%s", web_reloads, n.cfg.tls.enabled ? "TLS" : "plain HTTP",
+	    n.cfg.nusers, n.cfg.nusers == 1 ? "" : "s");
 	webcfg_free(&n.cfg);
 }
 

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "caps.h"
 
-_Static_assert(LOG_LINE_MAX == MAX_LOG_MSG * 2 + 256,
+_Static_assert(LOG_LINE_MAX == MAX_LOG_MSG * 2 + LOG_FIELDS_MAX + 256,
     "LOG_LINE_MAX in log.h follows MAX_LOG_MSG");
 
 /*
@@ -64,6 +64,7 @@ struct log_slot {
 	long		 pid;
 	char		 caller[64];
 	char		 helper[32];
+	char		 fields[LOG_FIELDS_MAX];	/* rendered */
 	char		 text[MAX_LOG_MSG];
 };
 
@@ -160,10 +161,63 @@ log_escape(char *dst, size_t dstsz, const char *s)
 	dst[o] = '\0';
 }
 
-/* One line into line (LOG_LINE_MAX bytes); returns its length. */
+/* A logfmt value is quoted when it is empty or a byte would end it. */
+static int
+log_needs_quotes(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (*p == '\0')
+		return 1;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * Renders fields for the current format into dst (LOG_FIELDS_MAX bytes):
+ * " key=value ..." or ",\"key\":\"value\"...".  A field that does not fit
+ * is left out, and so are those after it: a line never carries half a
+ * value.
+ */
+static void
+log_render_fields(char *dst, const struct log_field *fields, int format)
+{
+	char esc[LOG_FIELDS_MAX];
+	size_t o = 0;
+	int n;
+
+	dst[0] = '\0';
+	for (; fields != NULL && fields->key != NULL; fields++) {
+		if (fields->value == NULL)
+			continue;
+		log_escape(esc, sizeof(esc), fields->value);
+		if (format == LOG_FORMAT_JSON)
+			n = snprintf(dst + o, LOG_FIELDS_MAX - o,
+			    ",\"%s\":\"%s\"", fields->key, esc);
+		else if (log_needs_quotes(fields->value))
+			n = snprintf(dst + o, LOG_FIELDS_MAX - o, " %s=\"%s\"",
+			    fields->key, esc);
+		else
+			n = snprintf(dst + o, LOG_FIELDS_MAX - o, " %s=%s",
+			    fields->key, esc);
+		if (n < 0 || (size_t)n >= LOG_FIELDS_MAX - o) {
+			dst[o] = '\0';
+			return;
+		}
+		o += (size_t)n;
+	}
+}
+
+/*
+ * One line into line (LOG_LINE_MAX bytes); returns its length.  fields
+ * are rendered for this format already, or NULL.
+ */
 static size_t
 log_format_tagged(char *line, int level, const char *caller,
-    const char *helper, long pid, const char *msg)
+    const char *helper, long pid, const char *msg, const char *fields)
 {
 	char esc[MAX_LOG_MSG * 2], ts[96];
 	const size_t linesz = LOG_LINE_MAX;
@@ -177,10 +231,13 @@ log_format_tagged(char *line, int level, const char *caller,
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000) % 1000);
 	log_escape(esc, sizeof(esc), msg);
+	if (fields == NULL)
+		fields = "";
 	if (log_format_kind == LOG_FORMAT_JSON) {
 		n = snprintf(line, linesz,
 		    "{\"ts\":\"%s\",\"level\":\"%s\",\"caller\":\"%s\","
-		    "\"msg\":\"%s\"", ts, level_names[level], caller, esc);
+		    "\"msg\":\"%s\"%s", ts, level_names[level], caller, esc,
+		    fields);
 		if (helper != NULL && n > 0 && (size_t)n < linesz)
 			n += snprintf(line + n, linesz - (size_t)n,
 			    ",\"helper\":\"%s\",\"pid\":%ld", helper, pid);
@@ -188,8 +245,8 @@ log_format_tagged(char *line, int level, const char *caller,
 			n += snprintf(line + n, linesz - (size_t)n, "}\n");
 	} else {
 		n = snprintf(line, linesz,
-		    "ts=%s level=%s caller=%s msg=\"%s\"", ts,
-		    level_names[level], caller, esc);
+		    "ts=%s level=%s caller=%s msg=\"%s\"%s", ts,
+		    level_names[level], caller, esc, fields);
 		if (helper != NULL && n > 0 && (size_t)n < linesz)
 			n += snprintf(line + n, linesz - (size_t)n,
 			    " helper=%s pid=%ld", helper, pid);
@@ -215,7 +272,7 @@ log_format(char *line, int level, const char *caller, const char *msg)
 	if (level < LOG_LEVEL_ERROR || level > LOG_LEVEL_TRACE)
 		level = LOG_LEVEL_ERROR;
 	return log_format_tagged(line, level, caller, log_helper,
-	    log_helper != NULL ? (long)getpid() : 0, msg);
+	    log_helper != NULL ? (long)getpid() : 0, msg, NULL);
 }
 
 /* To the writer, else to stderr: one write per line, never interleaved. */
@@ -234,23 +291,32 @@ log_out(const char *line, size_t n, int last)
 
 static void
 log_write(int level, const char *caller, const char *helper, long pid,
-    const char *msg)
+    const char *msg, const char *fields)
 {
 	char line[LOG_LINE_MAX];
 
 	log_out(line, log_format_tagged(line, level, caller, helper, pid,
-	    msg), 0);
+	    msg, fields), 0);
 }
 
-/* A line of this process: to the sink of a helper, else written. */
+/*
+ * A line of this process: to the sink of a helper, else written.  A sink
+ * takes text only: rendered logfmt fields are appended to it.
+ */
 static void
-log_local(int level, const char *func, const char *msg)
+log_local(int level, const char *func, const char *msg, const char *fields)
 {
-	if (log_sink != NULL)
+	char joined[MAX_LOG_MSG];
+
+	if (log_sink != NULL) {
+		if (fields != NULL && fields[0] != '\0') {
+			snprintf(joined, sizeof(joined), "%s%s", msg, fields);
+			msg = joined;
+		}
 		log_sink(level, msg, log_sink_arg);
-	else
+	} else
 		log_write(level, func, log_helper, log_helper != NULL ?
-		    (long)getpid() : 0, msg);
+		    (long)getpid() : 0, msg, fields);
 }
 
 /* Writes the summary of s's ended interval.  Called with log_mu held. */
@@ -272,9 +338,9 @@ log_summary(const struct log_slot *s)
 	    s->held, s->held == 1 ? "" : "s",
 	    (unsigned long long)(s->interval_ms / 1000));
 	if (s->relayed)
-		log_write(s->level, "helper", s->helper, s->pid, msg);
+		log_write(s->level, "helper", s->helper, s->pid, msg, NULL);
 	else
-		log_local(s->level, s->caller, msg);
+		log_local(s->level, s->caller, msg, s->fields);
 }
 
 /*
@@ -338,6 +404,7 @@ struct log_key {
 	int		 relayed;
 	const char	*caller;
 	const char	*helper;
+	const char	*fields;	/* rendered, "" for none */
 	long		 pid;
 	unsigned int	 burst;
 	uint64_t	 interval_ms;
@@ -354,6 +421,7 @@ log_same(const struct log_slot *s, const struct log_key *k,
 	return s->hash == k->hash && s->level == k->level &&
 	    s->relayed == k->relayed &&
 	    strncmp(s->text, text, sizeof(s->text) - 1) == 0 &&
+	    strcmp(s->fields, k->fields) == 0 &&
 	    strcmp(s->caller, k->caller) == 0 &&
 	    strcmp(s->helper, k->helper != NULL ? k->helper : "") == 0;
 }
@@ -420,6 +488,8 @@ log_admit(const struct log_key *k, const char *text)
 			snprintf(s->helper, sizeof(s->helper), "%s",
 			    k->helper != NULL ? k->helper : "");
 			snprintf(s->text, sizeof(s->text), "%s", text);
+			snprintf(s->fields, sizeof(s->fields), "%s",
+			    k->fields);
 			s->passed = 1;
 		}
 	} else if (s->passed < s->burst)
@@ -429,8 +499,11 @@ log_admit(const struct log_key *k, const char *text)
 		s->held++;
 		s->level = k->level;
 		s->pid = k->pid;
-		if (k->hash == 0)
+		if (k->hash == 0) {
 			snprintf(s->text, sizeof(s->text), "%s", text);
+			snprintf(s->fields, sizeof(s->fields), "%s",
+			    k->fields);
+		}
 		__atomic_add_fetch(&log_held_total, 1, __ATOMIC_RELAXED);
 		pass = 0;
 	}
@@ -442,7 +515,7 @@ log_admit(const struct log_key *k, const char *text)
 /* Repeats of the same text: see log.h. */
 static int
 log_admit_text(int level, const char *caller, const char *helper,
-    long pid, const char *text)
+    long pid, const char *text, const char *fields)
 {
 	struct log_key k;
 	char lv[2] = { (char)('0' + level), '\0' };
@@ -452,30 +525,57 @@ log_admit_text(int level, const char *caller, const char *helper,
 	k.relayed = helper != NULL;
 	k.caller = caller;
 	k.helper = helper;
+	k.fields = fields != NULL ? fields : "";
 	k.pid = pid;
 	k.burst = LOG_REPEAT_BURST;
 	k.interval_ms = LOG_REPEAT_INTERVAL_S * 1000ULL;
-	k.hash = log_hash(log_hash(log_hash(log_hash(0xcbf29ce484222325ULL,
-	    lv), caller), helper != NULL ? helper : ""), text);
+	k.hash = log_hash(log_hash(log_hash(log_hash(log_hash(
+	    0xcbf29ce484222325ULL, lv), caller), helper != NULL ? helper : ""),
+	    text), k.fields);
 	/* 0 marks a call site. */
 	if (k.hash == 0)
 		k.hash = 1;
 	return log_admit(&k, text);
 }
 
-void
-log_emitv(int level, const char *func, const char *fmt, va_list ap)
+/* The body of log_emitv() and log_emit_kv(). */
+static void
+log_emit_fields(int level, const char *func, const struct log_field *kv,
+    const char *fmt, va_list ap)
 {
-	char msg[MAX_LOG_MSG];
-	int saved = errno;
+	char msg[MAX_LOG_MSG], fields[LOG_FIELDS_MAX];
 
 	if (level < LOG_LEVEL_ERROR || level > LOG_LEVEL_TRACE)
 		level = LOG_LEVEL_ERROR;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* A sink sends text, which the parent quotes: logfmt reads best. */
+	log_render_fields(fields, kv, log_sink != NULL ? LOG_FORMAT_LOGFMT :
+	    log_format_kind);
 	/* A helper's lines are bounded by the parent, which relays them. */
 	if (log_sink != NULL || level > LOG_LEVEL_INFO ||
-	    log_admit_text(level, func, NULL, 0, msg))
-		log_local(level, func, msg);
+	    log_admit_text(level, func, NULL, 0, msg, fields))
+		log_local(level, func, msg, fields);
+}
+
+void
+log_emitv(int level, const char *func, const char *fmt, va_list ap)
+{
+	int saved = errno;
+
+	log_emit_fields(level, func, NULL, fmt, ap);
+	errno = saved;
+}
+
+void
+log_emit_kv(int level, const char *func, const struct log_field *fields,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	log_emit_fields(level, func, fields, fmt, ap);
+	va_end(ap);
 	errno = saved;
 }
 
@@ -510,8 +610,9 @@ log_emit_limited(int level, unsigned int burst, unsigned int interval_s,
 	k.caller = func;
 	k.burst = burst > 0 ? burst : 1;
 	k.interval_ms = (uint64_t)interval_s * 1000;
+	k.fields = "";
 	if (log_admit(&k, msg))
-		log_local(level, func, msg);
+		log_local(level, func, msg, NULL);
 	errno = saved;
 }
 
@@ -525,8 +626,8 @@ log_relay(int level, const char *helper, long pid, const char *msg)
 	if (level > log_current_level)
 		return;
 	if (level > LOG_LEVEL_INFO ||
-	    log_admit_text(level, "helper", helper, pid, msg))
-		log_write(level, "helper", helper, pid, msg);
+	    log_admit_text(level, "helper", helper, pid, msg, NULL))
+		log_write(level, "helper", helper, pid, msg, NULL);
 	errno = saved;
 }
 

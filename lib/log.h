@@ -7,8 +7,9 @@
 
 /*
  * One line per event on stderr: logfmt (default) or JSON, with ts, level,
- * caller and msg, plus helper= when a helper's record is re-emitted.  The
- * level is tested before the arguments are evaluated.
+ * caller and msg, then the line's fields (source=, err=, duration=, ...:
+ * log_kv()), plus helper= and pid= when a helper's record is re-emitted.
+ * The level is tested before the arguments are evaluated.
  *
  * Repeats are bounded where lines are written (not in a process with a
  * sink: its parent bounds what it relays).  An error, warn or info line
@@ -38,8 +39,31 @@ enum log_format {
 #define LOG_REPEAT_BURST	5
 #define LOG_REPEAT_INTERVAL_S	10
 
-/* Longest line log_format() makes, '\n' included (MAX_LOG_MSG * 2 + 256). */
-#define LOG_LINE_MAX		2304
+/*
+ * Rendered fields of one line at most, escapes included; a field that
+ * would not fit is left out whole, never cut.
+ */
+#define LOG_FIELDS_MAX		2048
+/*
+ * Longest line a process writes, '\n' included: the escaped message
+ * (MAX_LOG_MSG * 2), the fields and the rest.
+ */
+#define LOG_LINE_MAX		(2048 + LOG_FIELDS_MAX + 256)
+
+/*
+ * A field of a line, after msg: key=value in logfmt, "key":"value" in
+ * JSON.  Keys are this program's own words; values may hold anything and
+ * are escaped (quoted in logfmt when they need it).  A NULL value leaves
+ * the field out.  LOG_FIELDS({ "source", name }, { "err", why }) makes the
+ * array, ended by a NULL key.
+ */
+struct log_field {
+	const char	*key;
+	const char	*value;
+};
+
+#define LOG_FIELDS(...)							\
+	((const struct log_field []){ __VA_ARGS__, { NULL, NULL } })
 
 /* Sender of log lines a process emits; helpers send LOG records instead. */
 typedef void log_sink_fn(int level, const char *msg, void *arg);
@@ -72,6 +96,14 @@ void	log_emit(int level, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_emitv(int level, const char *func, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 3, 0)));
+/*
+ * Like log_emit(), with fields after msg (NULL: none).  Repeats are
+ * counted by message and fields together.  In a process with a sink (a
+ * helper) the fields are appended to the message, as key=value.
+ */
+void	log_emit_kv(int level, const char *func,
+	    const struct log_field *fields, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 /*
  * Like log_emit(), but at most burst lines per interval_s seconds come
  * from this call site (func and fmt, both string literals: they are kept
@@ -114,6 +146,11 @@ void	log_fatal(const char *func, const char *fmt, ...)
 		log_emit((lvl), __func__, __VA_ARGS__);			\
 } while (0)
 
+#define log_kv(lvl, fields, ...) do {					\
+	if ((lvl) <= log_current_level)					\
+		log_emit_kv((lvl), __func__, (fields), __VA_ARGS__);	\
+} while (0)
+
 #define log_limited(lvl, burst, interval_s, ...) do {			\
 	if ((lvl) <= log_current_level)					\
 		log_emit_limited((lvl), (burst), (interval_s),		\
@@ -125,6 +162,10 @@ void	log_fatal(const char *func, const char *fmt, ...)
 #define info_f(...)	log_at(LOG_LEVEL_INFO, __VA_ARGS__)
 #define debug_f(...)	log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define trace_f(...)	log_at(LOG_LEVEL_TRACE, __VA_ARGS__)
+#define error_kv(fields, ...)	log_kv(LOG_LEVEL_ERROR, fields, __VA_ARGS__)
+#define warn_kv(fields, ...)	log_kv(LOG_LEVEL_WARN, fields, __VA_ARGS__)
+#define info_kv(fields, ...)	log_kv(LOG_LEVEL_INFO, fields, __VA_ARGS__)
+#define debug_kv(fields, ...)	log_kv(LOG_LEVEL_DEBUG, fields, __VA_ARGS__)
 #define fatal_f(...)	log_fatal(__func__, __VA_ARGS__)
 
 #endif /* LOG_H */

@@ -1190,6 +1190,36 @@ def check_logfmt(text, what="exporter stderr"):
         what, len(bad), bad[:3]))
 
 
+# key=value, the value bare or quoted with lib/log's escapes (which JSON
+# reads too).
+LOGFMT_PAIR_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def logfmt_fields(line):
+    """A logfmt line's keys and values, quotes and escapes undone; the
+    first of a key repeated."""
+    out = {}
+    for k, v in LOGFMT_PAIR_RE.findall(line):
+        if v.startswith('"'):
+            v = json.loads(v)
+        out.setdefault(k, v)
+    return out
+
+
+def source_failures(log, source):
+    """The err= of every `msg="source failed"` line of that source."""
+    return [f.get("err", "") for f in (logfmt_fields(l) for l in log.split("\n")
+                                      if 'msg="source failed"' in l)
+            if f.get("source") == source]
+
+
+def helper_lines(log, helper):
+    """The fields of the exporter's own lines about a helper (helper=,
+    not relayed from it)."""
+    return [f for f in (logfmt_fields(l) for l in log.split("\n") if "helper=" + helper in l)
+            if f.get("helper") == helper and f.get("caller") != "helper"]
+
+
 def expected_subset(families):
     return expected_values(load_expected(), families)
 
@@ -1529,7 +1559,8 @@ def sandbox_fault_enforce(t):
         t.expect(check, restarts_of(e1).get(helper, 0) >= 1,
                  "%s fault: restarts %r, want >= 1" % (helper, restarts_of(e1)))
         log = ex.stderr()
-        t.expect(check, re.search(r"helper %s .*signal SYS \(sandbox violation\)" % helper, log),
+        t.expect(check, [f for f in helper_lines(log, helper)
+                         if "signal SYS (sandbox violation)" in f.get("err", "") + f.get("status", "")],
                  "%s fault: no log line naming SIGSYS for the helper" % helper)
         t.expect(check, scrape_ok(e2) == 1.0, "%s fault: next scrape_ok %r, source_up %r" % (
             helper, scrape_ok(e2), source_up(e2)))
@@ -1557,7 +1588,8 @@ def protocol_violation(t):
             t.expect(check, restarts_of(e1).get(helper, 0) >= 1,
                      "%s %s: restarts %r, want >= 1" % (helper, kind, restarts_of(e1)))
             log = ex.stderr()
-            t.expect(check, re.search(r"helper %s .*protocol violation: %s" % (helper, re.escape(why)), log),
+            t.expect(check, [f for f in helper_lines(log, helper)
+                             if "protocol violation: " + why in f.get("err", "")],
                      "%s %s: no log line naming the violation (%r)" % (helper, kind, why))
             t.expect(check, scrape_ok(e2) == 1.0, "%s %s: next scrape_ok %r, source_up %r" % (
                 helper, kind, scrape_ok(e2), source_up(e2)))
@@ -1672,7 +1704,10 @@ def missing_commands(t):
     ex = t.exporter(up, env_extra={"PATH": t.bin})
     r, e = scrape(ex, what="scrape without squeue")
     log = ex.stderr()
-    t.expect(check, "squeue not found in PATH" in log, "no start-up line about the missing squeue")
+    missing = [f for f in map(logfmt_fields, log.split("\n"))
+               if f.get("source") == "slurm" and f.get("err") == "not found in PATH"
+               and f.get("msg", "").startswith("squeue: the source fails until it exists")]
+    t.expect(check, missing, "no start-up line about the missing squeue:\n%s" % tail(log, 6))
     ups = source_up(e)
     t.expect(check, ups.get("slurm") == 0.0 and all(v == 1.0 for k, v in ups.items() if k != "slurm"),
              "without squeue: source_up %r" % ups)
@@ -1680,8 +1715,8 @@ def missing_commands(t):
     t.expect(assert_same, {k: v for k, v in e.values(DATA_FAMILIES).items()
                            if k[0].startswith("cluster_proc_")}, proc_want, "proc series without squeue")
     # Installed after start-up, where the log said: the source recovers.
-    t.expect(check, "until %s/squeue exists" % t.bin in log, "the start-up line does not say where squeue is "
-             "looked for: %r" % tail(log, 3))
+    t.expect(check, missing and missing[0].get("path") == t.bin + "/squeue",
+             "the start-up line does not say where squeue is looked for: %r" % missing[:1])
     t.install_original_standins()
     r, e = scrape(ex, what="scrape once squeue is installed")
     t.expect(check, source_up(e).get("slurm") == 1.0, "squeue installed after start-up: source_up %r" % (
@@ -1690,7 +1725,9 @@ def missing_commands(t):
     t.install_original_standins()
     ex = t.exporter(up, extra=["--path.getent=/nonexistent/getent"])
     r, e = scrape(ex, what="scrape with a bad --path.getent")
-    t.expect(check, "--path.getent=/nonexistent/getent" in ex.stderr(),
+    t.expect(check, [f for f in map(logfmt_fields, ex.stderr().split("\n"))
+                     if f.get("msg", "").startswith("--path.getent:")
+                     and f.get("path") == "/nonexistent/getent" and f.get("source") == "accounts"],
              "no start-up line naming the bad --path.getent")
     ups = source_up(e)
     t.expect(check, ups.get("accounts") == 0.0 and ups.get("slurm") == 1.0, "bad getent: source_up %r" % ups)

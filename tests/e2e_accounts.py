@@ -124,7 +124,7 @@ def accounts_getent_hangs_in_one_batch(t):
     hung = [k for k in got if dict(k[1]).get("user_name") == "u%d" % (ACCT_HANG_UID - ACCT_UID0)]
     t.expect(check, not hung, "a row for uid %d, whose getent hung: %r" % (ACCT_HANG_UID, hung))
     log = ex.stderr()
-    failed = [l for l in log.split("\n") if "source accounts failed" in l]
+    failed = source_failures(log, "accounts")
     t.expect(check, failed and "deadline" in failed[0],
              "no log line saying the accounts source failed at its deadline: %r" % failed[:2])
     t.expect(check, restarts_of(e).get("accounts", 0) >= 1,

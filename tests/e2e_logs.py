@@ -260,3 +260,52 @@ def logs_repeated_warning(t):
     check(counted, "no line with %r says how many were held back; its lines:\n%s" % (
         SKIP_LINE, "\n".join(l for l in ex.stderr().split("\n") if SKIP_LINE in l)))
     t.note("count line: %s" % counted[0][counted[0].find("msg="):])
+
+
+@test
+def logs_fields(t):
+    """--log.format=json: every line is one JSON object with ts, level,
+    caller and msg, and the details are fields of their own: a failed
+    source says source=, duration= and err=, the start-up line version=
+    and revision=, a helper's lines helper= and pid=.  The same details in
+    logfmt (missing_commands reads those)."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    # No squeue anywhere in this PATH: the slurm source fails every scrape.
+    ex = t.exporter(up, extra=["--log.format=json"], env_extra={"PATH": t.bin})
+    r, e = scrape(ex, what="scrape without squeue")
+    check(source_up(e).get("slurm") == 0.0, "source_up %r, want slurm 0" % source_up(e))
+    time.sleep(0.2)
+    lines = [l for l in ex.stderr().split("\n") if l]
+    docs, bad = [], []
+    for l in lines:
+        try:
+            d = json.loads(l)
+        except ValueError:
+            bad.append(l)
+            continue
+        if not (isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("ts", "level", "caller", "msg"))):
+            bad.append(l)
+        else:
+            docs.append(d)
+    check(docs and not bad, "%d of %d lines are not JSON objects with ts, level, caller and msg: %r" % (
+        len(bad), len(lines), bad[:3]))
+    levels = {d["level"] for d in docs}
+    check(levels <= {"error", "warn", "info", "debug", "trace"}, "levels %r" % sorted(levels))
+    failed = [d for d in docs if d["msg"] == "source failed" and d.get("source") == "slurm"]
+    check(failed, "no source failed line with source=slurm among:\n%s" % "\n".join(lines[-6:]))
+    f = failed[0]
+    t.expect(check, f["level"] == "error" and f.get("err") and re.match(r"^\d+\.\d{3}s$", f.get("duration", "")),
+             "the failed source's line lacks level=error, err= or duration=: %r" % f)
+    version = re.search(r"^VERSION\s*:?=\s*(\S+)", read_text(os.path.join(ROOT, "Makefile")), re.M).group(1)
+    start = [d for d in docs if d["msg"] == "starting prometheus-cluster-exporter"]
+    t.expect(check, start and start[0].get("version") == version and start[0].get("revision"),
+             "the start-up line lacks version=%s or revision=: %r" % (version, start[:1]))
+    started = [d for d in docs if d["msg"] == "helper started"]
+    t.expect(check, {d.get("helper") for d in started} >= {"slurm", "accounts", "promql"}
+             and all(re.match(r"^\d+$", d.get("pid", "")) for d in started),
+             "helper started lines without helper= and pid=: %r" % started[:3])
+    # Nothing but fields after msg: no detail left inside a source's msg.
+    t.expect(check, not [d for d in docs if re.match(r"^source \S+ failed", d["msg"])],
+             "a line still puts the source inside msg")

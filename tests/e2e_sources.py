@@ -103,7 +103,9 @@ def helper_killed_while_idle(t):
         check(helper_pid(ex, name) == new, "%s restarted again by the scrape" % name)
     log = ex.stderr()
     for name in HELPERS:
-        check(re.search(r"helper %s \(pid \d+\) ended while idle" % name, log),
+        check([f for f in helper_lines(log, name)
+               if f.get("msg", "").startswith("helper lost") and f.get("err") == "ended while idle"
+               and f.get("pid", "").isdigit()],
               "no log line for the %s helper's death while idle" % name)
 
 
@@ -270,8 +272,10 @@ def helper_backoff(t):
     pid3 = wait_helper(ex, "promql", other_than=pid2)
     paused = time.monotonic() - t0
     check(paused >= 0.9, "the second quick death was restarted after %.2f s, want about 1 s" % paused)
-    check(re.search(r"helper promql \(pid %d\) ended while idle; it died 2 times in a row "
-                    r"within 10 s of its start: next start in 1 s" % pid2, ex.stderr()),
+    check([f for f in helper_lines(ex.stderr(), "promql")
+           if f.get("pid") == str(pid2) and f.get("err") == "ended while idle"
+           and f.get("msg") == "helper lost; it died 2 times in a row within 10 s of its start: "
+                               "next start in 1 s"],
           "no log line announcing the backoff")
     r, e = scrape(ex, what="scrape after the backoff")
     check(scrape_ok(e) == 1.0, "after the backoff: source_up %r" % source_up(e))

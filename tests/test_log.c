@@ -196,7 +196,7 @@ assert_ts(const char *s)
  * copied out; fails the test on anything else, so a forged key or a stray
  * quote is caught.
  */
-#define LF_MAX		8
+#define LF_MAX		12
 #define LF_VALSZ	4096
 
 struct lf_pair {
@@ -1232,6 +1232,156 @@ test_fatal_writer(void **state)
 	    " level=error caller=f msg=\"gone\"\n"));
 }
 
+/* Fields follow msg: bare when they can be, quoted when they must. */
+static void
+test_fields(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+
+	cap_begin(c);
+	error_kv(LOG_FIELDS({ "source", "metadata" }, { "duration", "1.500s" },
+	    { "skipped", NULL }, { "err", "HTTP 503 \"busy\"" },
+	    { "empty", "" }, { "eq", "a=b" }), "source %s", "failed");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_string_equal(out + 3 + 24, " level=error caller=test_fields "
+	    "msg=\"source failed\" source=metadata duration=1.500s "
+	    "err=\"HTTP 503 \\\"busy\\\"\" empty=\"\" eq=\"a=b\"\n");
+	assert_int_equal(parse_logfmt(out, kv), 9);
+	assert_string_equal(kv[4].key, "source");
+	assert_string_equal(kv[5].key, "duration");
+	assert_string_equal(kv[6].key, "err");
+
+	/* No fields at all is the plain line. */
+	cap_begin(c);
+	info_kv(NULL, "plain");
+	info_kv(LOG_FIELDS({ "gone", NULL }), "plain");
+	out = cap_end(c);
+	assert_int_equal(count_str(out, " level=info caller=test_fields "
+	    "msg=\"plain\"\n"), 2);
+
+	/* A value cannot start a key or a line of its own. */
+	cap_begin(c);
+	warn_kv(LOG_FIELDS({ "err", "x level=error msg=forged" },
+	    { "job", "a\nts=0 level=error msg=\"forged\"" },
+	    { "raw", "tab\there\001" }), "evil");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_logfmt(out, kv), 7);
+	assert_string_equal(kv[1].val, "warn");
+	assert_string_equal(kv[4].key, "err");
+	assert_string_equal(kv[4].val, "\"x level=error msg=forged\"");
+	assert_string_equal(kv[5].key, "job");
+	assert_string_equal(kv[5].val,
+	    "\"a\\nts=0 level=error msg=\\\"forged\\\"\"");
+	assert_string_equal(kv[6].val, "\"tab\\u0009here\\u0001\"");
+}
+
+static void
+test_fields_json(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_JSON, NULL);
+	cap_begin(c);
+	error_kv(LOG_FIELDS({ "source", "read" }, { "none", NULL },
+	    { "err", "a \"b\"\nc" }), "source failed");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_json(out, kv), 6);
+	assert_string_equal(kv[3].key, "msg");
+	assert_string_equal(kv[3].val, "source failed");
+	assert_string_equal(kv[4].key, "source");
+	assert_string_equal(kv[4].val, "read");
+	assert_string_equal(kv[5].key, "err");
+	assert_string_equal(kv[5].val, "a \"b\"\nc");
+	assert_non_null(strstr(out, ",\"err\":\"a \\\"b\\\"\\nc\"}\n"));
+}
+
+/*
+ * Fields take part in what a repeat is: two sources failing are two
+ * lines, the same source failing again is a repeat, and the summary keeps
+ * the fields.
+ */
+static void
+test_fields_repeat(void **state)
+{
+	struct capture *c = *state;
+	struct lf_pair kv[LF_MAX];
+	const char *out;
+	int i;
+
+	cap_begin(c);
+	for (i = 0; i < 2 * LOG_REPEAT_BURST; i++) {
+		error_kv(LOG_FIELDS({ "source", "read" }), "source failed");
+		error_kv(LOG_FIELDS({ "source", "write" }), "source failed");
+	}
+	out = cap_end(c);
+	assert_int_equal(count_str(out, "source=read\n"), LOG_REPEAT_BURST);
+	assert_int_equal(count_str(out, "source=write\n"), LOG_REPEAT_BURST);
+	fake_ms += LOG_REPEAT_INTERVAL_S * 1000;
+	cap_begin(c);
+	log_tick();
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 2);
+	assert_int_equal(parse_logfmt(out, kv), 5);
+	assert_string_equal(kv[3].val, "\"source failed (5 similar lines "
+	    "suppressed in 10s)\"");
+	assert_string_equal(kv[4].key, "source");
+	assert_int_equal(count_str(out, "suppressed in 10s)\" source=read\n"),
+	    1);
+	assert_int_equal(count_str(out, "suppressed in 10s)\" source=write\n"),
+	    1);
+}
+
+/*
+ * Too many bytes of fields: the ones that fit are written whole, the rest
+ * left out, and the line stays one line.  A helper's sink gets them as
+ * text after the message.
+ */
+static void
+test_fields_long(void **state)
+{
+	struct capture *c = *state;
+	struct sink_seen seen;
+	struct lf_pair kv[LF_MAX];
+	char big[LOG_FIELDS_MAX];
+	const char *out;
+
+	memset(big, 'q', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[LOG_FIELDS_MAX / 2] = '\0';
+	cap_begin(c);
+	info_kv(LOG_FIELDS({ "a", "1" }, { "big", big }, { "b", "2" },
+	    { "huge", "x" }), "long");
+	out = cap_end(c);
+	assert_int_equal(count_char(out, '\n'), 1);
+	assert_int_equal(parse_logfmt(out, kv), 8);
+	assert_string_equal(kv[5].key, "big");
+	assert_int_equal(strlen(kv[5].val), LOG_FIELDS_MAX / 2);
+
+	big[LOG_FIELDS_MAX / 2] = 'q';
+	cap_begin(c);
+	info_kv(LOG_FIELDS({ "a", "1" }, { "big", big }, { "b", "2" }),
+	    "longer");
+	out = cap_end(c);
+	assert_int_equal(parse_logfmt(out, kv), 5);
+	assert_string_equal(kv[4].key, "a");
+	assert_null(strstr(out, "big="));
+	assert_null(strstr(out, "b=2"));
+
+	memset(&seen, 0, sizeof(seen));
+	log_set_sink(sink, &seen);
+	info_kv(LOG_FIELDS({ "source", "slurm" }, { "err", "a b" }), "lost");
+	log_set_sink(NULL, NULL);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.msg, "lost source=slurm err=\"a b\"");
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup_capture, \
 		    teardown_capture)
 
@@ -1257,6 +1407,10 @@ main(void)
 		T(test_repeat_slots),
 		T(test_writer),
 		T(test_fatal_writer),
+		T(test_fields),
+		T(test_fields_json),
+		T(test_fields_repeat),
+		T(test_fields_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
