@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "collect.h"
+#include "compat.h"
 #include "conns.h"
 #include "deadline.h"
 #include "doors.h"
@@ -185,7 +186,7 @@ http_shut(int fd, void *arg)
  * headers and those of flags (HTTP_VARY, HTTP_GZIP).  A 401 carries basic
  * auth's challenge.
  */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_queue(struct request *rq, unsigned int status, const char *type,
     struct MHD_Response *resp, unsigned int flags)
 {
@@ -215,12 +216,12 @@ http_queue(struct request *rq, unsigned int status, const char *type,
 }
 
 /* http_queue() of an answer whose body the response takes over (freed). */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_send(struct request *rq, unsigned int status, const char *type,
     char *body, size_t len, unsigned int flags)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result r;
+	PCE_MHD_RESULT r;
 
 	resp = MHD_create_response_from_buffer(len, body,
 	    MHD_RESPMEM_MUST_FREE);
@@ -234,7 +235,7 @@ http_send(struct request *rq, unsigned int status, const char *type,
 }
 
 /* A short plain-text answer. */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_text(struct request *rq, unsigned int status, const char *msg)
 {
 	char *body = strdup(msg);
@@ -245,7 +246,7 @@ http_text(struct request *rq, unsigned int status, const char *msg)
 }
 
 /* The landing page at /: name, version and a link to the metrics. */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_landing(struct request *rq)
 {
 	struct buf b;
@@ -508,7 +509,7 @@ http_front_now(struct metrics_front *f)
 }
 
 /* Adds one request header to a's codings when it is Accept-Encoding. */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_accept_field(void *a, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
@@ -640,12 +641,12 @@ http_plain_free(void *cls)
 }
 
 /* Queues sc's plain answer: its result's shared part, if any, then tail. */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_plain_answer(struct request *sc, struct buf *tail, unsigned int flags)
 {
 	struct MHD_Response *resp;
 	struct http_plain *a;
-	enum MHD_Result r;
+	PCE_MHD_RESULT r;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return MHD_NO;
@@ -673,7 +674,7 @@ http_plain_answer(struct request *sc, struct buf *tail, unsigned int flags)
  * The answer: the shared part, then the per-response families, in gzip
  * when the scraper takes it.
  */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_metrics_answer(struct request *sc)
 {
 	struct metrics_front f;
@@ -681,7 +682,7 @@ http_metrics_answer(struct request *sc)
 	char *body = NULL;
 	size_t len = 0;
 	unsigned int flags = HTTP_VARY;
-	enum MHD_Result ret;
+	PCE_MHD_RESULT ret;
 	int r = 0;
 
 	if (sc->res != NULL && sc->res->ret != 0) {
@@ -715,7 +716,7 @@ http_metrics_answer(struct request *sc)
  * A scrape: a recent enough result answers at once; else it waits for
  * the running collection, or asks for one.
  */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_metrics(struct request *sc)
 {
 	uint64_t min_us = front.cfg->min_interval_ms * 1000ULL;
@@ -865,7 +866,7 @@ http_ask_auth(struct request *rq)
  * MHD_YES while a password check runs.
  */
 static int
-http_admit(struct request *rq, enum MHD_Result *ret)
+http_admit(struct request *rq, PCE_MHD_RESULT *ret)
 {
 	char why[512];
 	int r;
@@ -920,13 +921,13 @@ http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 }
 
 /* libmicrohttpd's access handler: every request comes here. */
-static enum MHD_Result
+static PCE_MHD_RESULT
 http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
 	struct request *rq = *con_cls;
-	enum MHD_Result ret;
+	PCE_MHD_RESULT ret;
 
 	(void)version;
 	(void)upload_data;

@@ -9,6 +9,7 @@
 
 #include "upstream.h"
 #include "caps.h"
+#include "compat.h"
 #include "err.h"
 #include "log.h"
 #include "promcfg.h"
@@ -19,10 +20,12 @@
 /*
  * libcurl 7.77 takes the CA as a blob, 7.71 the client certificate and
  * key: with them nothing but the parent opens the files.  An older
- * libcurl (or a build with PCE_NO_CURL_BLOB, which the tests make) gets
- * the paths instead and the promql helper's libcurl reads the files.
+ * libcurl (RHEL 8's 7.61, RHEL 9's 7.76, or a build that pretends to
+ * have one: make check-compat) gets the paths instead and the promql
+ * helper's libcurl reads the files; PEM inline in the file is then
+ * refused at start-up, naming the libcurl that would take it.
  */
-#if LIBCURL_VERSION_NUM >= 0x074d00 && !defined(PCE_NO_CURL_BLOB)
+#if PCE_CURL_HAS(BLOBS)
 #define UP_BLOBS	1
 #else
 #define UP_BLOBS	0
@@ -54,8 +57,10 @@ up_check(const struct promcfg *p, char *err, size_t errsz)
 	if (!UP_BLOBS && (p->ca_pem != NULL || p->cert_pem != NULL ||
 	    p->key_pem != NULL)) {
 		(void)snprintf(err, errsz, "%s: tls_config.ca, cert and key "
-		    "need libcurl 7.77 or later (this one is %s): use ca_file, "
-		    "cert_file and key_file", up_path, LIBCURL_VERSION);
+		    "need libcurl 7.77 or later (built for %d.%d.%d): use "
+		    "ca_file, cert_file and key_file", up_path,
+		    PCE_CURL_VERSION >> 16, (PCE_CURL_VERSION >> 8) & 0xff,
+		    PCE_CURL_VERSION & 0xff);
 		return ERR_INVAL;
 	}
 	return 0;

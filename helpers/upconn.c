@@ -9,9 +9,11 @@
 #include <curl/curl.h>
 
 #include "upconn.h"
+#include "compat.h"
 #include "err.h"
 
-#if LIBCURL_VERSION_NUM >= 0x074d00 && !defined(PCE_NO_CURL_BLOB)
+/* As cmd/upstream.c decides: blobs, or the files by path. */
+#if PCE_CURL_HAS(BLOBS)
 #define UPCONN_BLOBS	1
 #else
 #define UPCONN_BLOBS	0

@@ -73,6 +73,49 @@ struct sbx_policy {
 #define SBX_KILL_ROW(sys, why)						\
 	{ SCMP_SYS(sys), #sys, SBX_KILL, { SBX_NOARG, SBX_NOARG }, why }
 
+/*
+ * Syscalls newer than Linux 4.18 go by number, not by SCMP_SYS().  That
+ * gives the number of the build's kernel headers, and where they lack
+ * the syscall (RHEL 8's are 4.18) a pseudo number that libseccomp
+ * 2.5.2 drops without a word: a kill row of the spawner's deny-list
+ * would then allow what it is there to stop, as soon as the exporter
+ * runs on a newer kernel than it was built for (a RHEL 8 build in a
+ * container on a RHEL 9 host).  And libseccomp has no name at all for
+ * openat2, pidfd_getfd and mount_setattr before 2.5.3 (RHEL 8 and 9 have
+ * 2.5.2), so SCMP_SYS() of them does not compile there.  Since Linux 5.1
+ * new syscalls have one number on every architecture RHEL and Debian
+ * build this for; libseccomp passes a number it does not know through to
+ * the filter of the native architecture, the only one ours have.
+ * sandbox.c checks each number below against the headers that have it.
+ */
+#if defined(__alpha__) || defined(__ia64__) || defined(__mips__)
+#error "the numbers of syscalls newer than Linux 5.0 differ here"
+#endif
+#define SBX_NR_io_uring_setup		425
+#define SBX_NR_io_uring_enter		426
+#define SBX_NR_io_uring_register	427
+#define SBX_NR_open_tree		428
+#define SBX_NR_move_mount		429
+#define SBX_NR_fsopen			430
+#define SBX_NR_fsconfig			431
+#define SBX_NR_fsmount			432
+#define SBX_NR_fspick			433
+#define SBX_NR_clone3			435
+#define SBX_NR_close_range		436
+#define SBX_NR_openat2			437
+#define SBX_NR_pidfd_getfd		438
+#define SBX_NR_faccessat2		439
+#define SBX_NR_mount_setattr		442
+#define SBX_NR_memfd_secret		447
+
+/* SBX_ALLOW, SBX_DENY and SBX_KILL_ROW of the syscalls above. */
+#define SBX_ALLOW_NEW(sys, why)						\
+	{ SBX_NR_##sys, #sys, 0, { SBX_NOARG, SBX_NOARG }, why }
+#define SBX_DENY_NEW(sys, e, why)					\
+	{ SBX_NR_##sys, #sys, e, { SBX_NOARG, SBX_NOARG }, why }
+#define SBX_KILL_NEW(sys, why)						\
+	{ SBX_NR_##sys, #sys, SBX_KILL, { SBX_NOARG, SBX_NOARG }, why }
+
 #define SBX_POLICY(id, rows)						\
 	const struct sbx_policy id = { #id, rows,			\
 	    sizeof(rows) / sizeof(rows[0]), 0 }

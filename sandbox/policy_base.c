@@ -21,9 +21,9 @@
 
 static const struct sbx_rule rows[] = {
 	/* Non-fatal denials: callers fall back or handle the error. */
-	SBX_DENY(clone3, ENOSYS, "flags live in a struct no filter can read; "
-	    "glibc falls back to clone, which is checked"),
-	SBX_DENY(openat2, ENOSYS, "how-struct unreadable by filters; glibc "
+	SBX_DENY_NEW(clone3, ENOSYS, "flags live in a struct no filter can "
+	    "read; glibc falls back to clone, which is checked"),
+	SBX_DENY_NEW(openat2, ENOSYS, "how-struct unreadable by filters; glibc "
 	    "falls back to openat"),
 	SBX_DENY_MASK(openat, EACCES, 2, O_WRONLY, O_WRONLY, "no process of "
 	    "ours writes files; shell wrappers get EACCES, not death"),
@@ -93,12 +93,12 @@ static const struct sbx_rule rows[] = {
 	/* I/O on descriptors already open or opened read-only. */
 	SBX_ALLOW(access, "libc and shells test files"),
 	SBX_ALLOW(close, "every descriptor is closed"),
-	SBX_ALLOW(close_range, "fd hygiene before exec"),
+	SBX_ALLOW_NEW(close_range, "fd hygiene before exec"),
 	SBX_ALLOW(dup, "shells redirect"),
 	SBX_ALLOW(dup2, "stdio of a command"),
 	SBX_ALLOW(dup3, "stdio of a command"),
 	SBX_ALLOW(faccessat, "libc and shells test files"),
-	SBX_ALLOW(faccessat2, "libc and shells test files"),
+	SBX_ALLOW_NEW(faccessat2, "libc and shells test files"),
 	SBX_ALLOW_EQ(fcntl, 1, F_GETFD, "close-on-exec checks"),
 	SBX_ALLOW_EQ(fcntl, 1, F_SETFD, "close-on-exec"),
 	SBX_ALLOW_EQ(fcntl, 1, F_GETFL, "non-blocking I/O"),

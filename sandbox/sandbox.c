@@ -16,8 +16,63 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "compat.h"
 #include "flags.h"
 #include "policy.h"
+
+/*
+ * policy.h's numbers of the syscalls newer than Linux 4.18, against the
+ * build's headers wherever they have them.
+ */
+#ifdef __NR_io_uring_setup
+_Static_assert(SBX_NR_io_uring_setup == __NR_io_uring_setup, "io_uring_setup");
+#endif
+#ifdef __NR_io_uring_enter
+_Static_assert(SBX_NR_io_uring_enter == __NR_io_uring_enter, "io_uring_enter");
+#endif
+#ifdef __NR_io_uring_register
+_Static_assert(SBX_NR_io_uring_register == __NR_io_uring_register,
+    "io_uring_register");
+#endif
+#ifdef __NR_open_tree
+_Static_assert(SBX_NR_open_tree == __NR_open_tree, "open_tree");
+#endif
+#ifdef __NR_move_mount
+_Static_assert(SBX_NR_move_mount == __NR_move_mount, "move_mount");
+#endif
+#ifdef __NR_fsopen
+_Static_assert(SBX_NR_fsopen == __NR_fsopen, "fsopen");
+#endif
+#ifdef __NR_fsconfig
+_Static_assert(SBX_NR_fsconfig == __NR_fsconfig, "fsconfig");
+#endif
+#ifdef __NR_fsmount
+_Static_assert(SBX_NR_fsmount == __NR_fsmount, "fsmount");
+#endif
+#ifdef __NR_fspick
+_Static_assert(SBX_NR_fspick == __NR_fspick, "fspick");
+#endif
+#ifdef __NR_clone3
+_Static_assert(SBX_NR_clone3 == __NR_clone3, "clone3");
+#endif
+#ifdef __NR_close_range
+_Static_assert(SBX_NR_close_range == __NR_close_range, "close_range");
+#endif
+#ifdef __NR_openat2
+_Static_assert(SBX_NR_openat2 == __NR_openat2, "openat2");
+#endif
+#ifdef __NR_pidfd_getfd
+_Static_assert(SBX_NR_pidfd_getfd == __NR_pidfd_getfd, "pidfd_getfd");
+#endif
+#ifdef __NR_faccessat2
+_Static_assert(SBX_NR_faccessat2 == __NR_faccessat2, "faccessat2");
+#endif
+#ifdef __NR_mount_setattr
+_Static_assert(SBX_NR_mount_setattr == __NR_mount_setattr, "mount_setattr");
+#endif
+#ifdef __NR_memfd_secret
+_Static_assert(SBX_NR_memfd_secret == __NR_memfd_secret, "memfd_secret");
+#endif
 
 int
 sbx_mode_parse(const char *s)

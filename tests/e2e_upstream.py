@@ -22,8 +22,8 @@ NO_PROXY_ENV = {k: "" for k in ("http_proxy", "https_proxy", "all_proxy", "no_pr
 # Configuration files
 
 
-# A build with -DPCE_NO_CURL_BLOB (make check-noblob): the TLS files reach
-# libcurl by path, as with a libcurl older than 7.77.
+# A build for a libcurl older than 7.77 (make check-compat): the TLS files
+# reach libcurl by path, and inline PEM is refused.
 NO_CURL_BLOB = os.environ.get("PCE_NO_CURL_BLOB") == "1"
 
 
