@@ -647,6 +647,6 @@ uninstall:
 
 clean:
 	rm -rf $(B) $(B)-asan $(B)-hooks $(B)-fuzz $(B)-tsan $(B)-clang \
-	    $(B)-analyze
+	    $(B)-analyze $(B)-compat $(B)-compat9
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
