@@ -12,7 +12,8 @@
 # prerm that stops it and a postrm that forgets it on purge.
 # packaging/deb-upgrade.sh upgrades it with our package in a scratch root.
 #
-# Usage: build.sh OUTDIR   (writes OUTDIR/prometheus-cluster-exporter_1.1.7-1_ARCH.deb)
+# Usage: build.sh OUTDIR
+# (writes OUTDIR/prometheus-cluster-exporter_1.1.7-1_ARCH.deb)
 
 set -euo pipefail
 
