@@ -17,7 +17,8 @@ fail() {
 	exit 1
 }
 
-for tool in dpkg-buildpackage dh lintian rpmbuild rpm git; do
+for tool in dpkg-buildpackage dpkg-parsechangelog dh lintian rpmbuild rpm \
+    rpmlint git; do
 	command -v "$tool" >/dev/null 2>&1 ||
 	    fail "$tool is missing (run packaging/deps.sh)"
 done
@@ -48,6 +49,49 @@ lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 || {
 	fail "lintian: errors or warnings above"
 }
 echo "deb: $(basename "$deb"), lintian clean"
+
+echo "== deb upgrades (scratch root)"
+# Our own previous version is built from the tree of its last commit, not
+# from this tree relabelled: the two differ in what an upgrade meets (0.1.0
+# has no man page, no examples, an older unit, and its binary says 0.1.0),
+# and a relabelled build would prove nothing about replacing the binary.
+# That needs the history back to it: a shallow clone fails here, and says so.
+changelog=packaging/debian/changelog
+prev=$(dpkg-parsechangelog -l "$changelog" -o 1 -c 1 -S Version)
+[[ -n $prev ]] || fail "no previous version in $changelog"
+top_version() {
+	git show "$1:$changelog" | dpkg-parsechangelog -l - -S Version
+}
+# The newest commit whose changelog begins with $prev is the last of that
+# version if the changelog was not touched since; else the parent of the
+# commit that touched it next.
+last=
+newer=
+while read -r c; do
+	if [[ $(top_version "$c") == "$prev" ]]; then
+		last=${newer:+$newer^}
+		last=${last:-HEAD}
+		break
+	fi
+	newer=$c
+done < <(git rev-list HEAD -- "$changelog")
+if [[ -z $last ]] || ! git rev-parse -q --verify "$last^{commit}" >/dev/null
+then
+	fail "no commit of $prev in this checkout's history, needed to build" \
+	    "it (a shallow clone? git fetch --unshallow)"
+fi
+old="$work/old/$name-${prev%-*}"
+mkdir -p "$old"
+git archive "$last" | tar -xf - -C "$old"
+cp -r "$old/packaging/debian" "$old/debian"
+(cd "$old" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
+    dpkg-buildpackage -b -us -uc >"$work/old.log" 2>&1) ||
+    { tail -30 "$work/old.log" >&2; fail "dpkg-buildpackage of $prev"; }
+olddeb=$(ls "$work/old/${name}_${prev}_"*.deb)
+mkdir "$work/standin"
+packaging/debian-standin/build.sh "$work/standin"
+standin=$(ls "$work/standin/${name}_1.1.7-1_"*.deb)
+packaging/deb-upgrade.sh "$deb" "$standin" "$olddeb"
 
 echo "== rpm"
 top="$work/rpm"
