@@ -34,6 +34,10 @@ chmod 755 "$work"
 src="$work/$name-$version"
 mkdir -p "$src"
 git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$src"
+# The RPMs' Source0, made now: the .deb is built in $src, and its objects
+# must not reach the RPM builds, which compile from clean sources.
+tarball="$work/$name-$version.tar.gz"
+(cd "$work" && tar -czf "$tarball" "$name-$version")
 
 echo "== deb"
 cp -r "$src/packaging/debian" "$src/debian"
@@ -96,17 +100,83 @@ packaging/deb-upgrade.sh "$deb" "$standin" "$olddeb"
 echo "== rpm"
 top="$work/rpm"
 mkdir -p "$top/SOURCES"
-(cd "$work" && tar -czf "$top/SOURCES/$name-$version.tar.gz" "$name-$version")
+cp "$tarball" "$top/SOURCES/"
 macros=packaging/rpm/debian-host.macros
-# --nodeps: the BuildRequires name Fedora's packages, not Debian's.
+spec=packaging/rpm/$name.spec
+# --nodeps: the BuildRequires name Fedora's packages, not Debian's.  No
+# rhel macro is defined here, so this is the Fedora branch (jsmn-devel).
 rpmbuild --define "_topdir $top" --load "$macros" --nodeps --nocheck \
-    -bb packaging/rpm/$name.spec >"$work/rpm.log" 2>&1 ||
+    -ba "$spec" >"$work/rpm.log" 2>&1 ||
     { tail -30 "$work/rpm.log" >&2; fail "rpmbuild of $name.spec"; }
 rpmbuild --define "_topdir $top" --load "$macros" --nodeps \
     -bb packaging/rpm/standin/original.spec >"$work/standin.log" 2>&1 ||
     { tail -30 "$work/standin.log" >&2; fail "rpmbuild of the stand-in"; }
 ours=$(ls "$top"/RPMS/*/"$name-$version"-*.rpm)
 orig=$(ls "$top"/RPMS/noarch/"$name"-1.1.7-1.noarch.rpm)
+# Here-strings, not pipes into grep -q: under pipefail, the writer's
+# SIGPIPE would fail the test at random.
+grep -q "/man1/$name\.1\.gz\$" <<<"$(rpm -qlp "$ours")" ||
+    fail "$(basename "$ours") has no gzipped man page"
+echo "rpm: $(basename "$ours") (Fedora branch: jsmn-devel)"
+
+echo "== rpm, RHEL branch (bundled jsmn)"
+# The spec parses both ways and takes the right branch in each.
+rpmspec -P --load "$macros" "$spec" >"$work/fedora.spec" 2>&1 ||
+    { cat "$work/fedora.spec" >&2; fail "rpmspec -P $spec"; }
+rpmspec -P --load "$macros" --define 'rhel 9' "$spec" >"$work/rhel.spec" \
+    2>&1 || { cat "$work/rhel.spec" >&2; fail "rpmspec -P --define 'rhel 9'"; }
+if ! grep -qx 'BuildRequires: *jsmn-devel' "$work/fedora.spec" ||
+    grep -q 'bundled(jsmn)' "$work/fedora.spec"; then
+	fail "without rhel, the spec does not build with jsmn-devel alone"
+fi
+jsmn=$(sed -n 's/^Provides: *bundled(jsmn) = *//p' "$work/rhel.spec")
+if [[ -z $jsmn ]] || grep -q 'jsmn-devel' "$work/rhel.spec" ||
+    ! grep -qx 'License: *Apache-2.0 AND MIT' "$work/rhel.spec" ||
+    ! grep -q "^Source1: *https://github.com/zserge/jsmn/archive/v$jsmn/" \
+    "$work/rhel.spec"; then
+	fail "with rhel 9: no bundled jsmn, or MIT not in License:, or no" \
+	    "Source1: from jsmn's release, or still jsmn-devel"
+fi
+# Source1 cannot be downloaded here.  Debian's libjsmn-dev is the same
+# release (1.1.0), so its header stands in for upstream's tarball, with
+# the licence text from the header's own comment as LICENSE.
+rtop="$work/rpm-rhel"
+mkdir -p "$rtop/SOURCES" "$work/jsmn-$jsmn"
+cp "$tarball" "$rtop/SOURCES/"
+cp /usr/include/jsmn.h "$work/jsmn-$jsmn/"
+sed -n '1,/\*\//p' /usr/include/jsmn.h >"$work/jsmn-$jsmn/LICENSE"
+grep -q 'MIT License' "$work/jsmn-$jsmn/LICENSE" ||
+    fail "/usr/include/jsmn.h does not begin with its MIT licence"
+(cd "$work" && tar -czf "$rtop/SOURCES/jsmn-$jsmn.tar.gz" "jsmn-$jsmn")
+rpmbuild --define "_topdir $rtop" --load "$macros" --define 'rhel 9' \
+    --nodeps --nocheck --noclean -ba "$spec" >"$work/rpm-rhel.log" 2>&1 ||
+    { tail -30 "$work/rpm-rhel.log" >&2; fail "rpmbuild --define 'rhel 9'"; }
+rhel=$(ls "$rtop"/RPMS/*/"$name-$version"-*.rpm)
+# -MMD lists the headers found through -I, not the system's: the bundled
+# jsmn.h, not /usr/include's, went into the build.
+grep -rqs --include='*.d' "/jsmn-$jsmn/jsmn\.h" "$rtop/BUILD" ||
+    fail "the RHEL branch did not compile with the bundled jsmn.h"
+if ! grep -qx "bundled(jsmn) = $jsmn" <<<"$(rpm -qp --provides "$rhel")" ||
+    ! grep -q "/licenses/${name}[^/]*/LICENSE\.jsmn\$" \
+    <<<"$(rpm -qlp "$rhel")"; then
+	fail "$(basename "$rhel"): no bundled(jsmn) or no LICENSE.jsmn"
+fi
+echo "rpm: RHEL branch built with the bundled jsmn $jsmn (header stand-in)"
+
+echo "== rpmlint"
+# packaging/rpm/rpmlint.toml says what is filtered, and why.  One run per
+# branch: given two source packages of the same name, rpmlint mixes them.
+lint() {
+	rpmlint -c packaging/rpm/rpmlint.toml "$@" >"$work/rpmlint.log" 2>&1 ||
+	    true
+	grep -q ' 0 errors, 0 warnings' "$work/rpmlint.log" || {
+		cat "$work/rpmlint.log" >&2
+		fail "rpmlint: errors or warnings above"
+	}
+}
+lint "$ours" "$top"/SRPMS/*.rpm "$spec"
+lint "$rhel" "$rtop"/SRPMS/*.rpm
+echo "rpmlint: the spec, and the RPM and SRPM of both branches, clean"
 
 echo "== rpm -U over the original's stand-in (scratch root)"
 root="$work/root"
