@@ -1,13 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Builds both packages from the tracked files of this tree, without the
-# tests they contain (nocheck: `make check` runs those), lints the Debian
-# one, and upgrades a stand-in of the original's RPM (1.1.7-1) with ours in
-# a scratch rpm database (`make check-packages`).  Nothing is installed on
-# this machine: the upgrade runs with --root in a temporary directory and
-# no scriptlet, so no user is created and no service started.  Needs
-# dpkg-buildpackage (debhelper), lintian and rpmbuild (packaging/deps.sh).
+# `make check-packages`.  Builds both packages from the tracked files of
+# this tree, without the tests they contain (nocheck: `make check` runs
+# those), and lints them (lintian; rpmlint with packaging/rpm/rpmlint.toml).
+# The .deb upgrades our own previous version (built from its last commit)
+# and a stand-in of the original's 1.1.7-1 in a scratch root
+# (packaging/deb-upgrade.sh: dpkg and the maintainer scripts run for real,
+# in an overlay that vanishes; it needs root).  The spec's RHEL branch
+# (bundled jsmn) is built too, and the RPM upgrades a stand-in of the
+# original's RPM in a scratch rpm database, without scriptlets.  Nothing is
+# installed on this machine, no user created and no service started.
+# Needs dpkg-buildpackage (debhelper), lintian, rpmbuild, rpmlint
+# (packaging/deps.sh), and the git history back to the previous version.
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
