@@ -19,7 +19,8 @@
 # /run/systemd/system exists there, so the maintainer scripts take the path
 # of a systemd host (daemon-reload, start, restart, stop) and meet
 # policy-rc.d, which answers 101 (forbidden) to deb-systemd-invoke, and a
-# systemctl that finds no bus.  The machine's /etc/passwd, group, shadow,
+# systemctl that finds no bus.  (systemctl's own chroot check is not relied
+# on: it reads /proc/1/root, which some sandboxes deny.)  The machine's /etc/passwd, group, shadow,
 # gshadow, dpkg status and /etc/systemd/system are compared before and
 # after, and nothing may listen on :9846 at any step.
 
