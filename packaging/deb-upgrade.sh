@@ -122,7 +122,7 @@ installed() {
 	    true
 }
 
-# The option file as NEW.deb ships it.
+# The option file as the given .deb ships it.
 shipped_opts() {
 	dpkg-deb --fsys-tarfile "$1" | tar -xOf - ".$opts"
 }
