@@ -27,7 +27,7 @@ PKGS=(
 	curl valgrind strace
 	systemd			# systemd-analyze: the unit's filter and score
 	openssl			# certificates for the --web.config.file tests
-	debhelper lintian rpm	# make check-packages
+	debhelper lintian rpm rpmlint	# make check-packages
 	slurmctld slurmd slurm-client munge
 )
 POLICY=/usr/sbin/policy-rc.d
