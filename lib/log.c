@@ -538,6 +538,10 @@ log_admit_text(int level, const char *caller, const char *helper,
 	return log_admit(&k, text);
 }
 
+static void	log_emit_fields(int, const char *, const struct log_field *,
+		    const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 /* The body of log_emitv() and log_emit_kv(). */
 static void
 log_emit_fields(int level, const char *func, const struct log_field *kv,
