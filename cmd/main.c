@@ -439,7 +439,8 @@ start_drop(void)
 			info_f("started with capabilities: all dropped");
 		return 0;
 	}
-	info_f("started as root; now running as user %s", cfg.user);
+	info_kv(LOG_FIELDS({ "user", cfg.user }),
+	    "started as root; now running as the user");
 	/* Found as root; say so now if the user cannot run them. */
 	warn_unreachable("squeue", squeue_path);
 	warn_unreachable("getent", getent_path);

@@ -284,6 +284,7 @@ sup_init(struct helper *helpers, int n, struct spawner *sp)
 static void
 sup_read_events(void)
 {
+	char num[24];
 	pid_t pid;
 	int id, r;
 
@@ -292,8 +293,9 @@ sup_read_events(void)
 			continue;
 		__atomic_store_n(&sup_helpers[id].exited_pid, pid,
 		    __ATOMIC_SEQ_CST);
-		debug_f("helper %s (pid %d) ended", sup_helpers[id].name,
-		    (int)pid);
+		snprintf(num, sizeof(num), "%d", (int)pid);
+		debug_kv(LOG_FIELDS({ "helper", sup_helpers[id].name },
+		    { "pid", num }), "helper ended");
 	}
 	if (r == ERR_EOF)
 		sup_lost_spawner();

@@ -84,11 +84,13 @@ up_load(struct promcfg *p, char *err, size_t errsz)
 		return r;
 	}
 	if (p->insecure_skip_verify)
-		warn_f("%s: tls_config.insecure_skip_verify: the upstream's "
-		    "certificate is not verified", up_path);
+		warn_kv(LOG_FIELDS({ "file", up_path }),
+		    "tls_config.insecure_skip_verify: the upstream's "
+		    "certificate is not verified");
 	if (p->enable_http2_given)
-		warn_f("%s: enable_http2 is accepted but has no effect: "
-		    "libcurl negotiates the HTTP version", up_path);
+		warn_kv(LOG_FIELDS({ "file", up_path }),
+		    "enable_http2 is accepted but has no effect: libcurl "
+		    "negotiates the HTTP version");
 	return 0;
 }
 

@@ -115,9 +115,10 @@ web_apply(struct web_next *n, int start, char *err, size_t errsz)
 	}
 	web_take_headers(n);
 	if (n->cfg.http2_given)
-		warn_f("%s: http_server_config.http2 is accepted but has no "
-		    "effect: this exporter serves HTTP/1.1, which HTTP/2 "
-		    "clients fall back to", web_path);
+		warn_kv(LOG_FIELDS({ "file", web_path }),
+		    "http_server_config.http2 is accepted but has no effect: "
+		    "this exporter serves HTTP/1.1, which HTTP/2 clients fall "
+		    "back to");
 	return 0;
 }
 
