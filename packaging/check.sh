@@ -28,6 +28,28 @@ for tool in dpkg-buildpackage dpkg-parsechangelog dh lintian rpmbuild rpm \
 	    fail "$tool is missing (run packaging/deps.sh)"
 done
 
+# What both packages must install: the programs, the unit the service's
+# Documentation= points from (the man page, the doc directory), the READMEs
+# and the examples.  $2 lists the package's paths, one per line.
+has_files() {
+	local f
+	for f in "usr/bin/$name" "usr/libexec/$name/slurm" \
+	    "usr/libexec/$name/accounts" "usr/libexec/$name/promql" \
+	    "lib/systemd/system/$name.service" "lib/systemd/system/$name.socket" \
+	    "etc/default/$name.options" "usr/lib/sysusers.d/$name.conf" \
+	    "usr/share/man/man1/$name.1.gz" \
+	    "usr/share/doc/$name/README.md" \
+	    "usr/share/doc/$name/README.sandbox.md" \
+	    "usr/share/doc/$name/README.packaging.md" \
+	    "usr/share/doc/$name/examples/prometheus.yml" \
+	    "usr/share/doc/$name/examples/alerts.yml" \
+	    "usr/share/doc/$name/examples/grafana-dashboard.json"; do
+		# Debian compresses large docs; Fedora's units are under /usr.
+		grep -Eq "(^|[ /])(usr/)?${f//./\\.}(\.gz)?\$" "$2" ||
+		    fail "$(basename "$1") does not install /$f"
+	done
+}
+
 version=$(sed -n 's/^VERSION[[:space:]]*:*=[[:space:]]*//p' Makefile)
 [[ -n $version ]] || fail "no VERSION in the Makefile"
 name=prometheus-cluster-exporter
@@ -51,8 +73,7 @@ cp -r "$src/packaging/debian" "$src/debian"
     { tail -30 "$work/deb.log" >&2; fail "dpkg-buildpackage"; }
 deb=$(ls "$work/${name}_${version}"-*_*.deb)
 dpkg-deb --contents "$deb" >"$work/deb.contents"
-grep -q "usr/bin/$name\$" "$work/deb.contents" ||
-    fail "$deb has no usr/bin/$name"
+has_files "$deb" "$work/deb.contents"
 lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 || {
 	cat "$work/lintian.log" >&2
 	fail "lintian: errors or warnings above"
@@ -128,6 +149,8 @@ rpmbuild --define "_topdir $top" --load "$macros" --nodeps \
     { tail -30 "$work/standin.log" >&2; fail "rpmbuild of the stand-in"; }
 ours=$(ls "$top"/RPMS/*/"$name-$version"-*.rpm)
 orig=$(ls "$top"/RPMS/noarch/"$name"-1.1.7-1.noarch.rpm)
+rpm -qlp "$ours" >"$work/rpm.contents"
+has_files "$ours" "$work/rpm.contents"
 # Here-strings, not pipes into grep -q: under pipefail, the writer's
 # SIGPIPE would fail the test at random.
 grep -q "/man1/$name\.1\.gz\$" <<<"$(rpm -qlp "$ours")" ||

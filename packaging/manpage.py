@@ -40,8 +40,8 @@ families.
 Commands and upstream answers are handled by confined helper processes;
 see
 .I /usr/share/doc/prometheus-cluster-exporter
-for the README, the sandbox, and example scrape configuration, alert rules
-and dashboard.
+for the READMEs (the exporter, its sandbox, its packages) and the examples:
+a scrape configuration, alert rules and a Grafana dashboard.
 .SH OPTIONS
 """
 
