@@ -290,11 +290,28 @@ take_test_flags(int *argc, char **argv, struct collector *c)
 }
 #endif
 
+/*
+ * The libraries the exporter runs with (libcurl's as built: only the
+ * promql helper loads it), for -version and build_info.
+ */
+static void
+set_libraries(void)
+{
+	const struct scmp_version *sv = seccomp_version();
+	char s[256];
+
+	snprintf(s, sizeof(s), "libmicrohttpd %s, GnuTLS %s, libseccomp "
+	    "%u.%u.%u, libyaml %s, libcurl %s", MHD_get_version(),
+	    gnutls_check_version(NULL), sv != NULL ? sv->major : 0,
+	    sv != NULL ? sv->minor : 0, sv != NULL ? sv->micro : 0,
+	    yaml_get_version_string(), LIBCURL_VERSION);
+	version_set_libraries(s);
+}
+
 /* -version, in node_exporter's shape, with no build user or clock. */
 static void
 print_version(void)
 {
-	const struct scmp_version *sv = seccomp_version();
 
 	printf("prometheus-cluster-exporter, version %s (branch: %s, "
 	    "revision: %s)\n", version_number(), version_branch(),
@@ -302,12 +319,8 @@ print_version(void)
 	printf("  build date:       %s\n", version_date());
 	printf("  compiler:         %s\n", version_compiler());
 	printf("  platform:         %s\n", version_platform());
-	printf("  libraries:        libmicrohttpd %s, GnuTLS %s, libseccomp "
-	    "%u.%u.%u, libyaml %s, libcurl %s (promql helper, built with)\n",
-	    MHD_get_version(), gnutls_check_version(NULL),
-	    sv != NULL ? sv->major : 0, sv != NULL ? sv->minor : 0,
-	    sv != NULL ? sv->micro : 0, yaml_get_version_string(),
-	    LIBCURL_VERSION);
+	printf("  libraries:        %s (libcurl: the promql helper's, as "
+	    "built)\n", version_libraries());
 }
 
 /*
@@ -323,6 +336,7 @@ start_flags(int argc, char **argv)
 #ifdef PCE_TEST_HOOKS
 	take_test_flags(&argc, argv, &collector);
 #endif
+	set_libraries();
 	if (flags_parse(argc, argv, &cfg, err, sizeof(err)) != 0) {
 		/* One line, naming the flag: what a site's unit log shows. */
 		fprintf(stderr, "%s\n", err);

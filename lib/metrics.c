@@ -31,23 +31,24 @@ static int
 write_build_info(struct buf *out, const char *version)
 {
 	/* Sorted by name, as client libraries print them. */
-	struct expo_label l[4] = {
+	struct expo_label l[5] = {
 		{ "branch", version_branch(), 0 },
 		{ "compiler", version_compiler(), 0 },
+		{ "libraries", version_libraries(), 0 },
 		{ "revision", version_revision(), 0 },
 		{ "version", version, 0 },
 	};
 	size_t i;
 	int r;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		l[i].len = strlen(l[i].value);
 	if ((r = expo_family(out, "cluster_exporter_build_info",
 	    "The exporter's version, the git branch and revision it was "
-	    "built from, and its compiler; the value is always 1.",
+	    "built from, its compiler and libraries; the value is always 1.",
 	    "gauge")) != 0)
 		return r;
-	return expo_sample(out, "cluster_exporter_build_info", l, 4, 1);
+	return expo_sample(out, "cluster_exporter_build_info", l, 5, 1);
 }
 
 /*

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
 #include "version.h"
 
 /* The Makefile defines these for this file alone (a stamp rebuilds it). */
@@ -11,6 +13,8 @@
 #ifndef PCE_BUILD_DATE
 #define PCE_BUILD_DATE	"unknown"
 #endif
+
+static char version_libs[256] = "unknown";
 
 const char *
 version_number(void)
@@ -46,6 +50,18 @@ version_compiler(void)
 #else
 	return "unknown";
 #endif
+}
+
+void
+version_set_libraries(const char *s)
+{
+	snprintf(version_libs, sizeof(version_libs), "%s", s);
+}
+
+const char *
+version_libraries(void)
+{
+	return version_libs;
 }
 
 const char *

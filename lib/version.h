@@ -17,5 +17,13 @@ const char	*version_date(void);
 const char	*version_compiler(void);
 /* "linux/amd64" and the like, as Go names platforms. */
 const char	*version_platform(void);
+/*
+ * The libraries and their versions ("libmicrohttpd 0.9.75, GnuTLS ...").
+ * lib/ links none of them: the exporter sets the text once, before any
+ * thread starts, and it is "unknown" until then.  s is copied (cut at 255
+ * bytes).
+ */
+void		 version_set_libraries(const char *s);
+const char	*version_libraries(void);
 
 #endif /* VERSION_H */

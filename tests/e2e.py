@@ -1147,8 +1147,10 @@ def check_interface(e, what="scrape"):
     check(helpers == sorted(HELPERS), "%s: %s helpers %s, want %s" % (what, RESTARTS, helpers, sorted(HELPERS)))
     bi = e.of(BUILD_INFO)
     check(len(bi) == 1 and bi[0].value == 1.0 and
-          all(bi[0].labels.get(k) for k in ("version", "revision", "branch", "compiler")),
-          "%s: want one %s{branch,compiler,revision,version} 1, got %r" % (what, BUILD_INFO, bi))
+          all(bi[0].labels.get(k) for k in ("version", "revision", "branch", "compiler", "libraries"))
+          and re.match(r"^libmicrohttpd \d+\.\d+\.\d+, GnuTLS \d[\d.]*, libseccomp \d+\.\d+\.\d+, "
+                       r"libyaml \d[\d.]*, libcurl \d+\.\d+\.\d+", bi[0].labels.get("libraries", "")),
+          "%s: want one %s{branch,compiler,libraries,revision,version} 1, got %r" % (what, BUILD_INFO, bi))
     # The client libraries' process_* families, for the exporter itself.
     now = time.time()
     for name, lo, hi in (("process_cpu_seconds_total", 0, 1e6), ("process_open_fds", 3, 1e6),

@@ -26,7 +26,7 @@ static const char hostile[] = "evil\"} 1\ncluster_exporter_scrape_ok 1\n#";
  */
 #define DOC_FAMILIES	32
 #define DOC_SAMPLES	128
-#define DOC_LABELS	FAMILY_MAX_LABELS
+#define DOC_LABELS	5	/* build_info has the most */
 #define DOC_NAME	64
 #define DOC_VALUE	(2 * MAX_LABEL)
 
@@ -359,7 +359,7 @@ static const struct {
 	{ "cluster_exporter_helper_start_time_seconds", "gauge", "helper" },
 	{ "cluster_exporter_scrape_duration_seconds", "gauge", "" },
 	{ "cluster_exporter_build_info", "gauge",
-	    "branch,compiler,revision,version" },
+	    "branch,compiler,libraries,revision,version" },
 };
 
 /* The build_info sample of version, with this build's identity. */
@@ -369,8 +369,10 @@ build_info_key(const char *version)
 	static char key[512];
 
 	(void)snprintf(key, sizeof(key), "cluster_exporter_build_info{"
-	    "branch=\"%s\",compiler=\"%s\",revision=\"%s\",version=\"%s\"}",
-	    version_branch(), version_compiler(), version_revision(), version);
+	    "branch=\"%s\",compiler=\"%s\",libraries=\"%s\","
+	    "revision=\"%s\",version=\"%s\"}", version_branch(),
+	    version_compiler(), version_libraries(), version_revision(),
+	    version);
 	return key;
 }
 
@@ -749,8 +751,8 @@ test_skipped(void **state)
 	parse_doc(&f->doc, &f->out);
 	assert_int_equal(d->lines, 6);
 	assert_int_equal(d->nsmp, 2);
-	/* branch, compiler, revision, then version. */
-	assert_string_equal(d->smp[1].lval[3], "1\"}\n\\");
+	/* branch, compiler, libraries, revision, then version. */
+	assert_string_equal(d->smp[1].lval[4], "1\"}\n\\");
 	assert_int_equal(count_lines_starting(&f->out,
 	    "cluster_exporter_scrape_ok"), 1);
 }
