@@ -358,6 +358,8 @@ collect_call(struct collection *col, int helper, struct buf *req,
 	if (answer.have_procstat) {
 		col->c->helper_proc[helper] = answer.procstat;
 		col->c->have_helper_proc[helper] = 1;
+		col->c->helper_proc_restarts[helper] =
+		    sup_restarts(call.helper);
 	}
 	if (call.failed || answer.end_status != 0) {
 		snprintf(why, whysz, "%s", call.failed ? call.reason :
@@ -743,7 +745,9 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 		m.stage_seconds[i] = col->stage_seconds[i];
 	for (i = 0; i < HELPER_COUNT; i++) {
 		m.helper_restarts[i] = sup_restarts(&col->c->helpers[i]);
-		m.have_helper_proc[i] = col->c->have_helper_proc[i];
+		/* A dead instance's figures are not the new one's. */
+		m.have_helper_proc[i] = col->c->have_helper_proc[i] &&
+		    col->c->helper_proc_restarts[i] == m.helper_restarts[i];
 		m.helper_proc[i] = col->c->helper_proc[i];
 	}
 	m.duration_seconds = deadline_seconds_since(col->start_us);

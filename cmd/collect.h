@@ -31,11 +31,13 @@ struct collector {
 	int			 fault_kind;	/* PROTO_FAULT_* */
 	/*
 	 * Each helper's last PROCSTAT, kept across collections: a helper
-	 * not asked this time still shows its figures.  One collection at
-	 * a time, one thread per helper: no lock.
+	 * not asked this time still shows its figures, as long as it is the
+	 * instance that sent them (its restart count then).  One collection
+	 * at a time, one thread per helper: no lock.
 	 */
 	struct proto_procstat	 helper_proc[HELPER_COUNT];
 	int			 have_helper_proc[HELPER_COUNT];
+	unsigned long		 helper_proc_restarts[HELPER_COUNT];
 };
 
 /* Returns 0 or ERR_NOMEM. */

@@ -1259,9 +1259,14 @@ def original(t):
     promtool_check(r.body)
 
     # Each helper's own process figures, under its name.
-    rss = {s.labels.get("helper"): s.value for s in e.of("cluster_exporter_helper_resident_memory_bytes")}
-    check(sorted(rss) == sorted(HELPERS) and all(v > 1e5 for v in rss.values()),
-          "cluster_exporter_helper_resident_memory_bytes: want each helper's, got %r" % rss)
+    # Each helper's own figures, which it reports with its answers.
+    now = time.time()
+    for fam, lo, hi in (("cpu_seconds_total", 0, 1e6), ("resident_memory_bytes", 1e5, 1e11),
+                        ("virtual_memory_bytes", 1e6, 1e15), ("open_fds", 1, 1e6),
+                        ("max_fds", 1, 1e9), ("start_time_seconds", now - 7200, now + 5)):
+        got = {s.labels.get("helper"): s.value for s in e.of("cluster_exporter_helper_" + fam)}
+        check(sorted(got) == sorted(HELPERS) and all(lo <= v <= hi for v in got.values()),
+              "cluster_exporter_helper_%s: want each helper's, in [%g, %g], got %r" % (fam, lo, hi, got))
 
     want = sorted(promql(s, "1m") for s in ("metadata", "read", "write"))
     got = sorted(up.queries())
