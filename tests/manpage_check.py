@@ -37,6 +37,11 @@ def main():
     missing = [f for f in flags if f not in rendered]
     if missing:
         fail("flags of -help missing from the man page: %s" % missing)
+    # The page joins -help's wrapped lines with a space: a line that ends
+    # inside a hyphenated word would come out as "exporter- toolkit".
+    broken = re.findall(r"^\t.*[A-Za-z]-$", helptext, re.M)
+    if broken:
+        fail("-help wraps inside a hyphenated word: %r" % broken)
     for block in re.findall(r"^\t(.+)$", helptext, re.M):
         if words(block) not in rendered:
             fail("-help's text %r is not in the man page" % block)
