@@ -247,13 +247,22 @@ $(B)/cmd/paths.o $(B)/cmd/paths.ok: ALL_CPPFLAGS += \
 
 # The build's identity, compiled into version.o alone (lib/version.h):
 # git's revision and branch ("unknown" outside a checkout), and the date
-# of the last change, from SOURCE_DATE_EPOCH or the last commit, never the
-# clock.  The stamp rebuilds version.o when one of them changes.
-$(call once,BUILD_REVISION,$$(or $$(shell git rev-parse HEAD 2>/dev/null),unknown))
-$(call once,BUILD_BRANCH,$$(or $$(shell git rev-parse --abbrev-ref HEAD \
-	2>/dev/null),unknown))
-$(call once,BUILD_EPOCH,$$(or $$(SOURCE_DATE_EPOCH),$$(shell git log -1 \
-	--format=%ct 2>/dev/null)))
+# of the last change, never the clock: SOURCE_DATE_EPOCH, else the last
+# commit's, else (a tarball) the date of the changelog's newest entry.
+# git is asked only when this directory is the top of its checkout: a
+# tarball unpacked inside another repository (rpmbuild's tree under a home
+# kept in git) must not take that repository's revision.  The stamp
+# rebuilds version.o when one of them changes.
+$(call once,GIT_HERE,$$(if $$(filter $$(realpath $$(CURDIR)),$$(shell git \
+	rev-parse --show-toplevel 2>/dev/null)),yes))
+$(call once,BUILD_REVISION,$$(or $$(if $$(GIT_HERE),$$(shell git rev-parse \
+	HEAD 2>/dev/null)),unknown))
+$(call once,BUILD_BRANCH,$$(or $$(if $$(GIT_HERE),$$(shell git rev-parse \
+	--abbrev-ref HEAD 2>/dev/null)),unknown))
+$(call once,BUILD_EPOCH,$$(or $$(SOURCE_DATE_EPOCH),$$(if $$(GIT_HERE),$$(shell \
+	git log -1 --format=%ct 2>/dev/null)),$$(shell sed -n 's/^ -- .*>  //p' \
+	packaging/debian/changelog 2>/dev/null | head -n 1 | \
+	date -u -f - +%s 2>/dev/null)))
 $(call once,BUILD_DATE,$$(if $$(BUILD_EPOCH),$$(shell date -u -d \
 	@$$(BUILD_EPOCH) +%Y%m%d-%H:%M:%S 2>/dev/null),unknown))
 BUILD_ID = $(BUILD_REVISION) $(BUILD_BRANCH) $(BUILD_DATE)
@@ -280,7 +289,8 @@ $(EXPORTER): $(CMD_OBJ) $(LIB_OBJ) $(SBX_OBJ) | $(BUILD_MARKER)
 
 $(MANPAGE): $(EXPORTER) packaging/manpage.py
 	@$(if $(Q),echo "  MAN     $@")
-	$(Q)/usr/bin/python3 packaging/manpage.py $(EXPORTER) $(VERSION) > $@.tmp
+	$(Q)SOURCE_DATE_EPOCH='$(BUILD_EPOCH)' /usr/bin/python3 \
+	    packaging/manpage.py $(EXPORTER) $(VERSION) > $@.tmp
 	$(Q)mv $@.tmp $@
 
 # Helpers link lib/ and sandbox/ as an archive: only the objects they use,
