@@ -27,12 +27,15 @@ EXPORTED = {
     "cluster_exporter_source_up", "cluster_exporter_helper_restarts_total",
     "cluster_exporter_scrape_duration_seconds", "cluster_exporter_http_requests_rejected_total",
     "cluster_exporter_build_info", "up",
+    "process_resident_memory_bytes", "process_cpu_seconds_total",
+    "cluster_exporter_helper_resident_memory_bytes", "cluster_exporter_helper_cpu_seconds_total",
 }
 REQUIRED = {
     "cluster_job_metadata_operations", "cluster_proc_metadata_operations",
     "cluster_job_read_throughput_bytes", "cluster_job_write_throughput_bytes",
     "cluster_proc_read_throughput_bytes", "cluster_proc_write_throughput_bytes",
     "cluster_exporter_scrape_ok", "cluster_exporter_source_up", "cluster_exporter_helper_restarts_total",
+    "process_resident_memory_bytes", "cluster_exporter_helper_resident_memory_bytes",
 }
 FUNCS = {"sum", "by", "topk", "increase", "rate", "irate", "label_values", "max", "min", "avg", "without"}
 
@@ -53,8 +56,9 @@ def main():
     variables = {v.get("name"): v for v in d["templating"].get("list", [])}
     if variables.get("datasource", {}).get("type") != "datasource":
         fail("no datasource variable: provisioning on another Prometheus would break")
-    exprs, used = [], set()
+    exprs, used, ids = [], set(), []
     for p in d["panels"]:
+        ids.append(p.get("id"))
         g = p.get("gridPos", {})
         if not all(isinstance(g.get(k), int) for k in ("h", "w", "x", "y")) or g["x"] + g["w"] > 24:
             fail("panel %r: bad gridPos %r" % (p.get("title"), g))
@@ -67,12 +71,19 @@ def main():
             if not e:
                 fail("panel %r: a target without expr" % p["title"])
             exprs.append(e)
+            # Two jobs on one host must not mix: every selector names the
+            # job and the instance the variables chose.
+            for sel in re.findall(r"\{[^}]*\}", e):
+                if 'job="$job"' not in sel or 'instance=~"$instance"' not in sel:
+                    fail("panel %r: selector %s does not filter on $job and $instance" % (p["title"], sel))
             # Metric names: what is left once label matchers and
             # by/without clauses are taken out.
             bare = re.sub(r"\b(by|without)\s*\([^)]*\)", "", re.sub(r"\{[^}]*\}", "{}", e))
             for name in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*[{\[]|\s*\))", bare):
                 if name not in FUNCS:
                     used.add(name)
+    if not all(isinstance(i, int) for i in ids) or len(set(ids)) != len(ids):
+        fail("panel ids are missing or repeated: %r" % ids)
     unknown = sorted(n for n in used if n not in EXPORTED)
     if unknown:
         fail("queries name metrics the exporter does not export: %s" % unknown)
