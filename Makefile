@@ -9,7 +9,7 @@
 #   B=DIR		build directory (default build), relative or absolute,
 #			anywhere.  The variant trees of check-all sit beside
 #			it: $(B)-hooks, $(B)-asan, $(B)-tsan, $(B)-clang,
-#			$(B)-fuzz, $(B)-analyze.
+#			$(B)-fuzz, $(B)-analyze, $(B)-compat, $(B)-compat9.
 #   WERROR=0		warnings stay warnings (for packagers, whose
 #			compilers may be newer than ours); default 1, as in
 #			development and CI.
@@ -216,7 +216,7 @@ FUZZ_BIN := $(FUZZERS:%=$(B)/tests/fuzz_%)
 
 .PHONY: FORCE fuzz fuzz-build fuzzers check-fuzz-corpus all check \
 	check-unit check-e2e check-sanitize check-valgrind check-clang \
-	check-noblob check-compat check-unit-file check-ops \
+	check-noblob check-compat check-unit-file check-ops check-packages \
 	check-tsan analyze analyze-tree check-all lint install uninstall \
 	clean deps demo bench policy-dump
 
