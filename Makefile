@@ -314,7 +314,7 @@ $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 # Modules in cmd/, not lib/: their tests include ../cmd/<module>.c and
 # link every lib object (deadline, err), plus pthread for their locks and
 # the front door's GnuTLS and libcrypt.
-CMD_TESTS := spawner conns logq auth webtls
+CMD_TESTS := spawner conns logq auth webtls threads
 $(CMD_TESTS:%=$(B)/tests/test_%): \
     $(B)/tests/test_%: tests/test_%.c $(LIB_OBJ) $(SBX_OBJ)
 	@mkdir -p $(dir $@)
