@@ -17,24 +17,36 @@
 
 #include "../cmd/threads.c"
 
-/* A second thread's attempt, and how long it took. */
+/*
+ * A second thread's attempt, and how long it took from when its deadline
+ * was set (before the thread starts, which may take a while under TSan).
+ */
 struct attempt {
 	pthread_mutex_t	*mu;
+	uint64_t	 start_us;
 	struct deadline	 deadline;
 	int		 r;
 	int		 err;
 	uint64_t	 took_us;
 };
 
+static void
+attempt_init(struct attempt *a, pthread_mutex_t *mu, uint32_t ms)
+{
+	memset(a, 0, sizeof(*a));
+	a->mu = mu;
+	a->start_us = deadline_now_us();
+	a->deadline.at_us = a->start_us + (uint64_t)ms * 1000;
+}
+
 static void *
 attempt_run(void *arg)
 {
 	struct attempt *a = arg;
-	uint64_t start = deadline_now_us();
 
 	a->r = threads_lock(a->mu, a->deadline);
 	a->err = errno;
-	a->took_us = deadline_now_us() - start;
+	a->took_us = deadline_now_us() - a->start_us;
 	if (a->r == 0)
 		pthread_mutex_unlock(a->mu);
 	return NULL;
@@ -73,9 +85,7 @@ test_held(void **state)
 	pthread_t t;
 
 	(void)state;
-	memset(&a, 0, sizeof(a));
-	a.mu = &mu;
-	a.deadline = deadline_in_ms(200);
+	attempt_init(&a, &mu, 200);
 	pthread_mutex_lock(&mu);
 	assert_int_equal(pthread_create(&t, NULL, attempt_run, &a), 0);
 	pthread_join(t, NULL);
@@ -95,9 +105,7 @@ test_held_after_deadline(void **state)
 	pthread_t t;
 
 	(void)state;
-	memset(&a, 0, sizeof(a));
-	a.mu = &mu;
-	a.deadline = deadline_in_ms(0);
+	attempt_init(&a, &mu, 0);
 	pthread_mutex_lock(&mu);
 	assert_int_equal(pthread_create(&t, NULL, attempt_run, &a), 0);
 	pthread_join(t, NULL);
@@ -116,9 +124,7 @@ test_released(void **state)
 	pthread_t t;
 
 	(void)state;
-	memset(&a, 0, sizeof(a));
-	a.mu = &mu;
-	a.deadline = deadline_in_ms(10 * 1000);
+	attempt_init(&a, &mu, 10 * 1000);
 	pthread_mutex_lock(&mu);
 	assert_int_equal(pthread_create(&t, NULL, attempt_run, &a), 0);
 	usleep(50 * 1000);
