@@ -49,6 +49,7 @@
 #include "procstat.h"
 #include "relay.h"
 #include "sandbox.h"
+#include "signame.h"
 #include "spawner.h"
 #include "supervise.h"
 #include "upstream.h"
@@ -621,7 +622,7 @@ main(int argc, char **argv)
 		_exit(1);
 	}
 	sig = wait_for_stop();
-	info_kv(LOG_FIELDS({ "signal", sigabbrev_np(sig) }),
+	info_kv(LOG_FIELDS({ "signal", signame(sig) }),
 	    "shutting down");
 	/*
 	 * Killing the helpers first ends any collection in flight at once

@@ -25,7 +25,9 @@
 #include "spawner.h"
 #include "deadline.h"
 #include "err.h"
+#include "policy.h"
 #include "sandbox.h"
+#include "threads.h"
 
 #define SPAWN_MAX_HELPERS	8
 
@@ -93,11 +95,14 @@ static int sp_mode;
 /* A helper without a pidfd is checked for its end this often. */
 #define SPAWN_WAITID_MS		50
 
-/* glibc 2.36 has no wrappers for these. */
+/*
+ * glibc 2.36 has no wrappers for these, and by number (sandbox/policy.h):
+ * RHEL 8's headers (Linux 4.18) have no SYS_pidfd_open.
+ */
 static int
 sp_pidfd_open(pid_t pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	return (int)syscall(SBX_NR_pidfd_open, pid, 0);
 }
 
 /*
@@ -110,7 +115,7 @@ static void
 sp_kill_helper(const struct sp_slot *s)
 {
 	if (s->pidfd == -1 ||
-	    syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0) == -1)
+	    syscall(SBX_NR_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0) == -1)
 		(void)kill(s->pid, SIGKILL);
 }
 
@@ -912,18 +917,12 @@ static int
 spawn_call(struct spawner *sp, struct spawn_req *req,
     struct deadline deadline, struct spawn_reply *rep, int fds[SPAWN_FDS])
 {
-	struct timespec ts;
-	int r, ret;
+	int ret;
 
 	fds[0] = fds[1] = fds[2] = -1;
 	memset(rep, 0, sizeof(*rep));
-	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
-	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
-	if ((r = pthread_mutex_clocklock(&sp->lock, CLOCK_MONOTONIC,
-	    &ts)) != 0) {
-		errno = r;
-		return r == ETIMEDOUT ? ERR_TIMEOUT : ERR_SYSTEM;
-	}
+	if ((ret = threads_lock(&sp->lock, deadline)) != 0)
+		return ret;
 	req->seq = ++sp->seq;
 	if ((ret = spawn_send(sp->sock, req, deadline)) == 0)
 		ret = spawn_recv_reply(sp->sock, req->seq, deadline, rep, fds);

@@ -20,6 +20,7 @@
 #include "intake.h"
 #include "log.h"
 #include "relay.h"
+#include "signame.h"
 #include "spawner.h"
 #include "threads.h"
 
@@ -83,8 +84,8 @@ sup_describe(int wstatus, char *out, size_t outsz)
 {
 	if (WIFSIGNALED(wstatus)) {
 		snprintf(out, outsz, "killed by signal %s%s",
-		    sigabbrev_np(WTERMSIG(wstatus)) != NULL ?
-		    sigabbrev_np(WTERMSIG(wstatus)) : "?",
+		    signame(WTERMSIG(wstatus)) != NULL ?
+		    signame(WTERMSIG(wstatus)) : "?",
 		    WTERMSIG(wstatus) == SIGSYS ?
 		    " (sandbox violation)" : "");
 	} else if (WIFEXITED(wstatus))
@@ -486,7 +487,6 @@ static void
 sup_begin(struct sup_call *c, struct deadline deadline)
 {
 	struct helper *h = c->helper;
-	struct timespec ts;
 	uint64_t now;
 	int r;
 
@@ -498,9 +498,7 @@ sup_begin(struct sup_call *c, struct deadline deadline)
 		sup_fail(c, "%s", "helper not enabled");
 		return;
 	}
-	ts.tv_sec = (time_t)(deadline.at_us / 1000000);
-	ts.tv_nsec = (long)(deadline.at_us % 1000000) * 1000;
-	if (pthread_mutex_clocklock(&h->lock, CLOCK_MONOTONIC, &ts) != 0) {
+	if (threads_lock(&h->lock, deadline) != 0) {
 		sup_fail(c, "%s", "helper busy until the deadline");
 		return;
 	}

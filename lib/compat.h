@@ -3,24 +3,25 @@
 #define COMPAT_H
 
 /*
- * The versions of libcurl, libmicrohttpd and libseccomp the code is built
- * for, in one place.  Sites run it on RHEL 8 and 9 as well as Debian 12:
+ * The versions of glibc, libcurl, libmicrohttpd and libseccomp the code is
+ * built for, in one place.  Sites run it on RHEL 8 and 9 as well as
+ * Debian 12:
  *
- *			libcurl		libmicrohttpd	libseccomp
- *	RHEL 8		7.61.1		0.9.59		2.5.2
- *	RHEL 9		7.76.1		0.9.72		2.5.2
- *	Debian 12	7.88.1		0.9.75		2.5.4
+ *			libcurl		libmicrohttpd	libseccomp	glibc
+ *	RHEL 8		7.61.1		0.9.59		2.5.2		2.28
+ *	RHEL 9		7.76.1		0.9.72		2.5.2		2.34
+ *	Debian 12	7.88.1		0.9.75		2.5.4		2.36
  *
  * RHEL 8 is the floor, and a build for anything older stops with an
  * #error below.  The earlier RHEL 8 minors had libseccomp 2.4.1: it is
  * below the floor, neither built nor tested.
  *
- * Every test of a version reads PCE_CURL_VERSION, PCE_MHD_VERSION or
- * PCE_SECCOMP_VERSION, never the library's own macro, so that a build
- * can pretend to have an older library than its headers: `make
- * check-compat` builds on Debian with RHEL 8's numbers given with -D, and
- * the fallback branches are compiled and tested where only Debian is at
- * hand.  A build can pretend to be older, never newer: the headers would
+ * Every test of a version reads PCE_GLIBC_VERSION, PCE_CURL_VERSION,
+ * PCE_MHD_VERSION or PCE_SECCOMP_VERSION, never the library's own macro,
+ * so that a build can pretend to have an older library than its headers:
+ * `make check-compat` builds on Debian with RHEL 8's numbers given with
+ * -D, and the fallback branches are compiled and tested where only Debian
+ * is at hand.  A build can pretend to be older, never newer: the headers would
  * lack what the newer branch uses.
  *
  * Include it after the headers of the libraries the file uses: each part
@@ -32,6 +33,31 @@
 
 /* The numbers of a version, as the libraries write theirs (0xXXYYZZ). */
 #define PCE_V3(x, y, z)		(((x) << 16) | ((y) << 8) | (z))
+/* glibc's, which has no micro number (0xXXYY: 2.28 is 0x021c). */
+#define PCE_V2(x, y)		(((x) << 8) | (y))
+
+/*
+ * glibc, from __GLIBC__ and __GLIBC_MINOR__ (<features.h>, which every
+ * libc header includes).  Most of what glibc added after 2.28 is not used
+ * at all, or has a table or a syscall number of our own in every build
+ * (lib/signame.c, SBX_NR_pidfd_open): `make check-compat` fails on any
+ * function of a later glibc that a binary calls (tests/glibc_check.py).
+ * What is left is tested here.
+ */
+#ifdef __GLIBC__
+#ifndef PCE_GLIBC_VERSION
+#define PCE_GLIBC_VERSION	PCE_V2(__GLIBC__, __GLIBC_MINOR__)
+#endif
+#if PCE_GLIBC_VERSION < PCE_V2(2, 28)
+#error "glibc older than 2.28 (RHEL 8's) is not supported"
+#endif
+#if PCE_GLIBC_VERSION > PCE_V2(__GLIBC__, __GLIBC_MINOR__)
+#error "PCE_GLIBC_VERSION is newer than the glibc headers"
+#endif
+#define PCE_GLIBC_HAS(f)	(PCE_GLIBC_VERSION >= PCE_GLIBC_##f)
+/* pthread_mutex_clocklock(): a mutex wait on CLOCK_MONOTONIC. */
+#define PCE_GLIBC_CLOCKLOCK	PCE_V2(2, 30)
+#endif
 
 /*
  * libcurl, as LIBCURL_VERSION_NUM (curl/curlver.h).  What it lacks is

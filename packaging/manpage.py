@@ -79,11 +79,14 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: manpage.py EXPORTER VERSION")
     exporter, version = sys.argv[1:]
-    out = subprocess.run([exporter, "-help"], capture_output=True, text=True, check=True).stdout
+    # Python 3.6 (RHEL 8's) has neither capture_output nor text.
+    out = subprocess.run([exporter, "-help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:
-        epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True,
-                               text=True).stdout.strip() or "0"
+        epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               universal_newlines=True).stdout.strip() or "0"
     date = time.strftime("%Y-%m-%d", time.gmtime(int(epoch)))
     lines = out.split("\n")
     body = []

@@ -24,6 +24,10 @@
  * policy.h's numbers of the syscalls newer than Linux 4.18, against the
  * build's headers wherever they have them.
  */
+#ifdef __NR_pidfd_send_signal
+_Static_assert(SBX_NR_pidfd_send_signal == __NR_pidfd_send_signal,
+    "pidfd_send_signal");
+#endif
 #ifdef __NR_io_uring_setup
 _Static_assert(SBX_NR_io_uring_setup == __NR_io_uring_setup, "io_uring_setup");
 #endif
@@ -51,6 +55,9 @@ _Static_assert(SBX_NR_fsmount == __NR_fsmount, "fsmount");
 #endif
 #ifdef __NR_fspick
 _Static_assert(SBX_NR_fspick == __NR_fspick, "fspick");
+#endif
+#ifdef __NR_pidfd_open
+_Static_assert(SBX_NR_pidfd_open == __NR_pidfd_open, "pidfd_open");
 #endif
 #ifdef __NR_clone3
 _Static_assert(SBX_NR_clone3 == __NR_clone3, "clone3");

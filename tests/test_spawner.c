@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "../cmd/spawner.c"
+#include "../cmd/threads.c"
 #include "flags.h"
 
 enum {
