@@ -733,6 +733,9 @@ collect_write(struct collection *col, struct join *j, struct buf *out)
 		join_release(j, si->query);
 		col->stage_seconds[si->build_stage] =
 		    deadline_seconds_since(t);
+		m.unmatched[id][METRICS_NO_JOB] = st.no_job;
+		m.unmatched[id][METRICS_NO_USER] = st.no_user;
+		m.unmatched[id][METRICS_NO_GROUP] = st.no_group;
 		if (st.no_job + st.no_user + st.no_group > 0)
 			debug_kv(LOG_FIELDS({ "source", si->name }),
 			    "%zu series of jobs not in squeue, %zu of "

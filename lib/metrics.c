@@ -52,6 +52,47 @@ write_build_info(struct buf *out, const char *version)
 }
 
 /*
+ * Series of the upstream sources that matched no row, by reason, for the
+ * last collection: every source with a query and every reason, zeros
+ * included, so that a rule can compare them.
+ */
+static int
+write_unmatched(struct buf *out, const struct metrics_scrape *s)
+{
+	static const char *const reasons[METRICS_UNMATCHED] = {
+		[METRICS_NO_JOB] = "job_not_in_squeue",
+		[METRICS_NO_USER] = "unknown_user",
+		[METRICS_NO_GROUP] = "unknown_group",
+	};
+	struct expo_label l[2];
+	int id, k, r;
+
+	if ((r = expo_family(out, "cluster_exporter_unmatched_series",
+	    "Upstream series of the last scrape that matched no row: a job "
+	    "not in squeue (ended, or hidden by PrivateData=jobs), or a "
+	    "process's unknown uid or group.", "gauge")) != 0)
+		return r;
+	for (id = 0; id < SOURCE_COUNT; id++) {
+		if (source_info(id)->query < 0)
+			continue;
+		for (k = 0; k < METRICS_UNMATCHED; k++) {
+			/* Sorted by name: reason, then source. */
+			l[0].name = "reason";
+			l[0].value = reasons[k];
+			l[0].len = strlen(l[0].value);
+			l[1].name = "source";
+			l[1].value = source_name(id);
+			l[1].len = strlen(l[1].value);
+			if ((r = expo_sample(out,
+			    "cluster_exporter_unmatched_series", l, 2,
+			    (double)s->unmatched[id][k])) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
  * Each helper's process figures, as process_* are for the exporter, in
  * its own namespace with a helper label (a helper is not a process any
  * client library knows of).
@@ -195,7 +236,8 @@ metrics_write(struct buf *out, const struct metrics_scrape *s,
 	    (r = expo_sample(out, "cluster_exporter_dropped_series", NULL, 0,
 	    (double)s->dropped_series)) != 0)
 		return r;
-	if ((r = write_helper_proc(out, s)) != 0)
+	if ((r = write_unmatched(out, s)) != 0 ||
+	    (r = write_helper_proc(out, s)) != 0)
 		return r;
 	if ((r = expo_family(out, "cluster_exporter_scrape_duration_seconds",
 	    "Seconds the collection behind this answer took, from its "

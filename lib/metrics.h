@@ -16,11 +16,25 @@ struct join;
  * added beside them.
  */
 
+/*
+ * Why an upstream series of a job or a process matched no row (the reason
+ * label of unmatched_series): its job is not in squeue (ended, or hidden
+ * by Slurm's PrivateData=jobs), its uid or its primary group is unknown.
+ */
+enum metrics_unmatched {
+	METRICS_NO_JOB = 0,
+	METRICS_NO_USER = 1,
+	METRICS_NO_GROUP = 2,
+	METRICS_UNMATCHED = 3,
+};
+
 struct metrics_scrape {
 	int		 source_up[SOURCE_COUNT];
 	double		 stage_seconds[STAGE_COUNT];
 	unsigned long	 helper_restarts[HELPER_COUNT];
 	unsigned long	 dropped_series;	/* non-finite, no jobid, ... */
+	/* Per upstream source (those with a query), per reason. */
+	unsigned long	 unmatched[SOURCE_COUNT][METRICS_UNMATCHED];
 	double		 duration_seconds;	/* the whole collection */
 	/* Each helper's process figures, where have_helper_proc. */
 	struct proto_procstat helper_proc[HELPER_COUNT];

@@ -296,3 +296,36 @@ def helper_backoff(t):
     check(scrape_ok(e) == 1.0, "after the backoff: source_up %r" % source_up(e))
     check(restarts_of(e).get("promql") == 2.0, "restarts %r, want 2 for promql" % restarts_of(e))
     check(helper_pid(ex, "promql") == pid3, "the helper was restarted again")
+
+
+@test
+def unmatched_series_counts(t):
+    """squeue showing only one user's jobs, as Slurm's PrivateData=jobs
+    does for a user who is not an operator: nothing fails, and
+    cluster_exporter_unmatched_series{reason="job_not_in_squeue"} counts
+    exactly the series of the jobs it hid."""
+    up = t.upstream()
+    up.load_original()
+    t.install_getent(original_bytes("passwd.txt"), original_bytes("group.txt"))
+    jobs = original_jobs()
+    seen = [j for j in jobs if j[2] == jobs[0][2]]
+    check(0 < len(seen) < len(jobs), "the original's data has one user only")
+    t.install_squeue(["%s|%s|%s" % j for j in seen])
+    ex = t.exporter(up)
+    r, e = scrape(ex, what="scrape with one user's jobs")
+    check(scrape_ok(e) == 1.0, "scrape_ok %r: hidden jobs are not a failure" % scrape_ok(e))
+    shown = {j[0] for j in seen}
+    series = json.loads(original_bytes("read.json"))["data"]["result"]
+    want = sum(1 for s in series if s["metric"].get("jobid", "").isdigit()
+               and s["metric"]["jobid"] not in shown)
+    check(want > 0, "every read series belongs to the shown user's jobs")
+    got = {(s.labels.get("source"), s.labels.get("reason")): s.value
+           for s in e.of("cluster_exporter_unmatched_series")}
+    check(len(got) == 9 and {k[0] for k in got} == {"metadata", "read", "write"},
+          "cluster_exporter_unmatched_series: want 3 sources x 3 reasons, got %r" % sorted(got))
+    check(got.get(("read", "job_not_in_squeue")) == want,
+          "unmatched read series of hidden jobs: %r, want %d" % (got.get(("read", "job_not_in_squeue")), want))
+    check(got.get(("write", "job_not_in_squeue")) == 0.0, "write (no series): %r" % got)
+    rows = {dict(k[1]).get("user") for k in e.values(("cluster_job_read_throughput_bytes",))}
+    check(rows == {jobs[0][2]}, "read rows: users %r, want only %r, whose jobs squeue showed" % (
+        rows, jobs[0][2]))

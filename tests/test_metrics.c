@@ -147,6 +147,8 @@ setup_fx(void **state)
 		f->s.stage_seconds[i] = 0.5 * i;
 	f->s.helper_restarts[0] = 3;
 	f->s.dropped_series = 2;
+	f->s.unmatched[SOURCE_READ][METRICS_NO_JOB] = 7;
+	f->s.unmatched[SOURCE_METADATA][METRICS_NO_GROUP] = 1;
 	buf_init(&f->out, MAX_EXPOSITION);
 	*state = f;
 	return 0;
@@ -351,6 +353,7 @@ static const struct {
 	{ "cluster_exporter_source_up", "gauge", "source" },
 	{ "cluster_exporter_helper_restarts_total", "counter", "helper" },
 	{ "cluster_exporter_dropped_series", "gauge", "" },
+	{ "cluster_exporter_unmatched_series", "gauge", "reason,source" },
 	{ "cluster_exporter_helper_cpu_seconds_total", "counter", "helper" },
 	{ "cluster_exporter_helper_resident_memory_bytes", "gauge", "helper" },
 	{ "cluster_exporter_helper_virtual_memory_bytes", "gauge", "helper" },
@@ -415,6 +418,9 @@ implied_samples(const char *name, const struct join *j)
 		return SOURCE_COUNT;
 	if (strcmp(name, "cluster_exporter_helper_restarts_total") == 0)
 		return HELPER_COUNT;
+	/* metadata, read and write, by three reasons. */
+	if (strcmp(name, "cluster_exporter_unmatched_series") == 0)
+		return 3 * METRICS_UNMATCHED;
 	/* No helper has sent its process figures in these scrapes. */
 	if (strncmp(name, "cluster_exporter_helper_", 24) == 0)
 		return 0;
@@ -422,7 +428,7 @@ implied_samples(const char *name, const struct join *j)
 }
 
 /*
- * The whole shape of a full scrape: the nineteen families once each, with
+ * The whole shape of a full scrape: the twenty families once each, with
  * HELP and TYPE, the right label names, as many samples as the inputs
  * imply, no duplicate series, and nothing else.
  */
@@ -532,12 +538,13 @@ test_families(void **state)
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
 	/*
-	 * 19 families, and 1 + 7 + 10 + 5 + 3 + 1 + 1 + 1 samples (no
+	 * 20 families, and 1 + 7 + 10 + 5 + 3 + 1 + 9 + 1 + 1 samples (no
 	 * helper has sent its figures).
 	 */
-	assert_int_equal(f->doc.lines, 2 * 19 + 1 + STAGE_COUNT +
-	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
-	assert_int_equal(f->doc.lines, 67);
+	assert_int_equal(f->doc.lines, 2 * 20 + 1 + STAGE_COUNT +
+	    LOADED_ROWS + SOURCE_COUNT + HELPER_COUNT + 1 +
+	    3 * METRICS_UNMATCHED + 1 + 1);
+	assert_int_equal(f->doc.lines, 78);
 }
 
 static void
@@ -609,6 +616,13 @@ test_values(void **state)
 	assert_sample(d,
 	    "cluster_exporter_helper_restarts_total{helper=\"promql\"}", 0);
 	assert_sample(d, "cluster_exporter_dropped_series", 2);
+	/* Every upstream source and reason, zeros included. */
+	assert_sample(d, "cluster_exporter_unmatched_series{"
+	    "reason=\"job_not_in_squeue\",source=\"read\"}", 7);
+	assert_sample(d, "cluster_exporter_unmatched_series{"
+	    "reason=\"unknown_group\",source=\"metadata\"}", 1);
+	assert_sample(d, "cluster_exporter_unmatched_series{"
+	    "reason=\"unknown_user\",source=\"write\"}", 0);
 	assert_sample(d, build_info_key("1.2.3"), 1);
 }
 
@@ -766,8 +780,8 @@ test_null_join(void **state)
 
 	write_and_parse(f, NULL);
 	assert_full_shape(&f->doc, NULL);
-	assert_int_equal(f->doc.lines, 2 * 19 + 1 + STAGE_COUNT +
-	    SOURCE_COUNT + HELPER_COUNT + 1 + 1 + 1);
+	assert_int_equal(f->doc.lines, 2 * 20 + 1 + STAGE_COUNT +
+	    SOURCE_COUNT + HELPER_COUNT + 1 + 3 * METRICS_UNMATCHED + 1 + 1);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
 
 	/* A join without series reads the same. */
@@ -776,7 +790,7 @@ test_null_join(void **state)
 		assert_int_equal(join_build(empty, src, NULL), 0);
 	write_and_parse(f, empty);
 	assert_full_shape(&f->doc, empty);
-	assert_int_equal(f->doc.lines, 57);
+	assert_int_equal(f->doc.lines, 68);
 	join_free(empty);
 }
 
@@ -792,7 +806,7 @@ test_no_duplicates(void **state)
 		assert_int_equal(join_build(f->j, src, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 67);
+	assert_int_equal(f->doc.lines, 78);
 
 	/* The same series again only changes the sums. */
 	add_series(f->nm, f->j, QUERY_READ, JOB, 101, NULL, NULL, 1);
@@ -800,7 +814,7 @@ test_no_duplicates(void **state)
 	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
 	write_and_parse(f, f->j);
 	assert_full_shape(&f->doc, f->j);
-	assert_int_equal(f->doc.lines, 67);
+	assert_int_equal(f->doc.lines, 78);
 	assert_sample(&f->doc, "cluster_job_read_throughput_bytes{"
 	    "account=\"acc_a\",user=\"u1\"}", 152);
 }
