@@ -355,11 +355,14 @@ collect_call(struct collection *col, int helper, struct buf *req,
 	call.answer = &answer;
 	maybe_fault(col->c, &call);
 	sup_run(&call, 1, col->deadline);
-	if (answer.have_procstat) {
+	/*
+	 * Figures of an instance that failed the call (killed at the
+	 * deadline, out of step) are not kept: it is gone, or about to be.
+	 */
+	if (answer.have_procstat && !call.failed) {
 		col->c->helper_proc[helper] = answer.procstat;
 		col->c->have_helper_proc[helper] = 1;
-		col->c->helper_proc_restarts[helper] =
-		    sup_restarts(call.helper);
+		col->c->helper_proc_restarts[helper] = call.restarts;
 	}
 	if (call.failed || answer.end_status != 0) {
 		snprintf(why, whysz, "%s", call.failed ? call.reason :

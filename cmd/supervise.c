@@ -514,7 +514,8 @@ sup_begin(struct sup_call *c, struct deadline deadline)
 		/* Bytes while idle: the helper is out of step. */
 		sup_fail(c, "protocol violation: %s", "bytes between requests");
 		sup_bury(h, c->reason, 1);
-	}
+	} else
+		c->restarts = sup_restarts(h);
 }
 
 /* Lets go of c's helper; a helper at fault is buried first. */

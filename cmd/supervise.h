@@ -61,6 +61,11 @@ struct sup_call {
 	/* Results. */
 	int			 failed;
 	char			 reason[512];
+	/*
+	 * The helper's restart count while the call held it: which
+	 * instance answered (sup_restarts() is that count while it lives).
+	 */
+	unsigned long		 restarts;
 	/* Internal. */
 	size_t			 sent;
 	int			 locked;
