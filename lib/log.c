@@ -131,8 +131,10 @@ log_suppressed_total(void)
 /*
  * Escapes s into dst for a quoted logfmt or JSON value: untrusted text
  * (helper messages carry process names) must not forge keys or lines.
+ * Returns 0, or -1 when dst held only part of s (cut before an escape,
+ * never inside one).
  */
-static void
+static int
 log_escape(char *dst, size_t dstsz, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -159,6 +161,7 @@ log_escape(char *dst, size_t dstsz, const char *s)
 			dst[o++] = (char)c;
 	}
 	dst[o] = '\0';
+	return *s == '\0' ? 0 : -1;
 }
 
 /* A logfmt value is quoted when it is empty or a byte would end it. */
@@ -193,7 +196,8 @@ log_render_fields(char *dst, const struct log_field *fields, int format)
 	for (; fields != NULL && fields->key != NULL; fields++) {
 		if (fields->value == NULL)
 			continue;
-		log_escape(esc, sizeof(esc), fields->value);
+		if (log_escape(esc, sizeof(esc), fields->value) != 0)
+			break;
 		if (format == LOG_FORMAT_JSON)
 			n = snprintf(dst + o, LOG_FIELDS_MAX - o,
 			    ",\"%s\":\"%s\"", fields->key, esc);
@@ -230,7 +234,8 @@ log_format_tagged(char *line, int level, const char *caller,
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000) % 1000);
-	log_escape(esc, sizeof(esc), msg);
+	/* A message is text, and may be cut (at MAX_LOG_MSG already). */
+	(void)log_escape(esc, sizeof(esc), msg);
 	if (fields == NULL)
 		fields = "";
 	if (log_format_kind == LOG_FORMAT_JSON) {
@@ -307,10 +312,15 @@ static void
 log_local(int level, const char *func, const char *msg, const char *fields)
 {
 	char joined[MAX_LOG_MSG];
+	size_t ml, fl;
 
 	if (log_sink != NULL) {
-		if (fields != NULL && fields[0] != '\0') {
-			snprintf(joined, sizeof(joined), "%s%s", msg, fields);
+		/* Fields that would not fit whole are left out. */
+		ml = strlen(msg);
+		fl = fields != NULL ? strlen(fields) : 0;
+		if (fl > 0 && ml + fl < sizeof(joined)) {
+			memcpy(joined, msg, ml);
+			memcpy(joined + ml, fields, fl + 1);
 			msg = joined;
 		}
 		log_sink(level, msg, log_sink_arg);

@@ -1349,7 +1349,7 @@ test_fields_long(void **state)
 	struct capture *c = *state;
 	struct sink_seen seen;
 	struct lf_pair kv[LF_MAX];
-	char big[LOG_FIELDS_MAX];
+	char big[LOG_FIELDS_MAX], huge[LOG_FIELDS_MAX + 1000];
 	const char *out;
 
 	memset(big, 'q', sizeof(big) - 1);
@@ -1374,12 +1374,31 @@ test_fields_long(void **state)
 	assert_null(strstr(out, "big="));
 	assert_null(strstr(out, "b=2"));
 
+	/*
+	 * One value longer than the fields may hold, under a short key: left
+	 * out, not cut (escaping it stops short of its end).
+	 */
+	memset(huge, 'h', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	cap_begin(c);
+	info_kv(LOG_FIELDS({ "p", huge }), "cut");
+	out = cap_end(c);
+	assert_int_equal(parse_logfmt(out, kv), 4);
+	assert_null(strstr(out, " p="));
+
 	memset(&seen, 0, sizeof(seen));
 	log_set_sink(sink, &seen);
 	info_kv(LOG_FIELDS({ "source", "slurm" }, { "err", "a b" }), "lost");
-	log_set_sink(NULL, NULL);
 	assert_int_equal(seen.calls, 1);
 	assert_string_equal(seen.msg, "lost source=slurm err=\"a b\"");
+	/* A sink's text that cannot hold the fields whole goes without. */
+	memset(big, 'm', MAX_LOG_MSG - 10);
+	big[MAX_LOG_MSG - 10] = '\0';
+	info_kv(LOG_FIELDS({ "err", "a b c d e f" }), "%s", big);
+	log_set_sink(NULL, NULL);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(strlen(seen.msg), MAX_LOG_MSG - 10);
+	assert_null(strstr(seen.msg, "err="));
 }
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup_capture, \
