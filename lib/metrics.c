@@ -54,7 +54,9 @@ write_build_info(struct buf *out, const char *version)
 /*
  * Series of the upstream sources that matched no row, by reason, for the
  * last collection: every source with a query and every reason, zeros
- * included, so that a rule can compare them.
+ * included, so that a rule can compare them.  A count is left out when
+ * a source it depends on failed: with squeue down every job's series is
+ * unmatched, which says nothing of hidden jobs.
  */
 static int
 write_unmatched(struct buf *out, const struct metrics_scrape *s)
@@ -73,9 +75,12 @@ write_unmatched(struct buf *out, const struct metrics_scrape *s)
 	    "process's unknown uid or group.", "gauge")) != 0)
 		return r;
 	for (id = 0; id < SOURCE_COUNT; id++) {
-		if (source_info(id)->query < 0)
+		if (source_info(id)->query < 0 || !s->source_up[id])
 			continue;
 		for (k = 0; k < METRICS_UNMATCHED; k++) {
+			if (!s->source_up[k == METRICS_NO_JOB ? SOURCE_SLURM :
+			    SOURCE_ACCOUNTS])
+				continue;
 			/* Sorted by name: reason, then source. */
 			l[0].name = "reason";
 			l[0].value = reasons[k];

@@ -406,8 +406,12 @@ join_family_of(const char *name)
 
 /* Samples family name must have, given the join it was written from. */
 static size_t
-implied_samples(const char *name, const struct join *j)
+implied_samples(const char *name, const struct join *j,
+    const struct metrics_scrape *m)
 {
+	size_t n;
+	int id;
+
 	int f;
 
 	if ((f = join_family_of(name)) != -1)
@@ -418,9 +422,18 @@ implied_samples(const char *name, const struct join *j)
 		return SOURCE_COUNT;
 	if (strcmp(name, "cluster_exporter_helper_restarts_total") == 0)
 		return HELPER_COUNT;
-	/* metadata, read and write, by three reasons. */
-	if (strcmp(name, "cluster_exporter_unmatched_series") == 0)
-		return 3 * METRICS_UNMATCHED;
+	/*
+	 * metadata, read and write that are up, by the reasons whose source
+	 * is up: squeue's for a job, getent's for a user or a group.
+	 */
+	if (strcmp(name, "cluster_exporter_unmatched_series") == 0) {
+		n = 0;
+		for (id = SOURCE_METADATA; id <= SOURCE_WRITE; id++)
+			if (m->source_up[id])
+				n += (m->source_up[SOURCE_SLURM] ? 1 : 0) +
+				    (m->source_up[SOURCE_ACCOUNTS] ? 2 : 0);
+		return n;
+	}
 	/* No helper has sent its process figures in these scrapes. */
 	if (strncmp(name, "cluster_exporter_helper_", 24) == 0)
 		return 0;
@@ -433,7 +446,8 @@ implied_samples(const char *name, const struct join *j)
  * imply, no duplicate series, and nothing else.
  */
 static void
-assert_full_shape(const struct doc *d, const struct join *j)
+assert_full_shape(const struct doc *d, const struct join *j,
+    const struct metrics_scrape *m)
 {
 	const struct doc_family *fam;
 	size_t i, k, lines = 0;
@@ -451,7 +465,7 @@ assert_full_shape(const struct doc *d, const struct join *j)
 			assert_int_equal(fam->types, 1);
 			assert_string_equal(fam->type, want_families[i].type);
 			assert_int_equal(fam->samples, implied_samples(
-			    fam->name, j));
+			    fam->name, j, m));
 			lines += 2 + fam->samples;
 		}
 		assert_int_equal(found, 1);
@@ -536,7 +550,7 @@ test_families(void **state)
 
 	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
-	assert_full_shape(&f->doc, f->j);
+	assert_full_shape(&f->doc, f->j, &f->s);
 	/*
 	 * 20 families, and 1 + 7 + 10 + 5 + 3 + 1 + 9 + 1 + 1 samples (no
 	 * helper has sent its figures).
@@ -642,7 +656,7 @@ test_scrape_ok(void **state)
 		for (k = 0; k < SOURCE_COUNT; k++)
 			f->s.source_up[k] = k != i;
 		write_and_parse(f, f->j);
-		assert_full_shape(&f->doc, f->j);
+		assert_full_shape(&f->doc, f->j, &f->s);
 		assert_sample(&f->doc, "cluster_exporter_scrape_ok", 0);
 		for (k = 0; k < SOURCE_COUNT; k++) {
 			snprintf(key, sizeof(key),
@@ -677,7 +691,7 @@ test_hostile_labels(void **state)
 
 	load_join(f->nm, f->j);
 	write_and_parse(f, f->j);
-	assert_full_shape(d, f->j);
+	assert_full_shape(d, f->j, &f->s);
 
 	/* One scrape_ok, however the label values try to forge one. */
 	assert_int_equal(count_samples(d, "cluster_exporter_scrape_ok"), 1);
@@ -718,7 +732,7 @@ test_hostile_labels(void **state)
 	for (i = 0; i < QUERY_COUNT; i++)
 		assert_int_equal(join_build(f->j, (int)i, NULL), 0);
 	write_and_parse(f, f->j);
-	assert_full_shape(d, f->j);
+	assert_full_shape(d, f->j, &f->s);
 	assert_int_equal(count_lines_starting(&f->out,
 	    "cluster_exporter_scrape_ok"), 1);
 	for (i = 0; i < d->nsmp; i++) {
@@ -779,7 +793,7 @@ test_null_join(void **state)
 	int src;
 
 	write_and_parse(f, NULL);
-	assert_full_shape(&f->doc, NULL);
+	assert_full_shape(&f->doc, NULL, &f->s);
 	assert_int_equal(f->doc.lines, 2 * 20 + 1 + STAGE_COUNT +
 	    SOURCE_COUNT + HELPER_COUNT + 1 + 3 * METRICS_UNMATCHED + 1 + 1);
 	assert_sample(&f->doc, "cluster_exporter_scrape_ok", 1);
@@ -789,7 +803,7 @@ test_null_join(void **state)
 	for (src = 0; src < QUERY_COUNT; src++)
 		assert_int_equal(join_build(empty, src, NULL), 0);
 	write_and_parse(f, empty);
-	assert_full_shape(&f->doc, empty);
+	assert_full_shape(&f->doc, empty, &f->s);
 	assert_int_equal(f->doc.lines, 68);
 	join_free(empty);
 }
@@ -805,7 +819,7 @@ test_no_duplicates(void **state)
 	for (src = 0; src < QUERY_COUNT; src++)
 		assert_int_equal(join_build(f->j, src, NULL), 0);
 	write_and_parse(f, f->j);
-	assert_full_shape(&f->doc, f->j);
+	assert_full_shape(&f->doc, f->j, &f->s);
 	assert_int_equal(f->doc.lines, 78);
 
 	/* The same series again only changes the sums. */
@@ -813,7 +827,7 @@ test_no_duplicates(void **state)
 	add_series(f->nm, f->j, QUERY_READ, JOB, 103, NULL, NULL, 1);
 	assert_int_equal(join_build(f->j, QUERY_READ, NULL), 0);
 	write_and_parse(f, f->j);
-	assert_full_shape(&f->doc, f->j);
+	assert_full_shape(&f->doc, f->j, &f->s);
 	assert_int_equal(f->doc.lines, 78);
 	assert_sample(&f->doc, "cluster_job_read_throughput_bytes{"
 	    "account=\"acc_a\",user=\"u1\"}", 152);
