@@ -11,8 +11,9 @@
 # (bundled jsmn) is built too, and the RPM upgrades a stand-in of the
 # original's RPM in a scratch rpm database, without scriptlets.  Nothing is
 # installed on this machine, no user created and no service started.
-# Needs dpkg-buildpackage (debhelper), lintian, rpmbuild, rpmlint
-# (packaging/deps.sh), and the git history back to the previous version.
+# Needs root, dpkg-buildpackage (debhelper), lintian, rpmbuild, rpmlint
+# (packaging/deps.sh), and the git history back to the previous version
+# (a shallow clone tests less, and says so: below).
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ fail() {
 	exit 1
 }
 
+((EUID == 0)) || fail "needs root (the deb upgrades run in a mount namespace)"
 for tool in dpkg-buildpackage dpkg-parsechangelog dh lintian rpmbuild rpm \
     rpmlint git; do
 	command -v "$tool" >/dev/null 2>&1 ||
@@ -81,11 +83,12 @@ lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 || {
 echo "deb: $(basename "$deb"), lintian clean"
 
 echo "== deb upgrades (scratch root)"
-# Our own previous version is built from the tree of its last commit, not
-# from this tree relabelled: the two differ in what an upgrade meets (0.1.0
-# has no man page, no examples, an older unit, and its binary says 0.1.0),
-# and a relabelled build would prove nothing about replacing the binary.
-# That needs the history back to it: a shallow clone fails here, and says so.
+# Our own previous version is built from the tree of its last commit: it
+# differs from this one in what an upgrade meets (0.1.0 has no man page, no
+# examples, an older unit, and its binary says 0.1.0).  That needs the
+# history back to it.  A shallow clone has none: it upgrades from this tree
+# relabelled instead, which tests the maintainer scripts, the conffile and
+# the user but not those differences, and prints a NOTE saying so.
 changelog=packaging/debian/changelog
 prev=$(dpkg-parsechangelog -l "$changelog" -o 1 -c 1 -S Version)
 [[ -n $prev ]] || fail "no previous version in $changelog"

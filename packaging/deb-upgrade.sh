@@ -8,8 +8,9 @@
 # Usage: deb-upgrade.sh NEW.deb OLD.deb...   (as root)
 #
 # The scratch root: each upgrade runs in a private mount namespace
-# (unshare --mount --propagation private) in which a tmpfs holds the upper
-# layer of an overlayfs whose lower layer is the machine's own /.  The
+# (unshare --mount --propagation private; a PID namespace too, so that
+# nothing a maintainer script starts outlives it) in which a tmpfs holds
+# the upper layer of an overlayfs whose lower layer is the machine's /.  The
 # chroot into it sees the machine's packages, users and dpkg database, and
 # every write (dpkg's database, /etc/passwd, the unit's enablement) lands
 # in the tmpfs, which goes away with the namespace.  Inside it, /proc is
@@ -20,9 +21,10 @@
 # of a systemd host (daemon-reload, start, restart, stop) and meet
 # policy-rc.d, which answers 101 (forbidden) to deb-systemd-invoke, and a
 # systemctl that finds no bus.  (systemctl's own chroot check is not relied
-# on: it reads /proc/1/root, which some sandboxes deny.)  The machine's /etc/passwd, group, shadow,
-# gshadow, dpkg status and /etc/systemd/system are compared before and
-# after, and nothing may listen on :9846 at any step.
+# on: it reads /proc/1/root, which some sandboxes deny.)  The machine's
+# /etc/passwd, group, shadow, gshadow, dpkg status and /etc/systemd/system
+# (names, links and contents) are compared before and after, and nothing
+# may listen on :9846 at any step.
 
 set -euo pipefail
 
@@ -57,6 +59,8 @@ machine_state() {
 		fi
 	done
 	find /etc/systemd/system -printf '%p %l\n' 2>/dev/null | sort
+	find /etc/systemd/system -type f -exec sha256sum {} + 2>/dev/null |
+	    sort
 }
 
 # ---------------------------------------------------------------------
@@ -166,6 +170,8 @@ upgrade() {
 	# dpkg keeps the site's file without asking, and the upgrade runs
 	# here without --force-conf*, to show that it does not ask.
 	changed=no
+	[[ -n $(shipped_opts "$old") && -n $(shipped_opts "$new") ]] ||
+	    fail "no $opts in $oldv or $newv"
 	cmp -s <(shipped_opts "$old") <(shipped_opts "$new") || changed=yes
 	[[ $changed == yes ]] && conf=(--force-confold)
 	dpkg_in_root "$s/upgrade.log" "${conf[@]}" -i /tmp/new.deb
@@ -252,6 +258,13 @@ fi
 for tool in unshare chroot mount mknod dpkg-deb; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing"
 done
+# The overlay's lower layer is the root file system alone: a separate one
+# under these would be an empty directory in the scratch root.
+for d in /usr /var /var/lib/dpkg /etc; do
+	[[ $(stat -c %d "$d") == "$(stat -c %d /)" ]] ||
+	    fail "$d is a file system of its own; the scratch root (an overlay" \
+	    "of /) cannot show it"
+done
 new=$1
 shift
 
@@ -269,7 +282,10 @@ n=0
 for old in "$@"; do
 	n=$((n + 1))
 	mkdir "$scratch/$n"
-	PCE_9846_BUSY=$busy unshare --mount --propagation private -- \
+	# A PID namespace of its own too: whatever a maintainer script
+	# leaves running dies with it.
+	PCE_9846_BUSY=$busy unshare --mount --propagation private --pid \
+	    --fork -- \
 	    "$0" --in-namespace "$new" "$old" "$scratch/$n"
 	[[ $busy == yes ]] || ! listening_9846 ||
 	    fail "something listens on :9846 after the test"
