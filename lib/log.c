@@ -245,7 +245,7 @@ log_format_tagged(char *line, int level, const char *caller,
 		    fields);
 		if (helper != NULL && n > 0 && (size_t)n < linesz)
 			n += snprintf(line + n, linesz - (size_t)n,
-			    ",\"helper\":\"%s\",\"pid\":%ld", helper, pid);
+			    ",\"helper\":\"%s\",\"pid\":\"%ld\"", helper, pid);
 		if (n > 0 && (size_t)n < linesz)
 			n += snprintf(line + n, linesz - (size_t)n, "}\n");
 	} else {

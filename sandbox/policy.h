@@ -90,7 +90,9 @@ struct sbx_policy {
  * The spawner calls two of them (cmd/spawner.c: glibc has no wrapper,
  * and RHEL 8's <sys/syscall.h> no SYS_ name for them either).
  */
-#if defined(__alpha__) || defined(__ia64__) || defined(__mips__)
+/* x32 adds 0x40000000 to every number. */
+#if defined(__alpha__) || defined(__ia64__) || defined(__mips__) || \
+    (defined(__x86_64__) && defined(__ILP32__))
 #error "the numbers of syscalls newer than Linux 5.0 differ here"
 #endif
 #define SBX_NR_pidfd_send_signal	424

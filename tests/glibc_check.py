@@ -119,12 +119,18 @@ def check(listfile, binaries):
     for b in binaries:
         out = subprocess.run(["nm", "-D", "--undefined-only", b], stdout=subprocess.PIPE,
                              universal_newlines=True, check=True).stdout
+        versioned = 0
         for line in out.splitlines():
             sym = line.split()[-1]
             name, _, v = sym.partition("@")
             v = v.lstrip("@")
+            versioned += v.startswith("GLIBC_")
             if v.startswith("GLIBC_") and name in after:
                 found.append("%s: %s (%s, glibc %s)" % (b, name, sym, after[name]))
+        # An nm that prints no versions (binutils before 2.35) would let
+        # every name through unseen.
+        if not versioned:
+            fail("%s: nm -D shows no symbol bound to a GLIBC_ version" % b)
     if found:
         fail("calls what glibc %d.%d (RHEL 8) does not have:\n  %s"
              % (FLOOR + ("\n  ".join(found),)))
