@@ -82,6 +82,9 @@ def main():
             for name in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*[{\[]|\s*\))", bare):
                 if name not in FUNCS:
                     used.add(name)
+                    # A bare name would take every job's series.
+                    if len(re.findall(r"\b%s\b" % name, e)) != len(re.findall(r"\b%s\{" % name, e)):
+                        fail("panel %r: %s without a selector in %s" % (p["title"], name, e))
     if not all(isinstance(i, int) for i in ids) or len(set(ids)) != len(ids):
         fail("panel ids are missing or repeated: %r" % ids)
     unknown = sorted(n for n in used if n not in EXPORTED)
