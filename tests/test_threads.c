@@ -76,22 +76,31 @@ test_unheld_after_deadline(void **state)
 	pthread_mutex_unlock(&mu);
 }
 
+/* An attempt from another thread, with a deadline ms away, on mu held. */
+static void
+attempt_while_held(struct attempt *a, uint32_t ms)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_t t;
+
+	attempt_init(a, &mu, ms);
+	pthread_mutex_lock(&mu);
+	assert_int_equal(pthread_create(&t, NULL, attempt_run, a), 0);
+	pthread_join(t, NULL);
+	pthread_mutex_unlock(&mu);
+	a->mu = NULL;		/* mu ends here */
+	assert_int_equal(a->r, ERR_TIMEOUT);
+	assert_int_equal(a->err, ETIMEDOUT);
+}
+
 /* Held throughout: the wait ends at the deadline, not before. */
 static void
 test_held(void **state)
 {
-	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	struct attempt a;
-	pthread_t t;
 
 	(void)state;
-	attempt_init(&a, &mu, 200);
-	pthread_mutex_lock(&mu);
-	assert_int_equal(pthread_create(&t, NULL, attempt_run, &a), 0);
-	pthread_join(t, NULL);
-	pthread_mutex_unlock(&mu);
-	assert_int_equal(a.r, ERR_TIMEOUT);
-	assert_int_equal(a.err, ETIMEDOUT);
+	attempt_while_held(&a, 200);
 	assert_true(a.took_us >= 200 * 1000);
 	assert_true(a.took_us < 2000 * 1000);
 }
@@ -100,18 +109,10 @@ test_held(void **state)
 static void
 test_held_after_deadline(void **state)
 {
-	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	struct attempt a;
-	pthread_t t;
 
 	(void)state;
-	attempt_init(&a, &mu, 0);
-	pthread_mutex_lock(&mu);
-	assert_int_equal(pthread_create(&t, NULL, attempt_run, &a), 0);
-	pthread_join(t, NULL);
-	pthread_mutex_unlock(&mu);
-	assert_int_equal(a.r, ERR_TIMEOUT);
-	assert_int_equal(a.err, ETIMEDOUT);
+	attempt_while_held(&a, 0);
 	assert_true(a.took_us < 500 * 1000);
 }
 
