@@ -217,6 +217,7 @@ FUZZ_BIN := $(FUZZERS:%=$(B)/tests/fuzz_%)
 .PHONY: FORCE fuzz fuzz-build fuzzers check-fuzz-corpus all check \
 	check-unit check-e2e check-sanitize check-valgrind check-clang \
 	check-noblob check-compat check-unit-file check-ops check-packages \
+	check-reproducible \
 	check-tsan analyze analyze-tree check-all lint install uninstall \
 	clean deps demo bench policy-dump
 
@@ -370,6 +371,11 @@ check-unit-file: $(B)/tests/policy_dump
 	/usr/bin/python3 tests/unit_check.py $(B)/tests/policy_dump \
 	    packaging/prometheus-cluster-exporter.service
 
+# The same programs and man page from two build directories, and the date
+# from SOURCE_DATE_EPOCH (tests/reproducible.sh): about 8 s.
+check-reproducible:
+	tests/reproducible.sh
+
 # The example scrape configuration, alert rules and dashboard sites
 # install.
 check-ops: all
@@ -452,6 +458,7 @@ check-packages:
 check-all:
 	$(MAKE) check
 	$(MAKE) check-packages
+	$(MAKE) check-reproducible
 	$(MAKE) check-sanitize
 	$(MAKE) check-clang
 	$(MAKE) check-compat
