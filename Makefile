@@ -450,8 +450,9 @@ check-tsan:
 # clean; the .deb upgrades our previous version (built from git history)
 # and a stand-in of the original's 1.1.7-1 in a scratch root (an overlay in
 # a private mount namespace: needs root), the spec's RHEL branch (bundled
-# jsmn) builds, and rpm -U over the original's stand-in in a scratch rpm
-# database (packaging/check.sh, packaging/README.md): about 30 s.
+# jsmn) builds, and rpm -U over the original's stand-in runs its
+# scriptlets in the same kind of scratch root (packaging/check.sh,
+# packaging/README.md): about 30 s.
 check-packages:
 	packaging/check.sh
 

@@ -6,11 +6,12 @@
 # those), and lints them (lintian; rpmlint with packaging/rpm/rpmlint.toml).
 # The .deb upgrades our own previous version (built from its last commit)
 # and a stand-in of the original's 1.1.7-1 in a scratch root
-# (packaging/deb-upgrade.sh: dpkg and the maintainer scripts run for real,
+# (packaging/upgrade-test.sh: dpkg and the maintainer scripts run for real,
 # in an overlay that vanishes; it needs root).  The spec's RHEL branch
 # (bundled jsmn) is built too, and the RPM upgrades a stand-in of the
-# original's RPM in a scratch rpm database, without scriptlets.  Nothing is
-# installed on this machine, no user created and no service started.
+# original's RPM in the same kind of scratch root, with Debian's rpm and
+# the real scriptlets.  Nothing is installed on this machine, no user
+# created and no service started.
 # Needs root, dpkg-buildpackage (debhelper), lintian, rpmbuild, rpmlint
 # (packaging/deps.sh), and the git history back to the previous version
 # (a shallow clone tests less, and says so: below).
@@ -134,7 +135,7 @@ olddeb=$(ls "$work/old/${name}_${prev}_"*.deb)
 mkdir "$work/standin"
 packaging/debian-standin/build.sh "$work/standin"
 standin=$(ls "$work/standin/${name}_1.1.7-1_"*.deb)
-packaging/deb-upgrade.sh "$deb" "$standin" "$olddeb"
+packaging/upgrade-test.sh "$deb" "$standin" "$olddeb"
 
 echo "== rpm"
 top="$work/rpm"
@@ -219,25 +220,5 @@ lint "$ours" "$top"/SRPMS/*.rpm "$spec"
 lint "$rhel" "$rtop"/SRPMS/*.rpm
 echo "rpmlint: the spec, and the RPM and SRPM of both branches, clean"
 
-echo "== rpm -U over the original's stand-in (scratch root)"
-root="$work/root"
-mkdir -p "$root"
-rpm --root "$root" --initdb
-# --force-debian: Debian's rpm would advise alien, as it is not dpkg.
-rpm --root "$root" -i --nodeps --noscripts --force-debian "$orig"
-opts="$root/etc/default/$name.options"
-# The site's own options, which the upgrade must keep.
-echo 'OPTIONS="-promserver http://site-prometheus:9090 -timeout 20"' >"$opts"
-rpm --root "$root" -U --nodeps --noscripts --force-debian "$ours" \
-    2>"$work/upgrade.log" || { cat "$work/upgrade.log" >&2; false; } ||
-    fail "rpm -U $version over 1.1.7 was refused"
-got=$(rpm --root "$root" -q --qf '%{VERSION}-%{RELEASE}' "$name")
-[[ $got == "$version"-* ]] || fail "after rpm -U: $got installed"
-grep -q 'site-prometheus:9090 -timeout 20' "$opts" ||
-    fail "the site's option file was replaced: $(cat "$opts")"
-[[ -e $opts.rpmnew ]] || fail "no $opts.rpmnew beside the kept option file"
-unit=$(rpm --root "$root" -ql "$name" | grep '\.service$')
-grep -q '^User=prometheus$' "$root$unit" ||
-    fail "the new unit does not run as user prometheus"
-echo "rpm: $(basename "$ours") upgraded 1.1.7-1; options kept (.rpmnew" \
-    "beside them), unit User=prometheus"
+echo "== rpm -U over the original's stand-in (scratch root, scriptlets run)"
+packaging/upgrade-test.sh "$ours" "$orig"

@@ -10,7 +10,7 @@
 # program as user prometheus with $OPTIONS from that file; a postinst that
 # creates the user prometheus when it is missing and enables the unit; a
 # prerm that stops it and a postrm that forgets it on purge.
-# packaging/deb-upgrade.sh upgrades it with our package in a scratch root.
+# packaging/upgrade-test.sh upgrades it with our package in a scratch root.
 #
 # Usage: build.sh OUTDIR
 # (writes OUTDIR/prometheus-cluster-exporter_1.1.7-1_ARCH.deb)

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Upgrades each given older .deb of prometheus-cluster-exporter with ours
-# in a scratch root, with the real dpkg and the real maintainer scripts,
-# then purges it (packaging/check.sh runs it; packaging/README.md).
+# Upgrades each given older package of prometheus-cluster-exporter with
+# ours in a scratch root, then removes it: .debs with the real dpkg and
+# maintainer scripts, .rpms with Debian's rpm and the real scriptlets
+# (packaging/check.sh runs it; packaging/README.md).
 #
-# Usage: deb-upgrade.sh NEW.deb OLD.deb...   (as root)
+# Usage: upgrade-test.sh NEW.deb OLD.deb...   (as root)
+#        upgrade-test.sh NEW.rpm OLD.rpm...
 #
 # The scratch root: each upgrade runs in a private mount namespace
 # (unshare --mount --propagation private; a PID namespace too, so that
@@ -35,7 +37,7 @@ wants=/etc/systemd/system/multi-user.target.wants/$name.service
 site_opts='OPTIONS="-promserver http://site-prometheus:9090 -timeout 20"'
 
 fail() {
-	printf 'deb-upgrade: FAIL: %s\n' "$*" >&2
+	printf 'upgrade-test: FAIL: %s\n' "$*" >&2
 	exit 1
 }
 
@@ -61,6 +63,7 @@ machine_state() {
 	find /etc/systemd/system -printf '%p %l\n' 2>/dev/null | sort
 	find /etc/systemd/system -type f -exec sha256sum {} + 2>/dev/null |
 	    sort
+	find /var/lib/rpm -type f -exec sha256sum {} + 2>/dev/null | sort
 }
 
 # ---------------------------------------------------------------------
@@ -244,18 +247,81 @@ upgrade() {
 	    "--version ${newv%-*}, no stray file; purge removes options and unit"
 }
 
+# rpm -U of ours over OLD, scriptlets run; rpm -e then.  Debian's rpm
+# wants --force-debian to install at all, and --nodeps: the database knows
+# none of the dpkg packages the RPM requires.
+rpm_in_root() {
+	local log=$1
+	shift
+	in_root rpm --force-debian --nodeps "$@" </dev/null >"$log" 2>&1 || {
+		cat "$log" >&2
+		fail "rpm $* in the scratch root"
+	}
+	[[ ${PCE_9846_BUSY-no} == yes ]] || ! listening_9846 ||
+	    fail "something listens on :9846 after rpm $*"
+}
+
+upgrade_rpm() {
+	local new=$1 old=$2 s=$3
+	local oldv newv unit v
+
+	oldv=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$old")
+	newv=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$new")
+	scratch_root "$s"
+	cp "$old" "$root/tmp/old.rpm"
+	cp "$new" "$root/tmp/new.rpm"
+	echo "-- rpm $oldv -> $newv"
+	in_root rpm --initdb
+	# The stand-in creates no user: ours must, in %pre.
+	drop_user
+	rpm_in_root "$s/install.log" -i /tmp/old.rpm
+	echo "$site_opts" >"$root$opts"
+	rpm_in_root "$s/upgrade.log" -U /tmp/new.rpm
+	[[ $(in_root rpm -q --qf '%{VERSION}-%{RELEASE}' "$name") == "$newv" ]] ||
+	    fail "after rpm -U: $(in_root rpm -q "$name")"
+	[[ $(cat "$root$opts") == "$site_opts" ]] ||
+	    fail "rpm -U replaced the site's option file: $(cat "$root$opts")"
+	[[ -e $root$opts.rpmnew ]] || fail "no $opts.rpmnew beside the site's"
+	in_root getent passwd prometheus >/dev/null &&
+	    in_root getent group prometheus >/dev/null ||
+	    fail "%pre did not create user and group prometheus"
+	unit=$(in_root rpm -ql "$name" | grep "/$name\.service\$") ||
+	    fail "$newv installs no $name.service"
+	grep -qx 'User=prometheus' "$root$unit" ||
+	    fail "$unit does not run as user prometheus"
+	v=$(in_root "/usr/bin/$name" --version 2>&1) ||
+	    fail "/usr/bin/$name --version in the scratch root: $v"
+	grep -qFw -- "${newv%-*}" <<<"${v%%$'\n'*}" ||
+	    fail "/usr/bin/$name --version says '${v%%$'\n'*}'"
+	rpm_in_root "$s/erase.log" -e "$name"
+	! in_root rpm -q "$name" >/dev/null 2>&1 ||
+	    fail "still installed after rpm -e"
+	for f in "/usr/bin/$name" "$unit" "/usr/libexec/$name/promql"; do
+		[[ ! -e $root$f ]] || fail "$f is still there after rpm -e"
+	done
+	# %config(noreplace), changed by the site: kept aside, not lost.
+	[[ -e $root$opts.rpmsave ]] ||
+	    fail "rpm -e lost the site's option file (no $opts.rpmsave)"
+	echo "rpm: $oldv -> $newv: site's options kept (.rpmnew beside" \
+	    "them), user created by %pre, User=prometheus, --version" \
+	    "${newv%-*}; rpm -e removes it and keeps the options as .rpmsave"
+}
+
 if [[ ${1-} == --in-namespace ]]; then
 	shift
-	upgrade "$@"
+	case $1 in
+	*.rpm)	upgrade_rpm "$@" ;;
+	*)	upgrade "$@" ;;
+	esac
 	exit 0
 fi
 
 # ---------------------------------------------------------------------
 # On the machine.
 
-(($# >= 2)) || fail "usage: deb-upgrade.sh NEW.deb OLD.deb..."
+(($# >= 2)) || fail "usage: upgrade-test.sh NEW.deb|NEW.rpm OLD..."
 ((EUID == 0)) || fail "needs root (a mount namespace and chroot)"
-for tool in unshare chroot mount mknod dpkg-deb; do
+for tool in unshare chroot mount mknod dpkg-deb rpm; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing"
 done
 # The overlay's lower layer is the root file system alone: a separate one
@@ -294,4 +360,5 @@ done
 [[ $(machine_state) == "$before" ]] ||
     fail "the machine's users, dpkg status or units changed: $(diff \
     <(echo "$before") <(machine_state))"
-echo "deb: the machine's users, dpkg status and units unchanged"
+echo "${new##*.}: the machine's users, package databases and units" \
+    "unchanged"
