@@ -5,8 +5,8 @@
 
 The OPTIONS section is -help's text, flag by flag, so the page and -help
 cannot drift apart; the other sections are written here.  The date is
-SOURCE_DATE_EPOCH's (or the last commit's), never the clock, so the page
-is reproducible.
+SOURCE_DATE_EPOCH's, which the Makefile sets to the build's own date (the
+one -version prints), never the clock, so the page is reproducible.
 """
 
 import os
@@ -82,11 +82,10 @@ def main():
     # Python 3.6 (RHEL 8's) has neither capture_output nor text.
     out = subprocess.run([exporter, "-help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE,
-                               universal_newlines=True).stdout.strip() or "0"
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not epoch.isdigit():
+        sys.exit("manpage.py: SOURCE_DATE_EPOCH is %r; the Makefile sets it to the build's date"
+                 % epoch)
     date = time.strftime("%Y-%m-%d", time.gmtime(int(epoch)))
     lines = out.split("\n")
     body = []
