@@ -95,6 +95,14 @@ sup_describe(int wstatus, char *out, size_t outsz)
 		snprintf(out, outsz, "ended (status 0x%x)", wstatus);
 }
 
+/* pid as the text of a log field, in buf (24 bytes). */
+static const char *
+sup_pid_text(pid_t pid, char *buf)
+{
+	snprintf(buf, 24, "%d", (int)pid);
+	return buf;
+}
+
 /* Starts h (lock held).  Returns 0, ERR_TIMEOUT or ERR_SYSTEM. */
 static int
 sup_start(struct helper *h, struct deadline deadline)
@@ -124,8 +132,8 @@ sup_start(struct helper *h, struct deadline deadline)
 	h->dead = 0;
 	__atomic_store_n(&h->exited_pid, 0, __ATOMIC_SEQ_CST);
 	h->started_us = deadline_now_us();
-	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
-	debug_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid }),
+	debug_kv(LOG_FIELDS({ "helper", h->name },
+	    { "pid", sup_pid_text(h->pid, pid) }),
 	    "helper started");
 	return 0;
 }
@@ -171,7 +179,7 @@ sup_bury(struct helper *h, const char *why, int on_purpose)
 	h->dead = 1;
 	__atomic_add_fetch(&h->restarts, 1, __ATOMIC_SEQ_CST);
 	sup_backoff(h, !on_purpose && now - h->started_us < SUP_QUICK_US);
-	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
+	(void)sup_pid_text(h->pid, pid);
 	if (h->quick_deaths >= 2) {
 		error_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid },
 		    { "err", why }), "helper lost; it died %u times in a row "
@@ -199,7 +207,7 @@ sup_reap(struct helper *h, struct deadline deadline)
 	r = spawn_kill(sup_spawner, h->id, h->pid, deadline, &wstatus);
 	if (r == ERR_EOF)
 		sup_lost_spawner();
-	snprintf(pid, sizeof(pid), "%d", (int)h->pid);
+	(void)sup_pid_text(h->pid, pid);
 	if (r == ERR_TIMEOUT) {
 		warn_kv(LOG_FIELDS({ "helper", h->name }, { "pid", pid }),
 		    "the spawner did not answer in time; trying again");
@@ -294,9 +302,8 @@ sup_read_events(void)
 			continue;
 		__atomic_store_n(&sup_helpers[id].exited_pid, pid,
 		    __ATOMIC_SEQ_CST);
-		snprintf(num, sizeof(num), "%d", (int)pid);
 		debug_kv(LOG_FIELDS({ "helper", sup_helpers[id].name },
-		    { "pid", num }), "helper ended");
+		    { "pid", sup_pid_text(pid, num) }), "helper ended");
 	}
 	if (r == ERR_EOF)
 		sup_lost_spawner();

@@ -1215,6 +1215,11 @@ def source_failures(log, source):
             if f.get("source") == source]
 
 
+def helper_figures(e, fam):
+    """cluster_exporter_helper_<fam> of a scrape, by helper."""
+    return {s.labels.get("helper"): s.value for s in e.of("cluster_exporter_helper_" + fam)}
+
+
 def helper_lines(log, helper):
     """The fields of the exporter's own lines about a helper (helper=,
     not relayed from it)."""
@@ -1264,7 +1269,7 @@ def original(t):
     for fam, lo, hi in (("cpu_seconds_total", 0, 1e6), ("resident_memory_bytes", 1e5, 1e11),
                         ("virtual_memory_bytes", 1e6, 1e15), ("open_fds", 1, 1e6),
                         ("max_fds", 1, 1e9), ("start_time_seconds", now - 7200, now + 5)):
-        got = {s.labels.get("helper"): s.value for s in e.of("cluster_exporter_helper_" + fam)}
+        got = helper_figures(e, fam)
         check(sorted(got) == sorted(HELPERS) and all(lo <= v <= hi for v in got.values()),
               "cluster_exporter_helper_%s: want each helper's, in [%g, %g], got %r" % (fam, lo, hi, got))
 

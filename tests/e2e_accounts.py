@@ -131,9 +131,8 @@ def accounts_getent_hangs_in_one_batch(t):
              "the accounts helper was not restarted: %r" % restarts_of(e))
     # It answered the other batches, then was killed: its figures are
     # not shown as those of the instance that replaced it.
-    dead = [s.value for s in e.of("cluster_exporter_helper_start_time_seconds")
-            if s.labels.get("helper") == "accounts"]
-    t.expect(check, not dead, "figures of the accounts helper killed at the deadline: start time %r" % dead)
+    dead = helper_figures(e, "start_time_seconds").get("accounts")
+    t.expect(check, dead is None, "figures of the accounts helper killed at the deadline: start time %r" % dead)
 
     # The wrapper execs getent.real at once but for the hung batch: the
     # Watcher mostly sees the runs under that name.

@@ -89,23 +89,18 @@ def helper_killed_while_idle(t):
     ex = t.exporter(up, timeout=5)
     r, e = scrape(ex, what="baseline scrape")
     check_original(e, "baseline scrape")
-    def started(e, name):
-        got = [s.value for s in e.of("cluster_exporter_helper_start_time_seconds")
-               if s.labels.get("helper") == name]
-        return got[0] if got else None
-
     for n, name in enumerate(HELPERS):
         old = helper_pid(ex, name)
         check(old is not None, "no %s helper in the exporter's tree: %s" % (
             name, describe(ex.tree().values())))
-        old_start = started(e, name)
+        old_start = helper_figures(e, "start_time_seconds").get(name)
         check(old_start is not None, "no start time of the %s helper before the kill" % name)
         os.kill(old, signal.SIGKILL)
         new = wait_helper(ex, name, other_than=old)
         r, e = scrape(ex, what="scrape after killing the idle %s helper" % name)
         # The new instance's figures, or none yet (accounts, with its
         # cache warm, is not asked): never the dead one's.
-        new_start = started(e, name)
+        new_start = helper_figures(e, "start_time_seconds").get(name)
         check(new_start is None or new_start > old_start,
               "%s: helper_start_time_seconds %r after the restart, the dead instance's was %r" % (
                   name, new_start, old_start))
